@@ -1,0 +1,42 @@
+import 'reflect-metadata';
+import { Logger, type LogLevel } from '@nestjs/common';
+import { NestFactory } from '@nestjs/core';
+import { FastifyAdapter, type NestFastifyApplication } from '@nestjs/platform-fastify';
+import { loadBrokerConfig, type BrokerConfig } from '@broker/config';
+import { GatewayModule } from './gateway.module';
+import { GatewayMetrics } from './health/gateway-metrics';
+import { GatewayExceptionFilter } from './http/gateway-exception.filter';
+import { installHttpHooks } from './http/http-hooks';
+
+const LEVELS: Record<BrokerConfig['logLevel'], LogLevel[]> = {
+  error: ['error', 'fatal'],
+  warn: ['error', 'fatal', 'warn'],
+  log: ['error', 'fatal', 'warn', 'log'],
+  debug: ['error', 'fatal', 'warn', 'log', 'debug'],
+};
+
+/** Builds the gateway (not listening yet): used by main.ts, the e2e tests and the benchmark. */
+export async function createGateway(config: BrokerConfig = loadBrokerConfig()): Promise<NestFastifyApplication> {
+  const adapter = new FastifyAdapter({ bodyLimit: config.maxBodyBytes, logger: false });
+  let metrics: GatewayMetrics | undefined;
+  installHttpHooks(adapter.getInstance(), (code) => metrics?.countError(code));
+  const app = await NestFactory.create<NestFastifyApplication>(GatewayModule, adapter, {
+    logger: LEVELS[config.logLevel],
+    abortOnError: false,
+  });
+  metrics = app.get(GatewayMetrics);
+  app.useGlobalFilters(new GatewayExceptionFilter((code) => metrics?.countError(code)));
+  app.enableShutdownHooks();
+  return app;
+}
+
+/** Starts the gateway on GATEWAY_HOST:GATEWAY_PORT. */
+export async function startGateway(): Promise<NestFastifyApplication> {
+  const config = loadBrokerConfig();
+  const app = await createGateway(config);
+  await app.listen(config.gatewayPort, config.gatewayHost);
+  new Logger('Gateway').log(
+    `gateway listening on http://${config.gatewayHost}:${config.gatewayPort}/graphql (${config.mode} mode, register ${config.rnppUrl})`,
+  );
+  return app;
+}

@@ -1,0 +1,32 @@
+import { ApolloDriver, type ApolloDriverConfig } from '@nestjs/apollo';
+import { Module } from '@nestjs/common';
+import { GraphQLModule } from '@nestjs/graphql';
+import { BROKER_CONFIG, BrokerConfigModule, type BrokerConfig } from '@broker/config';
+import { DatabaseModule } from '@broker/database';
+import { DisclosureModule } from '@broker/disclosure';
+import { TrustModule } from '@broker/trust';
+import { graphqlOptions } from './graphql/graphql-options';
+import { GatewayMetrics } from './health/gateway-metrics';
+import { HealthController } from './health/health.controller';
+import { MetricsModule } from './health/metrics.module';
+import { MemberAuthGuard } from './person/member-auth.guard';
+import { PersonResolver } from './person/person.resolver';
+
+/** The gateway process: GraphQL for members, health and metrics for operators. */
+@Module({
+  imports: [
+    BrokerConfigModule,
+    MetricsModule,
+    TrustModule,
+    DatabaseModule,
+    DisclosureModule,
+    GraphQLModule.forRootAsync<ApolloDriverConfig>({
+      driver: ApolloDriver,
+      inject: [BROKER_CONFIG, GatewayMetrics],
+      useFactory: (config: BrokerConfig, metrics: GatewayMetrics) => graphqlOptions(config, metrics),
+    }),
+  ],
+  controllers: [HealthController],
+  providers: [PersonResolver, MemberAuthGuard],
+})
+export class GatewayModule {}

@@ -1,0 +1,29 @@
+import type { FastifyReply, FastifyRequest } from 'fastify';
+import type { Member } from '@broker/trust';
+
+/** Per-request GraphQL context: transport facts only; the member is set by MemberAuthGuard. */
+export interface GatewayContext {
+  req: FastifyRequest;
+  reply: FastifyReply;
+  correlationId: string;
+  authorization: string | undefined;
+  consentToken: string | undefined;
+  member?: Member;
+}
+
+/** Single-valued header (a repeated header is treated as absent: ambiguous input is refused). */
+export function headerValue(req: FastifyRequest, name: string): string | undefined {
+  const v = req.headers[name];
+  return typeof v === 'string' ? v : undefined;
+}
+
+/** Builds the context from the Fastify request (Apollo's fastify integration passes request, reply). */
+export function buildContext(req: FastifyRequest, reply: FastifyReply): GatewayContext {
+  return {
+    req,
+    reply,
+    correlationId: (req as FastifyRequest & { correlationId?: string }).correlationId ?? 'unknown',
+    authorization: headerValue(req, 'authorization'),
+    consentToken: headerValue(req, 'consent-token'),
+  };
+}

@@ -1,0 +1,26 @@
+import { ApolloServerPluginLandingPageDisabled } from '@apollo/server/plugin/disabled';
+import type { ApolloDriverConfig } from '@nestjs/apollo';
+import type { BrokerConfig } from '@broker/config';
+import type { GatewayMetrics } from '../health/gateway-metrics';
+import { makeFormatError } from './error-mapper';
+import { buildContext } from './gateway-context';
+import { REQUEST_LIMITS, requestLimitsPlugin } from './request-limits.plugin';
+
+/** Apollo options: schema from code, coded errors, limits; introspection and sandbox off in production. */
+export function graphqlOptions(config: BrokerConfig, metrics: GatewayMetrics): ApolloDriverConfig {
+  const production = config.mode === 'production';
+  return {
+    path: '/graphql',
+    autoSchemaFile: true,
+    sortSchema: true,
+    playground: false,
+    introspection: !production,
+    includeStacktraceInErrorResponses: false,
+    allowBatchedHttpRequests: false,
+    csrfPrevention: true,
+    parseOptions: { maxTokens: REQUEST_LIMITS.maxTokens },
+    plugins: [requestLimitsPlugin(), ...(production ? [ApolloServerPluginLandingPageDisabled()] : [])],
+    formatError: makeFormatError(metrics),
+    context: buildContext,
+  };
+}

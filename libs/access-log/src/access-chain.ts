@@ -1,0 +1,120 @@
+import { createHash } from 'node:crypto';
+import type { AccessEntry, NewAccessEntry } from './access-entry';
+
+/** prevHash of the first entry. */
+export const GENESIS_HASH = '0'.repeat(64);
+/** Version of the canonical form below; part of every hashed document. */
+export const CANONICAL_VERSION = 1;
+
+type Json = string | number | boolean | null | Json[] | { [k: string]: Json };
+
+/**
+ * Canonical JSON (the RFC 8785 subset we need): object keys sorted by UTF-16 code units,
+ * no whitespace, strings escaped as JSON.stringify does; only integers as numbers.
+ */
+export function canonicalJson(value: Json): string {
+  if (value === null || typeof value === 'boolean') return JSON.stringify(value);
+  if (typeof value === 'number') {
+    if (!Number.isSafeInteger(value)) throw new TypeError('only safe integers are canonical numbers');
+    return String(value);
+  }
+  if (typeof value === 'string') return JSON.stringify(value);
+  if (Array.isArray(value)) return `[${value.map(canonicalJson).join(',')}]`;
+  const keys = Object.keys(value).sort();
+  return `{${keys.map((k) => `${JSON.stringify(k)}:${canonicalJson(value[k])}`).join(',')}}`;
+}
+
+/** The document whose SHA-256 is an entry's hash (documented in docs/access-log.md). */
+export function canonicalDocument(e: NewAccessEntry & { seq: string; prevHash: string }): string {
+  return canonicalJson({
+    v: CANONICAL_VERSION,
+    seq: e.seq,
+    occurredAt: e.occurredAt.toISOString(),
+    channel: e.channel,
+    memberId: e.memberId,
+    purpose: e.purpose,
+    consentIssuer: e.consentIssuer,
+    consentJti: e.consentJti,
+    subject: e.subject,
+    itemsRequested: [...e.itemsRequested],
+    itemsDisclosed: [...e.itemsDisclosed],
+    outcome: e.outcome,
+    reasonCode: e.reasonCode,
+    source: e.source,
+    correlationId: e.correlationId,
+    jobId: e.jobId,
+    prevHash: e.prevHash,
+  });
+}
+
+/** SHA-256 (hex) of an entry's canonical document. */
+export function entryHash(e: NewAccessEntry & { seq: string; prevHash: string }): string {
+  return createHash('sha256').update(canonicalDocument(e), 'utf8').digest('hex');
+}
+
+/** Gives entries their place after (`seq`, `hash`): consecutive seqs, each linked to the previous hash. */
+export function sealEntries(
+  entries: readonly NewAccessEntry[],
+  head: { seq: bigint; hash: string },
+): AccessEntry[] {
+  let seq = head.seq;
+  let prevHash = head.hash;
+  return entries.map((e) => {
+    seq += 1n;
+    const sealed = { ...e, seq: seq.toString(), prevHash };
+    const hash = entryHash(sealed);
+    prevHash = hash;
+    return { ...sealed, hash };
+  });
+}
+
+/** Where a chain walk found its first problem. */
+export interface ChainBreak {
+  seq: string;
+  reason: 'hash-mismatch' | 'link-mismatch' | 'sequence-gap' | 'head-mismatch';
+}
+
+/**
+ * Incremental chain checker: feed entries in seq order; it remembers the first break.
+ * `firstBroken` names the first seq whose content or position cannot be trusted.
+ */
+export class ChainWalker {
+  private expectedSeq = 1n;
+  private prevHash = GENESIS_HASH;
+  private count = 0;
+  firstBreak: ChainBreak | null = null;
+
+  /** Checks the next entry in seq order. */
+  push(e: AccessEntry): void {
+    this.count++;
+    if (this.firstBreak) return;
+    const seq = BigInt(e.seq);
+    if (seq !== this.expectedSeq) {
+      this.firstBreak = { seq: this.expectedSeq.toString(), reason: 'sequence-gap' };
+    } else if (e.prevHash !== this.prevHash) {
+      this.firstBreak = { seq: e.seq, reason: 'link-mismatch' };
+    } else if (entryHash(e) !== e.hash) {
+      this.firstBreak = { seq: e.seq, reason: 'hash-mismatch' };
+    }
+    this.expectedSeq = seq + 1n;
+    this.prevHash = e.hash;
+  }
+
+  /** Compares the end of the walk with the recorded head (catches a deleted or added tail). */
+  finish(head: { seq: bigint; hash: string }): void {
+    if (this.firstBreak) return;
+    const last = this.expectedSeq - 1n;
+    if (last !== head.seq || this.prevHash !== head.hash) {
+      const at = last < head.seq ? last + 1n : last > head.seq ? head.seq + 1n : last;
+      this.firstBreak = { seq: at.toString(), reason: 'head-mismatch' };
+    }
+  }
+
+  get entries(): number {
+    return this.count;
+  }
+
+  get lastHash(): string {
+    return this.prevHash;
+  }
+}

@@ -1,0 +1,31 @@
+import type { DataItem } from '@broker/data-items';
+
+/** How the data left (or would have left) the broker. */
+export type AccessChannel = 'sync' | 'async' | 'self';
+export type AccessOutcome = 'DISCLOSED' | 'REFUSED';
+
+/** One decision about a member's request, as the caller hands it to the appender. */
+export interface NewAccessEntry {
+  occurredAt: Date;
+  channel: AccessChannel;
+  memberId: string;
+  purpose: string | null;
+  consentIssuer: string | null;
+  consentJti: string | null;
+  /** The data subject's matricule, or null when the request named no valid matricule. */
+  subject: string | null;
+  itemsRequested: DataItem[];
+  itemsDisclosed: DataItem[];
+  outcome: AccessOutcome;
+  reasonCode: string | null;
+  source: string | null;
+  correlationId: string;
+  jobId: string | null;
+}
+
+/** An entry once it has its place in the chain. */
+export interface AccessEntry extends NewAccessEntry {
+  seq: string;
+  prevHash: string;
+  hash: string;
+}

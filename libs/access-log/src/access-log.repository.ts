@@ -1,0 +1,135 @@
+import type { DataSource, QueryRunner } from 'typeorm';
+import type { AccessEntry } from './access-entry';
+
+/** Columns in insert order; the mapping to AccessEntry is `toEntry` below. */
+const COLUMNS = [
+  'seq', 'occurred_at', 'channel', 'member_id', 'purpose', 'consent_issuer', 'consent_jti', 'subject',
+  'items_requested', 'items_disclosed', 'outcome', 'reason_code', 'source', 'correlation_id', 'job_id',
+  'prev_hash', 'hash',
+] as const;
+
+interface Row {
+  seq: string;
+  occurred_at: Date;
+  channel: AccessEntry['channel'];
+  member_id: string;
+  purpose: string | null;
+  consent_issuer: string | null;
+  consent_jti: string | null;
+  subject: string | null;
+  items_requested: AccessEntry['itemsRequested'];
+  items_disclosed: AccessEntry['itemsDisclosed'];
+  outcome: AccessEntry['outcome'];
+  reason_code: string | null;
+  source: string | null;
+  correlation_id: string;
+  job_id: string | null;
+  prev_hash: string;
+  hash: string;
+}
+
+function toEntry(r: Row): AccessEntry {
+  return {
+    seq: String(r.seq),
+    occurredAt: r.occurred_at,
+    channel: r.channel,
+    memberId: r.member_id,
+    purpose: r.purpose,
+    consentIssuer: r.consent_issuer,
+    consentJti: r.consent_jti,
+    subject: r.subject,
+    itemsRequested: r.items_requested,
+    itemsDisclosed: r.items_disclosed,
+    outcome: r.outcome,
+    reasonCode: r.reason_code,
+    source: r.source,
+    correlationId: r.correlation_id,
+    jobId: r.job_id,
+    prevHash: r.prev_hash,
+    hash: r.hash,
+  };
+}
+
+function values(e: AccessEntry): unknown[] {
+  return [
+    e.seq, e.occurredAt, e.channel, e.memberId, e.purpose, e.consentIssuer, e.consentJti, e.subject,
+    e.itemsRequested, e.itemsDisclosed, e.outcome, e.reasonCode, e.source, e.correlationId, e.jobId,
+    e.prevHash, e.hash,
+  ];
+}
+
+/** SQL of the access log; every technology detail of the table lives here. */
+export class AccessLogRepository {
+  constructor(private readonly ds: DataSource) {}
+
+  /** Locks the chain head for the rest of the caller's transaction and returns it. */
+  async lockHead(q: QueryRunner): Promise<{ seq: bigint; hash: string }> {
+    const rows: { seq: string; hash: string }[] = await q.query(
+      'SELECT seq, hash FROM access_log_head WHERE id = 1 FOR UPDATE',
+    );
+    if (rows.length !== 1) throw new Error('access_log_head is missing: migrations not applied?');
+    return { seq: BigInt(rows[0].seq), hash: rows[0].hash };
+  }
+
+  /** Inserts sealed entries and moves the head, inside the caller's transaction. */
+  async insertSealed(q: QueryRunner, entries: AccessEntry[]): Promise<void> {
+    const params: unknown[] = [];
+    const tuples = entries.map((e) => {
+      const base = params.length;
+      params.push(...values(e));
+      return `(${COLUMNS.map((_, i) => `$${base + i + 1}`).join(', ')})`;
+    });
+    await q.query(`INSERT INTO access_log (${COLUMNS.join(', ')}) VALUES ${tuples.join(', ')}`, params);
+    const last = entries[entries.length - 1];
+    await q.query('UPDATE access_log_head SET seq = $1, hash = $2, updated_at = now() WHERE id = 1', [
+      last.seq,
+      last.hash,
+    ]);
+  }
+
+  /** Entries with seq > after, in seq order, at most `limit`. */
+  async page(q: QueryRunner, after: bigint, upTo: bigint, limit: number): Promise<AccessEntry[]> {
+    const rows: Row[] = await q.query(
+      `SELECT ${COLUMNS.join(', ')} FROM access_log WHERE seq > $1 AND seq <= $2 ORDER BY seq, occurred_at LIMIT $3`,
+      [after.toString(), upTo.toString(), limit],
+    );
+    return rows.map(toEntry);
+  }
+
+  /** Number of rows whose seq lies above the recorded head (there should be none). */
+  async countAbove(q: QueryRunner, seq: bigint): Promise<number> {
+    const rows: { n: string }[] = await q.query('SELECT count(*) AS n FROM access_log WHERE seq > $1', [seq.toString()]);
+    return Number(rows[0].n);
+  }
+
+  /** The recorded head, read without locking. */
+  async head(q: QueryRunner): Promise<{ seq: bigint; hash: string }> {
+    const rows: { seq: string; hash: string }[] = await q.query('SELECT seq, hash FROM access_log_head WHERE id = 1');
+    return { seq: BigInt(rows[0].seq), hash: rows[0].hash };
+  }
+
+  /** Entries of one request. */
+  async findByCorrelationId(correlationId: string): Promise<AccessEntry[]> {
+    const rows: Row[] = await this.ds.query(
+      `SELECT ${COLUMNS.join(', ')} FROM access_log WHERE correlation_id = $1 ORDER BY seq`,
+      [correlationId],
+    );
+    return rows.map(toEntry);
+  }
+
+  /** Entries of one asynchronous job. */
+  async findByJobId(jobId: string): Promise<AccessEntry[]> {
+    const rows: Row[] = await this.ds.query(`SELECT ${COLUMNS.join(', ')} FROM access_log WHERE job_id = $1 ORDER BY seq`, [
+      jobId,
+    ]);
+    return rows.map(toEntry);
+  }
+
+  /** Makes sure the monthly partitions around `day` exist (idempotent, safe under concurrency). */
+  async ensurePartitions(day: Date, monthsAhead: number): Promise<void> {
+    for (let i = 0; i <= monthsAhead; i++) {
+      const d = new Date(Date.UTC(day.getUTCFullYear(), day.getUTCMonth() + i, 1));
+      await this.ds.query('SELECT access_log_ensure_month($1::date)', [d.toISOString().slice(0, 10)]);
+    }
+  }
+}

@@ -1,0 +1,6 @@
+export * from './access-entry';
+export * from './access-chain';
+export * from './access-log.repository';
+export * from './access-log-appender.service';
+export * from './access-log-verifier';
+export * from './access-log.module';

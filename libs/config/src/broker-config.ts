@@ -1,0 +1,105 @@
+/**
+ * The broker's configuration, read from the environment once at boot and validated as a whole:
+ * a bad value stops the process with one message listing every problem.
+ */
+export interface BrokerConfig {
+  mode: 'development' | 'production';
+  gatewayHost: string;
+  gatewayPort: number;
+  rnppUrl: string;
+  databaseUrl: string;
+  /** Run pending migrations when a process boots (default on, except in production). */
+  migrateOnBoot: boolean;
+  trustFile: string | undefined;
+  /** Per-attempt timeout of a register call. */
+  rnppAttemptTimeoutMs: number;
+  /** Budget for one register read including retries. */
+  rnppTotalTimeoutMs: number;
+  rnppMaxAttempts: number;
+  /** Longest consent lifetime (exp - iat) the broker accepts. */
+  maxConsentLifetimeS: number;
+  /** Allowed clock skew between the broker and token signers. */
+  clockToleranceS: number;
+  /** Maximum HTTP body of a GraphQL request. */
+  maxBodyBytes: number;
+  logLevel: 'error' | 'warn' | 'log' | 'debug';
+}
+
+export const DEFAULT_DATABASE_URL = 'postgres://postgres@127.0.0.1:5432/broker';
+
+export class ConfigError extends Error {
+  constructor(readonly problems: string[]) {
+    super(`invalid configuration:\n  - ${problems.join('\n  - ')}`);
+    this.name = 'ConfigError';
+  }
+}
+
+type Env = Record<string, string | undefined>;
+
+function intVar(env: Env, name: string, fallback: number, min: number, max: number, problems: string[]): number {
+  const raw = env[name];
+  if (raw === undefined || raw === '') return fallback;
+  const n = Number(raw);
+  if (!Number.isInteger(n) || n < min || n > max) {
+    problems.push(`${name} must be an integer in [${min}, ${max}], got "${raw}"`);
+    return fallback;
+  }
+  return n;
+}
+
+function urlVar(env: Env, name: string, fallback: string, schemes: string[], problems: string[]): string {
+  const raw = env[name] || fallback;
+  try {
+    const u = new URL(raw);
+    if (!schemes.includes(u.protocol)) problems.push(`${name} must use ${schemes.join(' or ')}, got "${u.protocol}"`);
+  } catch {
+    problems.push(`${name} is not a URL`);
+  }
+  return raw;
+}
+
+/** Reads and validates the configuration; throws ConfigError listing every problem. */
+export function loadBrokerConfig(env: Env = process.env): BrokerConfig {
+  const problems: string[] = [];
+  const modeRaw = env.BROKER_MODE ?? (env.NODE_ENV === 'production' ? 'production' : 'development');
+  if (modeRaw !== 'development' && modeRaw !== 'production') {
+    problems.push(`BROKER_MODE must be development or production, got "${modeRaw}"`);
+  }
+  const mode = modeRaw === 'production' ? 'production' : 'development';
+  const gatewayPort = intVar(env, 'GATEWAY_PORT', 4000, 1, 65535, problems);
+  const rnppPort = intVar(env, 'RNPP_PORT', 4100, 1, 65535, problems);
+  const logLevel = (env.LOG_LEVEL ?? 'log') as BrokerConfig['logLevel'];
+  if (!['error', 'warn', 'log', 'debug'].includes(logLevel)) problems.push(`LOG_LEVEL must be error, warn, log or debug`);
+  const migrate = env.DB_MIGRATE ?? (mode === 'production' ? 'off' : 'auto');
+  if (migrate !== 'auto' && migrate !== 'off') problems.push(`DB_MIGRATE must be auto or off, got "${migrate}"`);
+  const config: BrokerConfig = {
+    mode,
+    gatewayHost: env.GATEWAY_HOST || '127.0.0.1',
+    gatewayPort,
+    rnppUrl: urlVar(env, 'RNPP_URL', `http://127.0.0.1:${rnppPort}`, ['http:', 'https:'], problems).replace(/\/+$/, ''),
+    databaseUrl: urlVar(env, 'DATABASE_URL', DEFAULT_DATABASE_URL, ['postgres:', 'postgresql:'], problems),
+    migrateOnBoot: migrate === 'auto',
+    trustFile: env.BROKER_TRUST_FILE || undefined,
+    rnppAttemptTimeoutMs: intVar(env, 'RNPP_ATTEMPT_TIMEOUT_MS', 1000, 50, 60000, problems),
+    rnppTotalTimeoutMs: intVar(env, 'RNPP_TOTAL_TIMEOUT_MS', 2500, 50, 120000, problems),
+    rnppMaxAttempts: intVar(env, 'RNPP_MAX_ATTEMPTS', 3, 1, 10, problems),
+    maxConsentLifetimeS: intVar(env, 'CONSENT_MAX_LIFETIME_S', 366 * 86400, 60, 10 * 366 * 86400, problems),
+    clockToleranceS: intVar(env, 'CLOCK_TOLERANCE_S', 30, 0, 300, problems),
+    maxBodyBytes: intVar(env, 'GRAPHQL_MAX_BODY_BYTES', 64 * 1024, 1024, 10 * 1024 * 1024, problems),
+    logLevel,
+  };
+  if (mode === 'production' && !config.trustFile) problems.push('BROKER_TRUST_FILE is required in production mode');
+  if (problems.length) throw new ConfigError(problems);
+  return config;
+}
+
+/** The database URL with its password masked, for log lines. */
+export function redactUrl(url: string): string {
+  try {
+    const u = new URL(url);
+    if (u.password) u.password = '***';
+    return u.toString();
+  } catch {
+    return '<invalid url>';
+  }
+}

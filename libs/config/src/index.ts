@@ -1,0 +1,2 @@
+export * from './broker-config';
+export * from './config.module';

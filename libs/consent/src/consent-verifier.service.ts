@@ -1,0 +1,70 @@
+import { Inject, Injectable } from '@nestjs/common';
+import Ajv2020 from 'ajv/dist/2020';
+import { BROKER_CONFIG, type BrokerConfig } from '@broker/config';
+import { BrokerError, ErrorCode } from '@broker/errors';
+import { TRUST_REGISTRY, type TrustRegistry } from '@broker/trust';
+import type { DataItem } from '@broker/data-items';
+import consentSchema from '../../../contracts/consent-token.schema.json';
+import type { Consent } from './consent';
+import { TokenRejected, verifySignedToken } from './signed-token';
+
+const validateClaims = new Ajv2020({ allErrors: false, strict: false }).compile(consentSchema);
+
+/** Verifies `Consent-Token` headers against the trusted consent issuers. */
+@Injectable()
+export class ConsentVerifierService {
+  constructor(
+    @Inject(TRUST_REGISTRY) private readonly trust: TrustRegistry,
+    @Inject(BROKER_CONFIG) private readonly config: BrokerConfig,
+  ) {}
+
+  /** Returns the verified consent or throws BrokerError(CONSENT_INVALID | CONSENT_EXPIRED). */
+  async verify(token: string | undefined): Promise<Consent> {
+    if (!token) throw new BrokerError(ErrorCode.CONSENT_INVALID, 'The Consent-Token header is missing.');
+    let payload;
+    try {
+      payload = await verifySignedToken(token.trim(), {
+        typ: 'consent+jwt',
+        keysOf: (iss) => this.trust.consentIssuer(iss)?.keys,
+        clockToleranceS: this.config.clockToleranceS,
+        requiredClaims: ['iss', 'sub', 'aud', 'iat', 'exp', 'jti'],
+      });
+    } catch (e) {
+      if (e instanceof TokenRejected && e.reason === 'expired') {
+        throw new BrokerError(ErrorCode.CONSENT_EXPIRED, 'The consent has expired.');
+      }
+      const reason = e instanceof TokenRejected ? `${e.reason}: ${e.message}` : 'unverifiable';
+      throw new BrokerError(ErrorCode.CONSENT_INVALID, 'The consent token is not valid.', { reason });
+    }
+    // a one-element aud array means the same as the string (RFC 7519 §4.1.3)
+    const aud = Array.isArray(payload.aud) && payload.aud.length === 1 ? payload.aud[0] : payload.aud;
+    const claims = { ...payload, aud };
+    if (!validateClaims(claims)) {
+      const err = validateClaims.errors?.[0];
+      throw new BrokerError(ErrorCode.CONSENT_INVALID, 'The consent token claims are not valid.', {
+        reason: `claims: ${err?.instancePath || '/'} ${err?.message ?? ''}`.trim(),
+      });
+    }
+    const c = claims as unknown as {
+      iss: string; sub: string; aud: string; purpose: string; scope: DataItem[]; iat: number; exp: number; jti: string;
+    };
+    if (c.exp - c.iat > this.config.maxConsentLifetimeS) {
+      throw new BrokerError(ErrorCode.CONSENT_INVALID, 'The consent lifetime is longer than the broker accepts.', {
+        reason: `exp - iat above ${this.config.maxConsentLifetimeS} s`,
+      });
+    }
+    if (c.iat > Math.floor(Date.now() / 1000) + this.config.clockToleranceS) {
+      throw new BrokerError(ErrorCode.CONSENT_INVALID, 'The consent is issued in the future.', { reason: 'iat' });
+    }
+    return {
+      issuer: c.iss,
+      jti: c.jti,
+      subject: c.sub,
+      audience: c.aud,
+      purpose: c.purpose,
+      scope: new Set(c.scope),
+      issuedAt: c.iat,
+      expiresAt: c.exp,
+    };
+  }
+}

@@ -1,0 +1,10 @@
+import { Module } from '@nestjs/common';
+import { ConsentVerifierService } from './consent-verifier.service';
+import { MemberAuthenticatorService } from './member-authenticator.service';
+
+/** Verification of member assertions and consent tokens (trust and config are global). */
+@Module({
+  providers: [ConsentVerifierService, MemberAuthenticatorService],
+  exports: [ConsentVerifierService, MemberAuthenticatorService],
+})
+export class ConsentModule {}

@@ -1,0 +1,5 @@
+export * from './consent';
+export * from './consent-verifier.service';
+export * from './member-authenticator.service';
+export * from './consent.module';
+export * from './signed-token';

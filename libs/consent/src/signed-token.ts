@@ -1,0 +1,74 @@
+import { decodeJwt, decodeProtectedHeader, errors as joseErrors, jwtVerify, type JWTPayload } from 'jose';
+import type { VerificationKey } from '@broker/trust';
+
+/** Longest compact token accepted before any parsing (a bound on work, not a security check). */
+export const MAX_TOKEN_LENGTH = 8192;
+const COMPACT_JWS = /^[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+$/;
+
+/** Why a token was not accepted; `expired` is kept apart because it has its own error code. */
+export class TokenRejected extends Error {
+  constructor(
+    readonly reason: 'malformed' | 'untrusted' | 'signature' | 'claims' | 'expired',
+    message: string,
+  ) {
+    super(message);
+    this.name = 'TokenRejected';
+  }
+}
+
+export interface VerifyOptions {
+  /** Required JOSE `typ` (compared as RFC 8725 §3.11 says; `application/` prefix tolerated). */
+  typ: string;
+  /** Keys of the party named by the unverified `iss`, by kid; undefined if `iss` is unknown. */
+  keysOf: (issuer: string) => ReadonlyMap<string, VerificationKey> | undefined;
+  audience?: string;
+  clockToleranceS: number;
+  requiredClaims: string[];
+}
+
+/**
+ * Verifies a compact JWS the way RFC 8725 asks: the key is looked up only among the keys
+ * registered for the claimed issuer (by `kid`), the algorithm must be one allowed for that key
+ * (so no `none`, no HMAC, no ES/EdDSA confusion), header-carried keys (`jwk`, `jku`, `x5u`,
+ * `x5c`) are never used, and `typ` must match so that one kind of token cannot pass for another.
+ */
+export async function verifySignedToken(token: string, opts: VerifyOptions): Promise<JWTPayload> {
+  if (typeof token !== 'string' || token.length === 0) throw new TokenRejected('malformed', 'token is empty');
+  if (token.length > MAX_TOKEN_LENGTH) throw new TokenRejected('malformed', 'token is too long');
+  if (!COMPACT_JWS.test(token)) throw new TokenRejected('malformed', 'not a compact JWS (three base64url parts)');
+  let header: ReturnType<typeof decodeProtectedHeader>;
+  let unverified: JWTPayload;
+  try {
+    header = decodeProtectedHeader(token);
+    unverified = decodeJwt(token);
+  } catch {
+    throw new TokenRejected('malformed', 'header or payload is not base64url JSON');
+  }
+  if (typeof header.kid !== 'string' || header.kid === '') throw new TokenRejected('untrusted', 'no kid in the header');
+  if (typeof header.alg !== 'string') throw new TokenRejected('untrusted', 'no alg in the header');
+  if (typeof unverified.iss !== 'string') throw new TokenRejected('claims', 'no iss claim');
+  const key = opts.keysOf(unverified.iss)?.get(header.kid);
+  if (!key) throw new TokenRejected('untrusted', 'issuer or kid not registered');
+  if (!key.algorithms.includes(header.alg)) {
+    throw new TokenRejected('untrusted', `alg ${header.alg} is not allowed for this key`);
+  }
+  try {
+    const { payload } = await jwtVerify(token, key.key, {
+      algorithms: [...key.algorithms],
+      typ: opts.typ,
+      issuer: unverified.iss,
+      audience: opts.audience,
+      clockTolerance: opts.clockToleranceS,
+      requiredClaims: opts.requiredClaims,
+    });
+    return payload;
+  } catch (e) {
+    if (e instanceof joseErrors.JWTExpired) throw new TokenRejected('expired', 'token has expired');
+    if (e instanceof joseErrors.JWSSignatureVerificationFailed) throw new TokenRejected('signature', 'bad signature');
+    if (e instanceof joseErrors.JWTClaimValidationFailed) {
+      throw new TokenRejected('claims', `claim check failed: ${e.claim} (${e.reason})`);
+    }
+    if (e instanceof joseErrors.JOSEError) throw new TokenRejected('malformed', e.code);
+    throw new TokenRejected('malformed', 'token could not be verified');
+  }
+}

@@ -1,0 +1,13 @@
+import { Module } from '@nestjs/common';
+import { AccessLogModule } from '@broker/access-log';
+import { ConsentModule } from '@broker/consent';
+import { SourcesModule } from '@broker/sources';
+import { PersonDisclosureService } from './person-disclosure.service';
+
+/** The decision and orchestration of disclosures. */
+@Module({
+  imports: [AccessLogModule, ConsentModule, SourcesModule],
+  providers: [PersonDisclosureService],
+  exports: [PersonDisclosureService, ConsentModule, AccessLogModule, SourcesModule],
+})
+export class DisclosureModule {}

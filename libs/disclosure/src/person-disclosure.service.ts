@@ -1,0 +1,123 @@
+import { Inject, Injectable, Logger } from '@nestjs/common';
+import { AccessLogAppender, type AccessEntry, type NewAccessEntry } from '@broker/access-log';
+import { ConsentVerifierService, type Consent } from '@broker/consent';
+import { BrokerError, ErrorCode } from '@broker/errors';
+import { ITEM_RNPP_FIELDS, normaliseItems, type DataItem } from '@broker/data-items';
+import { checkMatricule } from '@broker/matricule';
+import { PERSON_SOURCE, type PersonSource, type RnppPerson } from '@broker/sources';
+import type { AccessContext } from './access-context';
+import { assertDisclosureAllowed } from './disclosure-policy';
+
+/** What leaves the broker: only the fetched fields, related persons reduced to their matricules. */
+export type DisclosedPerson = Omit<Partial<RnppPerson>, 'parents' | 'children'> & {
+  matricule: string;
+  parents?: { matricule: string }[];
+  children?: { matricule: string }[];
+};
+
+/**
+ * The once-only path for one person: check the matricule, verify the consent, apply the
+ * disclosure rule, fetch only the allowed fields from the authentic source, and make the
+ * access-log entry durable before anything is returned. Every decision, disclosure or
+ * refusal, leaves exactly one entry.
+ */
+@Injectable()
+export class PersonDisclosureService {
+  private readonly logger = new Logger('Disclosure');
+
+  constructor(
+    @Inject(ConsentVerifierService) private readonly consents: ConsentVerifierService,
+    @Inject(PERSON_SOURCE) private readonly source: PersonSource,
+    @Inject(AccessLogAppender) private readonly log: AccessLogAppender,
+  ) {}
+
+  /** Discloses `requested` items of the person `rawMatricule` to `ctx.member`, or throws a coded BrokerError. */
+  async disclose(ctx: AccessContext, rawMatricule: unknown, requested: Iterable<DataItem>): Promise<DisclosedPerson> {
+    const items = normaliseItems(requested);
+    const occurredAt = new Date();
+    let subject: string | null = null;
+    let consent: Consent | undefined;
+    try {
+      const checked = checkMatricule(rawMatricule);
+      if (!checked.valid) {
+        throw new BrokerError(ErrorCode.INVALID_MATRICULE, 'The matricule is not a valid national identification number.', {
+          problem: checked.problem,
+        });
+      }
+      subject = checked.matricule;
+      consent = await this.consents.verify(ctx.consentToken);
+      assertDisclosureAllowed(ctx.member, consent, subject, items);
+      const fields = items.flatMap((i) => ITEM_RNPP_FIELDS[i]);
+      const record = await this.source.fetchPerson(subject, fields);
+      await this.log.append(this.entry(ctx, occurredAt, items, subject, consent, { outcome: 'DISCLOSED', itemsDisclosed: items }));
+      return toDisclosed(record, fields, subject);
+    } catch (e) {
+      if (e instanceof BrokerError && e.code === ErrorCode.ACCESS_LOG_UNAVAILABLE) throw e;
+      const code = e instanceof BrokerError ? e.code : ErrorCode.INTERNAL_ERROR;
+      if (!(e instanceof BrokerError)) this.logger.error(`unexpected failure: ${(e as Error).stack ?? String(e)}`);
+      await this.logRefusal(ctx, occurredAt, items, subject, consent, code);
+      throw e;
+    }
+  }
+
+  private async logRefusal(
+    ctx: AccessContext,
+    occurredAt: Date,
+    items: DataItem[],
+    subject: string | null,
+    consent: Consent | undefined,
+    code: ErrorCode,
+  ): Promise<AccessEntry | undefined> {
+    const sourced = code === ErrorCode.PERSON_NOT_FOUND || code === ErrorCode.SOURCE_UNAVAILABLE;
+    try {
+      return await this.log.append(
+        this.entry(ctx, occurredAt, items, subject, consent, {
+          outcome: 'REFUSED',
+          itemsDisclosed: [],
+          reasonCode: code,
+          source: sourced ? this.source.name : null,
+        }),
+      );
+    } catch {
+      // the refusal stands (nothing was disclosed); the failure is counted and alerted by the appender
+      return undefined;
+    }
+  }
+
+  private entry(
+    ctx: AccessContext,
+    occurredAt: Date,
+    items: DataItem[],
+    subject: string | null,
+    consent: Consent | undefined,
+    outcome: Pick<NewAccessEntry, 'outcome' | 'itemsDisclosed'> & Partial<Pick<NewAccessEntry, 'reasonCode' | 'source'>>,
+  ): NewAccessEntry {
+    return {
+      occurredAt,
+      channel: ctx.channel,
+      memberId: ctx.member.id,
+      purpose: consent?.purpose ?? null,
+      consentIssuer: consent?.issuer ?? null,
+      consentJti: consent?.jti ?? null,
+      subject,
+      itemsRequested: items,
+      reasonCode: null,
+      source: outcome.outcome === 'DISCLOSED' ? this.source.name : null,
+      correlationId: ctx.correlationId,
+      jobId: ctx.jobId ?? null,
+      ...outcome,
+    };
+  }
+}
+
+/** Keeps only the fields asked for, whatever the source sent (defence in depth). */
+function toDisclosed(record: Partial<RnppPerson>, fields: readonly string[], subject: string): DisclosedPerson {
+  const picked = Object.fromEntries(
+    Object.entries(record).filter(([k]) => fields.includes(k)),
+  ) as Partial<RnppPerson>;
+  const { parents, children, ...rest } = picked;
+  const out: DisclosedPerson = { ...rest, matricule: subject };
+  if (parents) out.parents = parents.map((m) => ({ matricule: m }));
+  if (children) out.children = children.map((m) => ({ matricule: m }));
+  return out;
+}

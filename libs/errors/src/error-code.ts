@@ -1,0 +1,164 @@
+/**
+ * Every coded refusal or failure the broker can answer with. The catalogue below is the single
+ * source of contracts/error-codes.md (generated, drift-checked): adding a code without
+ * documenting it does not compile, because the catalogue is a Record over this enum.
+ */
+export enum ErrorCode {
+  UNAUTHENTICATED = 'UNAUTHENTICATED',
+  CONSENT_INVALID = 'CONSENT_INVALID',
+  CONSENT_EXPIRED = 'CONSENT_EXPIRED',
+  CONSENT_SUBJECT_MISMATCH = 'CONSENT_SUBJECT_MISMATCH',
+  CONSENT_AUDIENCE_MISMATCH = 'CONSENT_AUDIENCE_MISMATCH',
+  SCOPE_NOT_GRANTED = 'SCOPE_NOT_GRANTED',
+  PURPOSE_NOT_ALLOWED = 'PURPOSE_NOT_ALLOWED',
+  INVALID_MATRICULE = 'INVALID_MATRICULE',
+  PERSON_NOT_FOUND = 'PERSON_NOT_FOUND',
+  SOURCE_UNAVAILABLE = 'SOURCE_UNAVAILABLE',
+  ACCESS_LOG_UNAVAILABLE = 'ACCESS_LOG_UNAVAILABLE',
+  QUERY_TOO_COMPLEX = 'QUERY_TOO_COMPLEX',
+  BATCHING_NOT_SUPPORTED = 'BATCHING_NOT_SUPPORTED',
+  REQUEST_TOO_LARGE = 'REQUEST_TOO_LARGE',
+  BAD_REQUEST = 'BAD_REQUEST',
+  INTERNAL_ERROR = 'INTERNAL_ERROR',
+}
+
+/** Where a code comes from, so that integrators know whom to call. */
+export type ErrorOrigin = 'caller' | 'consent' | 'policy' | 'source' | 'broker';
+
+export interface ErrorCodeDoc {
+  origin: ErrorOrigin;
+  /** Whether the same request may succeed later without change. */
+  retryable: boolean;
+  /** Whether the request leaves an access-log entry (only authenticated members' decisions do). */
+  logged: 'yes' | 'no' | 'when authenticated';
+  /** Plain-language meaning, used as the default message and in the catalogue. */
+  meaning: string;
+  /** What the caller should do. */
+  remedy: string;
+}
+
+export const ERROR_CATALOGUE: Record<ErrorCode, ErrorCodeDoc> = {
+  [ErrorCode.UNAUTHENTICATED]: {
+    origin: 'caller',
+    retryable: false,
+    logged: 'no',
+    meaning: 'The member assertion (Authorization: Bearer) is missing, malformed, expired or not signed by a key of a registered member.',
+    remedy: 'Sign a fresh assertion (typ JWT, iss = sub = member id, aud = brokerId, lifetime at most 300 s) with a key whose kid is in your JWKS.',
+  },
+  [ErrorCode.CONSENT_INVALID]: {
+    origin: 'consent',
+    retryable: false,
+    logged: 'yes',
+    meaning: 'The Consent-Token header is missing, malformed, not signed by a trusted consent issuer, or lacks a required claim.',
+    remedy: 'Obtain a consent token (typ consent+jwt) from a trusted consent issuer and send it unchanged.',
+  },
+  [ErrorCode.CONSENT_EXPIRED]: {
+    origin: 'consent',
+    retryable: false,
+    logged: 'yes',
+    meaning: 'The consent token is authentic but its exp is in the past.',
+    remedy: 'Ask the citizen for a new consent.',
+  },
+  [ErrorCode.CONSENT_SUBJECT_MISMATCH]: {
+    origin: 'consent',
+    retryable: false,
+    logged: 'yes',
+    meaning: 'The queried matricule is not the consent\'s subject (sub).',
+    remedy: 'Query only the citizen who gave the consent.',
+  },
+  [ErrorCode.CONSENT_AUDIENCE_MISMATCH]: {
+    origin: 'consent',
+    retryable: false,
+    logged: 'yes',
+    meaning: 'The consent was given to another receiver (aud is not the calling member).',
+    remedy: 'Use a consent issued to your own member id.',
+  },
+  [ErrorCode.SCOPE_NOT_GRANTED]: {
+    origin: 'policy',
+    retryable: false,
+    logged: 'yes',
+    meaning: 'The query selects a data item outside the consent\'s scope or outside the member\'s grant for the purpose. Nothing was fetched.',
+    remedy: 'Select only the items that both the consent scope and your grant cover (see contracts/data-items.md).',
+  },
+  [ErrorCode.PURPOSE_NOT_ALLOWED]: {
+    origin: 'policy',
+    retryable: false,
+    logged: 'yes',
+    meaning: 'The consent\'s purpose is not one the member is registered to serve.',
+    remedy: 'Register the purpose for your member in the trust configuration, or use a consent for one of your purposes.',
+  },
+  [ErrorCode.INVALID_MATRICULE]: {
+    origin: 'caller',
+    retryable: false,
+    logged: 'when authenticated',
+    meaning: 'The matricule is not 13 ASCII digits with a possible birth date and correct Luhn and Verhoeff check digits. No register was called.',
+    remedy: 'Correct the identification number.',
+  },
+  [ErrorCode.PERSON_NOT_FOUND]: {
+    origin: 'source',
+    retryable: false,
+    logged: 'yes',
+    meaning: 'The matricule is valid but the register knows no such person.',
+    remedy: 'Check the identification number with the citizen.',
+  },
+  [ErrorCode.SOURCE_UNAVAILABLE]: {
+    origin: 'source',
+    retryable: true,
+    logged: 'yes',
+    meaning: 'The authentic source did not answer in time or answered with an error (after retries), or its circuit breaker is open.',
+    remedy: 'Retry later with backoff.',
+  },
+  [ErrorCode.ACCESS_LOG_UNAVAILABLE]: {
+    origin: 'broker',
+    retryable: true,
+    logged: 'no',
+    meaning: 'The access-log entry could not be made durable, so nothing was disclosed.',
+    remedy: 'Retry later; operators are alerted.',
+  },
+  [ErrorCode.QUERY_TOO_COMPLEX]: {
+    origin: 'caller',
+    retryable: false,
+    logged: 'no',
+    meaning: 'The GraphQL document exceeds a limit: more than one person field, too many fields, aliases or directives, or too deep.',
+    remedy: 'Send one person query per request with a plain selection.',
+  },
+  [ErrorCode.BATCHING_NOT_SUPPORTED]: {
+    origin: 'caller',
+    retryable: false,
+    logged: 'no',
+    meaning: 'The body is a JSON array of operations; one operation per HTTP request is accepted.',
+    remedy: 'Send operations one by one.',
+  },
+  [ErrorCode.REQUEST_TOO_LARGE]: {
+    origin: 'caller',
+    retryable: false,
+    logged: 'no',
+    meaning: 'The request body or a header exceeds the documented size limit.',
+    remedy: 'Send a smaller request.',
+  },
+  [ErrorCode.BAD_REQUEST]: {
+    origin: 'caller',
+    retryable: false,
+    logged: 'no',
+    meaning: 'The HTTP request is not a GraphQL request the gateway understands (content type, JSON, missing query).',
+    remedy: 'POST application/json with {"query", "variables"}.',
+  },
+  [ErrorCode.INTERNAL_ERROR]: {
+    origin: 'broker',
+    retryable: true,
+    logged: 'no',
+    meaning: 'An unexpected error; details are in the application log under the correlation id.',
+    remedy: 'Retry later and quote the X-Correlation-Id to the operators.',
+  },
+};
+
+/** GraphQL-level codes that Apollo Server itself produces before any resolver runs. */
+export const APOLLO_CODES = [
+  'GRAPHQL_PARSE_FAILED',
+  'GRAPHQL_VALIDATION_FAILED',
+  'BAD_USER_INPUT',
+  'PERSISTED_QUERY_NOT_FOUND',
+  'PERSISTED_QUERY_NOT_SUPPORTED',
+  'OPERATION_RESOLUTION_FAILURE',
+  'BAD_REQUEST',
+] as const;

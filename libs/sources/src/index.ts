@@ -1,0 +1,4 @@
+export * from './person-source';
+export * from './rnpp/rnpp-person';
+export * from './rnpp/rnpp-http.source';
+export * from './sources.module';

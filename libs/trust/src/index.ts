@@ -1,0 +1,3 @@
+export * from './trust-registry';
+export * from './trust-file';
+export * from './trust.module';

@@ -1,0 +1,110 @@
+import { importJWK, type JWK } from 'jose';
+import { DataItem } from '@broker/data-items';
+
+/** A public key a token may be verified with, and the only algorithms allowed with it. */
+export interface VerificationKey {
+  kid: string;
+  algorithms: readonly string[];
+  key: Awaited<ReturnType<typeof importJWK>>;
+}
+
+/** A registered administration. */
+export interface Member {
+  id: string;
+  name: string;
+  keys: ReadonlyMap<string, VerificationKey>;
+  /** purpose code -> data items the member may receive for it */
+  grants: ReadonlyMap<string, ReadonlySet<DataItem>>;
+}
+
+/** A service whose consent tokens the broker accepts. */
+export interface ConsentIssuer {
+  id: string;
+  name: string;
+  keys: ReadonlyMap<string, VerificationKey>;
+}
+
+export interface TrustDocument {
+  brokerId: string;
+  purposes?: { code: string; labels?: Record<string, string> }[];
+  members: { id: string; name: string; jwks: { keys: JWK[] }; grants: { purpose: string; items: DataItem[] }[] }[];
+  consentIssuers: { id: string; name?: string; jwks: { keys: JWK[] } }[];
+  identityProviders?: unknown[];
+  staffIssuers?: unknown[];
+}
+
+/** The trust configuration in force: members, consent issuers, and their keys by kid. */
+export class TrustRegistry {
+  private constructor(
+    readonly brokerId: string,
+    private readonly members: ReadonlyMap<string, Member>,
+    private readonly issuers: ReadonlyMap<string, ConsentIssuer>,
+    private readonly purposeLabels: ReadonlyMap<string, Record<string, string>>,
+  ) {}
+
+  /** Builds a registry from a schema-valid document (keys are imported once, here). */
+  static async fromDocument(doc: TrustDocument): Promise<TrustRegistry> {
+    const members = new Map<string, Member>();
+    for (const m of doc.members) {
+      if (members.has(m.id)) throw new Error(`duplicate member id ${m.id}`);
+      const grants = new Map<string, Set<DataItem>>();
+      for (const g of m.grants) {
+        const set = grants.get(g.purpose) ?? new Set<DataItem>();
+        g.items.forEach((i) => set.add(i));
+        grants.set(g.purpose, set);
+      }
+      members.set(m.id, { id: m.id, name: m.name, keys: await importKeys(m.jwks.keys, `member ${m.id}`), grants });
+    }
+    const issuers = new Map<string, ConsentIssuer>();
+    for (const i of doc.consentIssuers) {
+      if (issuers.has(i.id)) throw new Error(`duplicate consent issuer id ${i.id}`);
+      issuers.set(i.id, { id: i.id, name: i.name ?? i.id, keys: await importKeys(i.jwks.keys, `issuer ${i.id}`) });
+    }
+    const labels = new Map((doc.purposes ?? []).map((p) => [p.code, p.labels ?? {}]));
+    return new TrustRegistry(doc.brokerId, members, issuers, labels);
+  }
+
+  /** The member with this id, if registered. */
+  member(id: string): Member | undefined {
+    return this.members.get(id);
+  }
+
+  /** The consent issuer with this id, if trusted. */
+  consentIssuer(id: string): ConsentIssuer | undefined {
+    return this.issuers.get(id);
+  }
+
+  /** All members (for listings and the demo). */
+  allMembers(): Member[] {
+    return [...this.members.values()];
+  }
+
+  /** Human-readable labels of a purpose code, when configured. */
+  purposeLabel(code: string): Record<string, string> | undefined {
+    return this.purposeLabels.get(code);
+  }
+}
+
+/** The algorithms a JWK may be used with (RFC 8725: one key, one algorithm family). */
+export function algorithmsForJwk(jwk: JWK): string[] {
+  if (jwk.kty === 'EC' && jwk.crv === 'P-256') return ['ES256'];
+  if (jwk.kty === 'OKP' && jwk.crv === 'Ed25519') return ['EdDSA', 'Ed25519'];
+  throw new Error(`unsupported key type ${jwk.kty}/${jwk.crv}: only EC P-256 and OKP Ed25519 are accepted`);
+}
+
+async function importKeys(jwks: JWK[], owner: string): Promise<Map<string, VerificationKey>> {
+  const keys = new Map<string, VerificationKey>();
+  for (const jwk of jwks) {
+    const kid = jwk.kid;
+    if (!kid) throw new Error(`${owner}: every key needs a kid`);
+    if (keys.has(kid)) throw new Error(`${owner}: duplicate kid ${kid}`);
+    if ('d' in jwk) throw new Error(`${owner}: key ${kid} has a private part; trust files hold public keys only`);
+    const family = algorithmsForJwk(jwk);
+    if (jwk.alg && !family.includes(jwk.alg)) throw new Error(`${owner}: key ${kid} says alg ${jwk.alg}, not ${family[0]}`);
+    const algorithms = jwk.alg ? (jwk.alg === 'ES256' ? ['ES256'] : ['EdDSA', 'Ed25519']) : family;
+    const { d: _d, ...pub } = jwk as JWK & { d?: string };
+    const key = await importJWK({ ...pub, ext: true }, algorithms[0]);
+    keys.set(kid, { kid, algorithms, key });
+  }
+  return keys;
+}
