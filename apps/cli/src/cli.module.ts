@@ -1,0 +1,11 @@
+import { Module } from '@nestjs/common';
+import { BrokerConfigModule } from '@broker/config';
+import { AccessLogCommand, FindCommand, VerifyCommand } from './access-log.command';
+import { CliDatabase } from './cli-database';
+import { MigrateCommand } from './migrate.command';
+
+@Module({
+  imports: [BrokerConfigModule],
+  providers: [CliDatabase, AccessLogCommand, VerifyCommand, FindCommand, MigrateCommand],
+})
+export class CliModule {}

@@ -1,0 +1,43 @@
+import { request } from 'undici';
+import { mintConsent, mintMemberAssertion } from '@broker/testing';
+import { DEMO_BROKER_ID, DEMO_ISSUER, DEMO_MEMBERS, type DevKeys } from './demo-trust';
+
+export const DEMO_QUERY =
+  'query Person($m: ID!) { person(matricule: $m) { matricule surname givenNames birthDate birthPlace { locality country } address { street houseNumber postalCode locality commune } } }';
+
+/** First matricules of the simulator's population (test tooling endpoint). */
+export async function listPersons(rnppUrl: string, limit = 5): Promise<string[]> {
+  const res = await request(`${rnppUrl}/persons?offset=0&limit=${limit}`);
+  if (res.statusCode !== 200) throw new Error(`simulator listing answered HTTP ${res.statusCode}`);
+  const body = (await res.body.json()) as { items: string[] };
+  return body.items;
+}
+
+/** Headers and body of a ready-made demo request: member `ccss`, purpose affiliation, items name+birth+address. */
+export async function demoRequest(keys: DevKeys, matricule: string): Promise<{ headers: Record<string, string>; body: string }> {
+  const member = DEMO_MEMBERS[0];
+  const assertion = await mintMemberAssertion(keys.members[member.id], member.id, DEMO_BROKER_ID, { lifetimeS: 300 });
+  const consent = await mintConsent(keys.issuers[DEMO_ISSUER.id], {
+    issuer: DEMO_ISSUER.id,
+    subject: matricule,
+    audience: member.id,
+    purpose: member.grants[0].purpose,
+    scope: ['name', 'birth', 'address'],
+  });
+  return {
+    headers: {
+      'content-type': 'application/json',
+      authorization: `Bearer ${assertion}`,
+      'consent-token': consent,
+    },
+    body: JSON.stringify({ query: DEMO_QUERY, variables: { m: matricule } }),
+  };
+}
+
+/** The same request as a shell command to paste. */
+export function asCurl(url: string, req: { headers: Record<string, string>; body: string }): string {
+  const h = Object.entries(req.headers)
+    .map(([k, v]) => `  -H '${k}: ${v}' \\`)
+    .join('\n');
+  return `curl -s ${url} \\\n${h}\n  --data '${req.body}'`;
+}

