@@ -32,7 +32,12 @@ function main() {
   const ifStale = process.argv.includes('--if-stale');
   const files = dirs.flatMap((d) => walk(path.join(root, d), []));
   const contracts = fs.readdirSync(path.join(root, 'contracts')).filter((n) => n.endsWith('.json'));
-  const watched = [...files, ...contracts.map((n) => path.join(root, 'contracts', n)), path.join(root, 'tsconfig.json'), __filename];
+  const watched = [
+    ...files,
+    ...contracts.map((n) => path.join(root, 'contracts', n)),
+    path.join(root, 'tsconfig.json'),
+    __filename,
+  ];
   if (ifStale && fs.existsSync(stamp)) {
     const built = fs.statSync(stamp).mtimeMs;
     if (watched.every((f) => fs.statSync(f).mtimeMs <= built)) return;

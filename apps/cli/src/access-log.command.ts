@@ -15,7 +15,10 @@ function serialise(e: AccessEntry): Record<string, unknown> {
   return { ...e, occurredAt: e.occurredAt.toISOString() };
 }
 
-@SubCommand({ name: 'verify', description: 'Walk the hash chain and report the first broken link (exit 1 when broken).' })
+@SubCommand({
+  name: 'verify',
+  description: 'Walk the hash chain and report the first broken link (exit 1 when broken).',
+})
 export class VerifyCommand extends CommandRunner {
   constructor(@Inject(CliDatabase) private readonly db: CliDatabase) {
     super();
@@ -52,7 +55,10 @@ interface FindOptions extends JsonOption {
   jobId?: string;
 }
 
-@SubCommand({ name: 'find', description: 'Print the entries of one request (--correlation-id) or one job (--job-id).' })
+@SubCommand({
+  name: 'find',
+  description: 'Print the entries of one request (--correlation-id) or one job (--job-id).',
+})
 export class FindCommand extends CommandRunner {
   constructor(@Inject(CliDatabase) private readonly db: CliDatabase) {
     super();

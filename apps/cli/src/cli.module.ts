@@ -5,7 +5,7 @@ import { CliDatabase } from './cli-database';
 import { MigrateCommand } from './migrate.command';
 
 @Module({
-  imports: [BrokerConfigModule],
+  imports: [BrokerConfigModule.forRoot()],
   providers: [CliDatabase, AccessLogCommand, VerifyCommand, FindCommand, MigrateCommand],
 })
 export class CliModule {}

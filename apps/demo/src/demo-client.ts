@@ -14,9 +14,14 @@ export async function listPersons(rnppUrl: string, limit = 5): Promise<string[]>
 }
 
 /** Headers and body of a ready-made demo request: member `ccss`, purpose affiliation, items name+birth+address. */
-export async function demoRequest(keys: DevKeys, matricule: string): Promise<{ headers: Record<string, string>; body: string }> {
+export async function demoRequest(
+  keys: DevKeys,
+  matricule: string,
+): Promise<{ headers: Record<string, string>; body: string }> {
   const member = DEMO_MEMBERS[0];
-  const assertion = await mintMemberAssertion(keys.members[member.id], member.id, DEMO_BROKER_ID, { lifetimeS: 300 });
+  const assertion = await mintMemberAssertion(keys.members[member.id], member.id, DEMO_BROKER_ID, {
+    lifetimeS: 300,
+  });
   const consent = await mintConsent(keys.issuers[DEMO_ISSUER.id], {
     issuer: DEMO_ISSUER.id,
     subject: matricule,

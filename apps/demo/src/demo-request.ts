@@ -12,10 +12,14 @@ async function main(): Promise<void> {
   const [matricule] = await listPersons(config.rnppUrl, 1);
   const req = await demoRequest(keys, matricule);
   const url = `http://${config.gatewayHost}:${config.gatewayPort}/graphql`;
-  process.stderr.write(`POST ${url} as member ccss, purpose SOCIAL-SECURITY-AFFILIATION, items name+birth+address\n`);
+  process.stderr.write(
+    `POST ${url} as member ccss, purpose SOCIAL-SECURITY-AFFILIATION, items name+birth+address\n`,
+  );
   const res = await request(url, { method: 'POST', headers: req.headers, body: req.body });
   const body = await res.body.json();
-  process.stderr.write(`HTTP ${res.statusCode}, X-Correlation-Id ${String(res.headers['x-correlation-id'])}\n`);
+  process.stderr.write(
+    `HTTP ${res.statusCode}, X-Correlation-Id ${String(res.headers['x-correlation-id'])}\n`,
+  );
   process.stdout.write(`${JSON.stringify(body, null, 2)}\n`);
   if (res.statusCode !== 200 || (body as { errors?: unknown }).errors) process.exitCode = 1;
 }

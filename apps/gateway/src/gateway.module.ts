@@ -1,5 +1,5 @@
 import { ApolloDriver, type ApolloDriverConfig } from '@nestjs/apollo';
-import { Module } from '@nestjs/common';
+import { Module, type DynamicModule } from '@nestjs/common';
 import { GraphQLModule } from '@nestjs/graphql';
 import { BROKER_CONFIG, BrokerConfigModule, type BrokerConfig } from '@broker/config';
 import { DatabaseModule } from '@broker/database';
@@ -13,20 +13,25 @@ import { MemberAuthGuard } from './person/member-auth.guard';
 import { PersonResolver } from './person/person.resolver';
 
 /** The gateway process: GraphQL for members, health and metrics for operators. */
-@Module({
-  imports: [
-    BrokerConfigModule,
-    MetricsModule,
-    TrustModule,
-    DatabaseModule,
-    DisclosureModule,
-    GraphQLModule.forRootAsync<ApolloDriverConfig>({
-      driver: ApolloDriver,
-      inject: [BROKER_CONFIG, GatewayMetrics],
-      useFactory: (config: BrokerConfig, metrics: GatewayMetrics) => graphqlOptions(config, metrics),
-    }),
-  ],
-  controllers: [HealthController],
-  providers: [PersonResolver, MemberAuthGuard],
-})
-export class GatewayModule {}
+@Module({})
+export class GatewayModule {
+  static forRoot(config: BrokerConfig): DynamicModule {
+    return {
+      module: GatewayModule,
+      imports: [
+        BrokerConfigModule.forRoot(config),
+        MetricsModule,
+        TrustModule,
+        DatabaseModule,
+        DisclosureModule,
+        GraphQLModule.forRootAsync<ApolloDriverConfig>({
+          driver: ApolloDriver,
+          inject: [BROKER_CONFIG, GatewayMetrics],
+          useFactory: (c: BrokerConfig, metrics: GatewayMetrics) => graphqlOptions(c, metrics),
+        }),
+      ],
+      controllers: [HealthController],
+      providers: [PersonResolver, MemberAuthGuard],
+    };
+  }
+}

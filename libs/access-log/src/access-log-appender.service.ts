@@ -59,7 +59,10 @@ export class AccessLogAppender {
         } catch (e) {
           this.failures++;
           this.logger.error(`access-log append failed for ${batch.length} entries: ${(e as Error).message}`);
-          const err = new BrokerError(ErrorCode.ACCESS_LOG_UNAVAILABLE, 'The access log could not be written; nothing was disclosed.');
+          const err = new BrokerError(
+            ErrorCode.ACCESS_LOG_UNAVAILABLE,
+            'The access log could not be written; nothing was disclosed.',
+          );
           batch.forEach((p) => p.reject(err));
         }
       }

@@ -21,7 +21,11 @@ class PartitionKeeper implements OnModuleInit {
 /** The hash-chained access log: appender (group commit), repository, partition upkeep. */
 @Module({
   providers: [
-    { provide: AccessLogRepository, inject: [DATA_SOURCE], useFactory: (ds: DataSource) => new AccessLogRepository(ds) },
+    {
+      provide: AccessLogRepository,
+      inject: [DATA_SOURCE],
+      useFactory: (ds: DataSource) => new AccessLogRepository(ds),
+    },
     {
       provide: AccessLogAppender,
       inject: [DATA_SOURCE, AccessLogRepository],

@@ -3,9 +3,23 @@ import type { AccessEntry } from './access-entry';
 
 /** Columns in insert order; the mapping to AccessEntry is `toEntry` below. */
 const COLUMNS = [
-  'seq', 'occurred_at', 'channel', 'member_id', 'purpose', 'consent_issuer', 'consent_jti', 'subject',
-  'items_requested', 'items_disclosed', 'outcome', 'reason_code', 'source', 'correlation_id', 'job_id',
-  'prev_hash', 'hash',
+  'seq',
+  'occurred_at',
+  'channel',
+  'member_id',
+  'purpose',
+  'consent_issuer',
+  'consent_jti',
+  'subject',
+  'items_requested',
+  'items_disclosed',
+  'outcome',
+  'reason_code',
+  'source',
+  'correlation_id',
+  'job_id',
+  'prev_hash',
+  'hash',
 ] as const;
 
 interface Row {
@@ -52,9 +66,23 @@ function toEntry(r: Row): AccessEntry {
 
 function values(e: AccessEntry): unknown[] {
   return [
-    e.seq, e.occurredAt, e.channel, e.memberId, e.purpose, e.consentIssuer, e.consentJti, e.subject,
-    e.itemsRequested, e.itemsDisclosed, e.outcome, e.reasonCode, e.source, e.correlationId, e.jobId,
-    e.prevHash, e.hash,
+    e.seq,
+    e.occurredAt,
+    e.channel,
+    e.memberId,
+    e.purpose,
+    e.consentIssuer,
+    e.consentJti,
+    e.subject,
+    e.itemsRequested,
+    e.itemsDisclosed,
+    e.outcome,
+    e.reasonCode,
+    e.source,
+    e.correlationId,
+    e.jobId,
+    e.prevHash,
+    e.hash,
   ];
 }
 
@@ -98,13 +126,17 @@ export class AccessLogRepository {
 
   /** Number of rows whose seq lies above the recorded head (there should be none). */
   async countAbove(q: QueryRunner, seq: bigint): Promise<number> {
-    const rows: { n: string }[] = await q.query('SELECT count(*) AS n FROM access_log WHERE seq > $1', [seq.toString()]);
+    const rows: { n: string }[] = await q.query('SELECT count(*) AS n FROM access_log WHERE seq > $1', [
+      seq.toString(),
+    ]);
     return Number(rows[0].n);
   }
 
   /** The recorded head, read without locking. */
   async head(q: QueryRunner): Promise<{ seq: bigint; hash: string }> {
-    const rows: { seq: string; hash: string }[] = await q.query('SELECT seq, hash FROM access_log_head WHERE id = 1');
+    const rows: { seq: string; hash: string }[] = await q.query(
+      'SELECT seq, hash FROM access_log_head WHERE id = 1',
+    );
     return { seq: BigInt(rows[0].seq), hash: rows[0].hash };
   }
 
@@ -119,9 +151,10 @@ export class AccessLogRepository {
 
   /** Entries of one asynchronous job. */
   async findByJobId(jobId: string): Promise<AccessEntry[]> {
-    const rows: Row[] = await this.ds.query(`SELECT ${COLUMNS.join(', ')} FROM access_log WHERE job_id = $1 ORDER BY seq`, [
-      jobId,
-    ]);
+    const rows: Row[] = await this.ds.query(
+      `SELECT ${COLUMNS.join(', ')} FROM access_log WHERE job_id = $1 ORDER BY seq`,
+      [jobId],
+    );
     return rows.map(toEntry);
   }
 

@@ -36,7 +36,14 @@ export class ConfigError extends Error {
 
 type Env = Record<string, string | undefined>;
 
-function intVar(env: Env, name: string, fallback: number, min: number, max: number, problems: string[]): number {
+function intVar(
+  env: Env,
+  name: string,
+  fallback: number,
+  min: number,
+  max: number,
+  problems: string[],
+): number {
   const raw = env[name];
   if (raw === undefined || raw === '') return fallback;
   const n = Number(raw);
@@ -51,7 +58,8 @@ function urlVar(env: Env, name: string, fallback: string, schemes: string[], pro
   const raw = env[name] || fallback;
   try {
     const u = new URL(raw);
-    if (!schemes.includes(u.protocol)) problems.push(`${name} must use ${schemes.join(' or ')}, got "${u.protocol}"`);
+    if (!schemes.includes(u.protocol))
+      problems.push(`${name} must use ${schemes.join(' or ')}, got "${u.protocol}"`);
   } catch {
     problems.push(`${name} is not a URL`);
   }
@@ -69,14 +77,19 @@ export function loadBrokerConfig(env: Env = process.env): BrokerConfig {
   const gatewayPort = intVar(env, 'GATEWAY_PORT', 4000, 1, 65535, problems);
   const rnppPort = intVar(env, 'RNPP_PORT', 4100, 1, 65535, problems);
   const logLevel = (env.LOG_LEVEL ?? 'log') as BrokerConfig['logLevel'];
-  if (!['error', 'warn', 'log', 'debug'].includes(logLevel)) problems.push(`LOG_LEVEL must be error, warn, log or debug`);
+  if (!['error', 'warn', 'log', 'debug'].includes(logLevel))
+    problems.push(`LOG_LEVEL must be error, warn, log or debug`);
   const migrate = env.DB_MIGRATE ?? (mode === 'production' ? 'off' : 'auto');
-  if (migrate !== 'auto' && migrate !== 'off') problems.push(`DB_MIGRATE must be auto or off, got "${migrate}"`);
+  if (migrate !== 'auto' && migrate !== 'off')
+    problems.push(`DB_MIGRATE must be auto or off, got "${migrate}"`);
   const config: BrokerConfig = {
     mode,
     gatewayHost: env.GATEWAY_HOST || '127.0.0.1',
     gatewayPort,
-    rnppUrl: urlVar(env, 'RNPP_URL', `http://127.0.0.1:${rnppPort}`, ['http:', 'https:'], problems).replace(/\/+$/, ''),
+    rnppUrl: urlVar(env, 'RNPP_URL', `http://127.0.0.1:${rnppPort}`, ['http:', 'https:'], problems).replace(
+      /\/+$/,
+      '',
+    ),
     databaseUrl: urlVar(env, 'DATABASE_URL', DEFAULT_DATABASE_URL, ['postgres:', 'postgresql:'], problems),
     migrateOnBoot: migrate === 'auto',
     trustFile: env.BROKER_TRUST_FILE || undefined,
@@ -88,7 +101,8 @@ export function loadBrokerConfig(env: Env = process.env): BrokerConfig {
     maxBodyBytes: intVar(env, 'GRAPHQL_MAX_BODY_BYTES', 64 * 1024, 1024, 10 * 1024 * 1024, problems),
     logLevel,
   };
-  if (mode === 'production' && !config.trustFile) problems.push('BROKER_TRUST_FILE is required in production mode');
+  if (mode === 'production' && !config.trustFile)
+    problems.push('BROKER_TRUST_FILE is required in production mode');
   if (problems.length) throw new ConfigError(problems);
   return config;
 }

@@ -1,13 +1,18 @@
-import { Global, Module } from '@nestjs/common';
-import { BrokerConfig, loadBrokerConfig } from './broker-config';
+import { Global, Module, type DynamicModule } from '@nestjs/common';
+import { loadBrokerConfig, type BrokerConfig } from './broker-config';
 
 /** Injection token of the validated BrokerConfig. */
 export const BROKER_CONFIG = Symbol('BROKER_CONFIG');
 
-/** Provides the BrokerConfig read once from the environment. */
+/** Provides the BrokerConfig: the one given (tests, benchmarks) or the one read once from the environment. */
 @Global()
-@Module({
-  providers: [{ provide: BROKER_CONFIG, useFactory: (): BrokerConfig => loadBrokerConfig() }],
-  exports: [BROKER_CONFIG],
-})
-export class BrokerConfigModule {}
+@Module({})
+export class BrokerConfigModule {
+  static forRoot(config?: BrokerConfig): DynamicModule {
+    return {
+      module: BrokerConfigModule,
+      providers: [{ provide: BROKER_CONFIG, useFactory: (): BrokerConfig => config ?? loadBrokerConfig() }],
+      exports: [BROKER_CONFIG],
+    };
+  }
+}

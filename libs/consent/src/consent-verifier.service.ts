@@ -46,15 +46,28 @@ export class ConsentVerifierService {
       });
     }
     const c = claims as unknown as {
-      iss: string; sub: string; aud: string; purpose: string; scope: DataItem[]; iat: number; exp: number; jti: string;
+      iss: string;
+      sub: string;
+      aud: string;
+      purpose: string;
+      scope: DataItem[];
+      iat: number;
+      exp: number;
+      jti: string;
     };
     if (c.exp - c.iat > this.config.maxConsentLifetimeS) {
-      throw new BrokerError(ErrorCode.CONSENT_INVALID, 'The consent lifetime is longer than the broker accepts.', {
-        reason: `exp - iat above ${this.config.maxConsentLifetimeS} s`,
-      });
+      throw new BrokerError(
+        ErrorCode.CONSENT_INVALID,
+        'The consent lifetime is longer than the broker accepts.',
+        {
+          reason: `exp - iat above ${this.config.maxConsentLifetimeS} s`,
+        },
+      );
     }
     if (c.iat > Math.floor(Date.now() / 1000) + this.config.clockToleranceS) {
-      throw new BrokerError(ErrorCode.CONSENT_INVALID, 'The consent is issued in the future.', { reason: 'iat' });
+      throw new BrokerError(ErrorCode.CONSENT_INVALID, 'The consent is issued in the future.', {
+        reason: 'iat',
+      });
     }
     return {
       issuer: c.iss,

@@ -59,7 +59,8 @@ export class MemberAuthenticatorService {
     }
     const { iss, sub, iat, exp } = payload as { iss: string; sub: unknown; iat: number; exp: number };
     if (sub !== iss) return this.reject('sub differs from iss');
-    if (exp - iat > MAX_ASSERTION_LIFETIME_S) return this.reject(`lifetime above ${MAX_ASSERTION_LIFETIME_S} s`);
+    if (exp - iat > MAX_ASSERTION_LIFETIME_S)
+      return this.reject(`lifetime above ${MAX_ASSERTION_LIFETIME_S} s`);
     if (iat > now + this.config.clockToleranceS) return this.reject('iat in the future');
     const member = this.trust.member(iss);
     if (!member) return this.reject('unknown member');
@@ -82,6 +83,8 @@ export class MemberAuthenticatorService {
     this.rejected++;
     // the reason is about the token's shape, never its content: no identifiers are logged
     this.logger.warn(`member authentication refused: ${reason}`);
-    throw new BrokerError(ErrorCode.UNAUTHENTICATED, 'The member assertion is missing or not valid.', { reason });
+    throw new BrokerError(ErrorCode.UNAUTHENTICATED, 'The member assertion is missing or not valid.', {
+      reason,
+    });
   }
 }

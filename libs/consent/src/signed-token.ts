@@ -35,7 +35,8 @@ export interface VerifyOptions {
 export async function verifySignedToken(token: string, opts: VerifyOptions): Promise<JWTPayload> {
   if (typeof token !== 'string' || token.length === 0) throw new TokenRejected('malformed', 'token is empty');
   if (token.length > MAX_TOKEN_LENGTH) throw new TokenRejected('malformed', 'token is too long');
-  if (!COMPACT_JWS.test(token)) throw new TokenRejected('malformed', 'not a compact JWS (three base64url parts)');
+  if (!COMPACT_JWS.test(token))
+    throw new TokenRejected('malformed', 'not a compact JWS (three base64url parts)');
   let header: ReturnType<typeof decodeProtectedHeader>;
   let unverified: JWTPayload;
   try {
@@ -44,7 +45,8 @@ export async function verifySignedToken(token: string, opts: VerifyOptions): Pro
   } catch {
     throw new TokenRejected('malformed', 'header or payload is not base64url JSON');
   }
-  if (typeof header.kid !== 'string' || header.kid === '') throw new TokenRejected('untrusted', 'no kid in the header');
+  if (typeof header.kid !== 'string' || header.kid === '')
+    throw new TokenRejected('untrusted', 'no kid in the header');
   if (typeof header.alg !== 'string') throw new TokenRejected('untrusted', 'no alg in the header');
   if (typeof unverified.iss !== 'string') throw new TokenRejected('claims', 'no iss claim');
   const key = opts.keysOf(unverified.iss)?.get(header.kid);
@@ -64,7 +66,8 @@ export async function verifySignedToken(token: string, opts: VerifyOptions): Pro
     return payload;
   } catch (e) {
     if (e instanceof joseErrors.JWTExpired) throw new TokenRejected('expired', 'token has expired');
-    if (e instanceof joseErrors.JWSSignatureVerificationFailed) throw new TokenRejected('signature', 'bad signature');
+    if (e instanceof joseErrors.JWSSignatureVerificationFailed)
+      throw new TokenRejected('signature', 'bad signature');
     if (e instanceof joseErrors.JWTClaimValidationFailed) {
       throw new TokenRejected('claims', `claim check failed: ${e.claim} (${e.reason})`);
     }

@@ -15,7 +15,9 @@ export const DATA_SOURCE = Symbol('DATA_SOURCE');
       inject: [BROKER_CONFIG],
       useFactory: async (config: BrokerConfig): Promise<DataSource> => {
         const ds = await openDatabase(config.databaseUrl, { migrate: config.migrateOnBoot });
-        new Logger('Database').log(`PostgreSQL at ${redactUrl(config.databaseUrl)} (migrations ${config.migrateOnBoot ? 'applied' : 'not run'})`);
+        new Logger('Database').log(
+          `PostgreSQL at ${redactUrl(config.databaseUrl)} (migrations ${config.migrateOnBoot ? 'applied' : 'not run'})`,
+        );
         return ds;
       },
     },

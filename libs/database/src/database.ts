@@ -61,7 +61,10 @@ export async function runMigrations(ds: DataSource): Promise<string[]> {
 }
 
 /** Opens a DataSource (creating the database if needed) and optionally migrates it. */
-export async function openDatabase(url: string, opts: { migrate: boolean; poolSize?: number }): Promise<DataSource> {
+export async function openDatabase(
+  url: string,
+  opts: { migrate: boolean; poolSize?: number },
+): Promise<DataSource> {
   await ensureDatabaseExists(url);
   const ds = new DataSource(dataSourceOptions(url, opts.poolSize));
   await ds.initialize();

@@ -32,7 +32,11 @@ export class PersonDisclosureService {
   ) {}
 
   /** Discloses `requested` items of the person `rawMatricule` to `ctx.member`, or throws a coded BrokerError. */
-  async disclose(ctx: AccessContext, rawMatricule: unknown, requested: Iterable<DataItem>): Promise<DisclosedPerson> {
+  async disclose(
+    ctx: AccessContext,
+    rawMatricule: unknown,
+    requested: Iterable<DataItem>,
+  ): Promise<DisclosedPerson> {
     const items = normaliseItems(requested);
     const occurredAt = new Date();
     let subject: string | null = null;
@@ -40,21 +44,28 @@ export class PersonDisclosureService {
     try {
       const checked = checkMatricule(rawMatricule);
       if (!checked.valid) {
-        throw new BrokerError(ErrorCode.INVALID_MATRICULE, 'The matricule is not a valid national identification number.', {
-          problem: checked.problem,
-        });
+        throw new BrokerError(
+          ErrorCode.INVALID_MATRICULE,
+          'The matricule is not a valid national identification number.',
+          {
+            problem: checked.problem,
+          },
+        );
       }
       subject = checked.matricule;
       consent = await this.consents.verify(ctx.consentToken);
       assertDisclosureAllowed(ctx.member, consent, subject, items);
       const fields = items.flatMap((i) => ITEM_RNPP_FIELDS[i]);
       const record = await this.source.fetchPerson(subject, fields);
-      await this.log.append(this.entry(ctx, occurredAt, items, subject, consent, { outcome: 'DISCLOSED', itemsDisclosed: items }));
+      await this.log.append(
+        this.entry(ctx, occurredAt, items, subject, consent, { outcome: 'DISCLOSED', itemsDisclosed: items }),
+      );
       return toDisclosed(record, fields, subject);
     } catch (e) {
       if (e instanceof BrokerError && e.code === ErrorCode.ACCESS_LOG_UNAVAILABLE) throw e;
       const code = e instanceof BrokerError ? e.code : ErrorCode.INTERNAL_ERROR;
-      if (!(e instanceof BrokerError)) this.logger.error(`unexpected failure: ${(e as Error).stack ?? String(e)}`);
+      if (!(e instanceof BrokerError))
+        this.logger.error(`unexpected failure: ${(e as Error).stack ?? String(e)}`);
       await this.logRefusal(ctx, occurredAt, items, subject, consent, code);
       throw e;
     }
@@ -90,7 +101,8 @@ export class PersonDisclosureService {
     items: DataItem[],
     subject: string | null,
     consent: Consent | undefined,
-    outcome: Pick<NewAccessEntry, 'outcome' | 'itemsDisclosed'> & Partial<Pick<NewAccessEntry, 'reasonCode' | 'source'>>,
+    outcome: Pick<NewAccessEntry, 'outcome' | 'itemsDisclosed'> &
+      Partial<Pick<NewAccessEntry, 'reasonCode' | 'source'>>,
   ): NewAccessEntry {
     return {
       occurredAt,
@@ -111,7 +123,11 @@ export class PersonDisclosureService {
 }
 
 /** Keeps only the fields asked for, whatever the source sent (defence in depth). */
-function toDisclosed(record: Partial<RnppPerson>, fields: readonly string[], subject: string): DisclosedPerson {
+function toDisclosed(
+  record: Partial<RnppPerson>,
+  fields: readonly string[],
+  subject: string,
+): DisclosedPerson {
   const picked = Object.fromEntries(
     Object.entries(record).filter(([k]) => fields.includes(k)),
   ) as Partial<RnppPerson>;

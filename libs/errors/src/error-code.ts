@@ -42,14 +42,17 @@ export const ERROR_CATALOGUE: Record<ErrorCode, ErrorCodeDoc> = {
     origin: 'caller',
     retryable: false,
     logged: 'no',
-    meaning: 'The member assertion (Authorization: Bearer) is missing, malformed, expired or not signed by a key of a registered member.',
-    remedy: 'Sign a fresh assertion (typ JWT, iss = sub = member id, aud = brokerId, lifetime at most 300 s) with a key whose kid is in your JWKS.',
+    meaning:
+      'The member assertion (Authorization: Bearer) is missing, malformed, expired or not signed by a key of a registered member.',
+    remedy:
+      'Sign a fresh assertion (typ JWT, iss = sub = member id, aud = brokerId, lifetime at most 300 s) with a key whose kid is in your JWKS.',
   },
   [ErrorCode.CONSENT_INVALID]: {
     origin: 'consent',
     retryable: false,
     logged: 'yes',
-    meaning: 'The Consent-Token header is missing, malformed, not signed by a trusted consent issuer, or lacks a required claim.',
+    meaning:
+      'The Consent-Token header is missing, malformed, not signed by a trusted consent issuer, or lacks a required claim.',
     remedy: 'Obtain a consent token (typ consent+jwt) from a trusted consent issuer and send it unchanged.',
   },
   [ErrorCode.CONSENT_EXPIRED]: {
@@ -63,7 +66,7 @@ export const ERROR_CATALOGUE: Record<ErrorCode, ErrorCodeDoc> = {
     origin: 'consent',
     retryable: false,
     logged: 'yes',
-    meaning: 'The queried matricule is not the consent\'s subject (sub).',
+    meaning: "The queried matricule is not the consent's subject (sub).",
     remedy: 'Query only the citizen who gave the consent.',
   },
   [ErrorCode.CONSENT_AUDIENCE_MISMATCH]: {
@@ -77,21 +80,25 @@ export const ERROR_CATALOGUE: Record<ErrorCode, ErrorCodeDoc> = {
     origin: 'policy',
     retryable: false,
     logged: 'yes',
-    meaning: 'The query selects a data item outside the consent\'s scope or outside the member\'s grant for the purpose. Nothing was fetched.',
-    remedy: 'Select only the items that both the consent scope and your grant cover (see contracts/data-items.md).',
+    meaning:
+      "The query selects a data item outside the consent's scope or outside the member's grant for the purpose. Nothing was fetched.",
+    remedy:
+      'Select only the items that both the consent scope and your grant cover (see contracts/data-items.md).',
   },
   [ErrorCode.PURPOSE_NOT_ALLOWED]: {
     origin: 'policy',
     retryable: false,
     logged: 'yes',
-    meaning: 'The consent\'s purpose is not one the member is registered to serve.',
-    remedy: 'Register the purpose for your member in the trust configuration, or use a consent for one of your purposes.',
+    meaning: "The consent's purpose is not one the member is registered to serve.",
+    remedy:
+      'Register the purpose for your member in the trust configuration, or use a consent for one of your purposes.',
   },
   [ErrorCode.INVALID_MATRICULE]: {
     origin: 'caller',
     retryable: false,
     logged: 'when authenticated',
-    meaning: 'The matricule is not 13 ASCII digits with a possible birth date and correct Luhn and Verhoeff check digits. No register was called.',
+    meaning:
+      'The matricule is not 13 ASCII digits with a possible birth date and correct Luhn and Verhoeff check digits. No register was called.',
     remedy: 'Correct the identification number.',
   },
   [ErrorCode.PERSON_NOT_FOUND]: {
@@ -105,7 +112,8 @@ export const ERROR_CATALOGUE: Record<ErrorCode, ErrorCodeDoc> = {
     origin: 'source',
     retryable: true,
     logged: 'yes',
-    meaning: 'The authentic source did not answer in time or answered with an error (after retries), or its circuit breaker is open.',
+    meaning:
+      'The authentic source did not answer in time or answered with an error (after retries), or its circuit breaker is open.',
     remedy: 'Retry later with backoff.',
   },
   [ErrorCode.ACCESS_LOG_UNAVAILABLE]: {
@@ -119,7 +127,8 @@ export const ERROR_CATALOGUE: Record<ErrorCode, ErrorCodeDoc> = {
     origin: 'caller',
     retryable: false,
     logged: 'no',
-    meaning: 'The GraphQL document exceeds a limit: more than one person field, too many fields, aliases or directives, or too deep.',
+    meaning:
+      'The GraphQL document exceeds a limit: more than one person field, too many fields, aliases or directives, or too deep.',
     remedy: 'Send one person query per request with a plain selection.',
   },
   [ErrorCode.BATCHING_NOT_SUPPORTED]: {
@@ -140,7 +149,8 @@ export const ERROR_CATALOGUE: Record<ErrorCode, ErrorCodeDoc> = {
     origin: 'caller',
     retryable: false,
     logged: 'no',
-    meaning: 'The HTTP request is not a GraphQL request the gateway understands (content type, JSON, missing query).',
+    meaning:
+      'The HTTP request is not a GraphQL request the gateway understands (content type, JSON, missing query).',
     remedy: 'POST application/json with {"query", "variables"}.',
   },
   [ErrorCode.INTERNAL_ERROR]: {

@@ -11,7 +11,10 @@ export interface PersonSource {
   /** Short name stored in each access-log entry (`rnpp`). */
   readonly name: string;
   /** Reads only `fields` (plus the matricule) of one person. */
-  fetchPerson(matricule: string, fields: readonly RnppField[]): Promise<Partial<RnppPerson> & { matricule: string }>;
+  fetchPerson(
+    matricule: string,
+    fields: readonly RnppField[],
+  ): Promise<Partial<RnppPerson> & { matricule: string }>;
   /** True when the source answers its health probe. */
   isReady(): Promise<boolean>;
 }

@@ -12,7 +12,10 @@ export interface SigningKey {
 
 /** Generates a fresh key pair (never committed: tests and the demo make their own). */
 export async function generateSigningKey(alg: 'ES256' | 'EdDSA', kid: string): Promise<SigningKey> {
-  const { privateKey, publicKey } = await generateKeyPair(alg, { extractable: true, crv: alg === 'EdDSA' ? 'Ed25519' : undefined });
+  const { privateKey, publicKey } = await generateKeyPair(alg, {
+    extractable: true,
+    crv: alg === 'EdDSA' ? 'Ed25519' : undefined,
+  });
   const privateJwk = { ...(await exportJWK(privateKey)), kid, alg };
   const publicJwk = { ...(await exportJWK(publicKey)), kid, alg, use: 'sig' };
   return { kid, alg, privateJwk, publicJwk };
@@ -25,7 +28,12 @@ export async function mintMemberAssertion(
   key: SigningKey,
   memberId: string,
   brokerId: string,
-  opts: { lifetimeS?: number; iat?: number; claims?: Record<string, unknown>; header?: Record<string, unknown> } = {},
+  opts: {
+    lifetimeS?: number;
+    iat?: number;
+    claims?: Record<string, unknown>;
+    header?: Record<string, unknown>;
+  } = {},
 ): Promise<string> {
   const iat = opts.iat ?? now();
   return new SignJWT({ jti: randomUUID(), ...(opts.claims ?? {}) })
@@ -50,7 +58,11 @@ export interface ConsentClaims {
 }
 
 /** Signs a consent token: typ consent+jwt. */
-export async function mintConsent(key: SigningKey, c: ConsentClaims, header: Record<string, unknown> = {}): Promise<string> {
+export async function mintConsent(
+  key: SigningKey,
+  c: ConsentClaims,
+  header: Record<string, unknown> = {},
+): Promise<string> {
   const iat = c.iat ?? now();
   return new SignJWT({ purpose: c.purpose, scope: c.scope })
     .setProtectedHeader({ alg: key.alg, typ: 'consent+jwt', kid: key.kid, ...header })

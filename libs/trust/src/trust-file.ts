@@ -18,7 +18,9 @@ export class TrustFileError extends Error {
 /** Validates a parsed trust document against contracts/trust-file.schema.json. */
 export function validateTrustDocument(doc: unknown, label = 'document'): TrustDocument {
   if (!validate(doc)) {
-    const problems = (validate.errors ?? []).slice(0, 20).map((e) => `${e.instancePath || '/'} ${e.message ?? ''}`);
+    const problems = (validate.errors ?? [])
+      .slice(0, 20)
+      .map((e) => `${e.instancePath || '/'} ${e.message ?? ''}`);
     throw new TrustFileError(label, problems);
   }
   return doc;

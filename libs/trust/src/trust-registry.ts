@@ -27,7 +27,12 @@ export interface ConsentIssuer {
 export interface TrustDocument {
   brokerId: string;
   purposes?: { code: string; labels?: Record<string, string> }[];
-  members: { id: string; name: string; jwks: { keys: JWK[] }; grants: { purpose: string; items: DataItem[] }[] }[];
+  members: {
+    id: string;
+    name: string;
+    jwks: { keys: JWK[] };
+    grants: { purpose: string; items: DataItem[] }[];
+  }[];
   consentIssuers: { id: string; name?: string; jwks: { keys: JWK[] } }[];
   identityProviders?: unknown[];
   staffIssuers?: unknown[];
@@ -53,12 +58,21 @@ export class TrustRegistry {
         g.items.forEach((i) => set.add(i));
         grants.set(g.purpose, set);
       }
-      members.set(m.id, { id: m.id, name: m.name, keys: await importKeys(m.jwks.keys, `member ${m.id}`), grants });
+      members.set(m.id, {
+        id: m.id,
+        name: m.name,
+        keys: await importKeys(m.jwks.keys, `member ${m.id}`),
+        grants,
+      });
     }
     const issuers = new Map<string, ConsentIssuer>();
     for (const i of doc.consentIssuers) {
       if (issuers.has(i.id)) throw new Error(`duplicate consent issuer id ${i.id}`);
-      issuers.set(i.id, { id: i.id, name: i.name ?? i.id, keys: await importKeys(i.jwks.keys, `issuer ${i.id}`) });
+      issuers.set(i.id, {
+        id: i.id,
+        name: i.name ?? i.id,
+        keys: await importKeys(i.jwks.keys, `issuer ${i.id}`),
+      });
     }
     const labels = new Map((doc.purposes ?? []).map((p) => [p.code, p.labels ?? {}]));
     return new TrustRegistry(doc.brokerId, members, issuers, labels);
@@ -98,9 +112,11 @@ async function importKeys(jwks: JWK[], owner: string): Promise<Map<string, Verif
     const kid = jwk.kid;
     if (!kid) throw new Error(`${owner}: every key needs a kid`);
     if (keys.has(kid)) throw new Error(`${owner}: duplicate kid ${kid}`);
-    if ('d' in jwk) throw new Error(`${owner}: key ${kid} has a private part; trust files hold public keys only`);
+    if ('d' in jwk)
+      throw new Error(`${owner}: key ${kid} has a private part; trust files hold public keys only`);
     const family = algorithmsForJwk(jwk);
-    if (jwk.alg && !family.includes(jwk.alg)) throw new Error(`${owner}: key ${kid} says alg ${jwk.alg}, not ${family[0]}`);
+    if (jwk.alg && !family.includes(jwk.alg))
+      throw new Error(`${owner}: key ${kid} says alg ${jwk.alg}, not ${family[0]}`);
     const algorithms = jwk.alg ? (jwk.alg === 'ES256' ? ['ES256'] : ['EdDSA', 'Ed25519']) : family;
     const { d: _d, ...pub } = jwk as JWK & { d?: string };
     const key = await importJWK({ ...pub, ext: true }, algorithms[0]);

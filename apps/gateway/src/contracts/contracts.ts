@@ -39,11 +39,11 @@ function errorCodesMd(): string {
     'of the same shape. `extensions.retryable` repeats the column below; some codes add safe details',
     '(`reason`, `notConsented`, `notGranted`, `purpose`, `problem`) and never a personal identifier.',
     '',
-    'Apollo Server\'s own request-level codes also occur: `GRAPHQL_PARSE_FAILED`, `GRAPHQL_VALIDATION_FAILED`,',
+    "Apollo Server's own request-level codes also occur: `GRAPHQL_PARSE_FAILED`, `GRAPHQL_VALIDATION_FAILED`,",
     '`BAD_USER_INPUT` (e.g. a matricule that is not an ID), `BAD_REQUEST`. `NOT_FOUND` answers unknown routes.',
     '',
     '"Logged" says whether the request leaves an access-log entry: every decision about an authenticated',
-    'member\'s request does; requests that name no trustworthy member, or that fail before any decision,',
+    "member's request does; requests that name no trustworthy member, or that fail before any decision,",
     'are counted in metrics and the application log instead.',
     '',
     '| code | origin | retryable | logged | meaning | what to do |',
@@ -65,7 +65,7 @@ function dataItemsMd(): string {
     '# Data items',
     '',
     'Data items are the vocabulary of consent `scope` and member `grants`. A `person` query may select a',
-    'field only if its item is in the consent scope AND in the member\'s grant for the consent\'s purpose;',
+    "field only if its item is in the consent scope AND in the member's grant for the consent's purpose;",
     'otherwise the whole request is refused with `SCOPE_NOT_GRANTED` and nothing is fetched.',
     '',
     '## GraphQL `Person` field -> data item',
@@ -75,7 +75,7 @@ function dataItemsMd(): string {
     ...fieldRows,
     '',
     'Sub-fields (`birthPlace { locality country }`, `address { ... }`, `parents { matricule }`) belong to',
-    'their parent field\'s item. `parents` and `children` disclose only the relatives\' matricules.',
+    "their parent field's item. `parents` and `children` disclose only the relatives' matricules.",
     '',
     '## Data item -> register fields fetched',
     '',
@@ -113,7 +113,9 @@ async function main(): Promise<void> {
   if (mode === 'write') {
     process.stdout.write(`wrote ${Object.keys(files).join(', ')}\n`);
   } else if (drift.length) {
-    process.stderr.write(`contracts drift: ${drift.join(', ')} differ from the code; run \`npm run contracts:generate\` and review the diff\n`);
+    process.stderr.write(
+      `contracts drift: ${drift.join(', ')} differ from the code; run \`npm run contracts:generate\` and review the diff\n`,
+    );
     process.exitCode = 1;
   } else {
     process.stdout.write('contracts in step with the code\n');

@@ -32,9 +32,16 @@ export function makeFormatError(metrics: GatewayMetrics) {
     const code = formatted.extensions?.code;
     if (typeof code === 'string' && PASS_THROUGH.has(code)) {
       metrics.countError(code);
-      return { message: formatted.message, locations: formatted.locations, path: formatted.path, extensions: { code } };
+      return {
+        message: formatted.message,
+        locations: formatted.locations,
+        path: formatted.path,
+        extensions: { code },
+      };
     }
-    logger.error(`unexpected error: ${original instanceof Error ? (original.stack ?? original.message) : String(original)}`);
+    logger.error(
+      `unexpected error: ${original instanceof Error ? (original.stack ?? original.message) : String(original)}`,
+    );
     metrics.countError(ErrorCode.INTERNAL_ERROR);
     return {
       message: ERROR_CATALOGUE[ErrorCode.INTERNAL_ERROR].meaning,

@@ -25,7 +25,9 @@ interface Counts {
 function measure(doc: DocumentNode): Counts {
   const counts: Counts = { depth: 0, fields: 0, aliases: 0, directives: 0, personFields: 0 };
   const fragments = new Map(
-    doc.definitions.filter((d) => d.kind === Kind.FRAGMENT_DEFINITION).map((d) => [d.name.value, d.selectionSet]),
+    doc.definitions
+      .filter((d) => d.kind === Kind.FRAGMENT_DEFINITION)
+      .map((d) => [d.name.value, d.selectionSet]),
   );
   const walk = (set: SelectionSetNode, depth: number, root: boolean, path: Set<string>): void => {
     counts.depth = Math.max(counts.depth, depth);
@@ -54,11 +56,13 @@ function measure(doc: DocumentNode): Counts {
 /** The reason a document is over a limit, or null. */
 export function overLimit(doc: DocumentNode): string | null {
   const c = measure(doc);
-  if (c.personFields > REQUEST_LIMITS.maxPersonFields) return `at most ${REQUEST_LIMITS.maxPersonFields} person field per request`;
+  if (c.personFields > REQUEST_LIMITS.maxPersonFields)
+    return `at most ${REQUEST_LIMITS.maxPersonFields} person field per request`;
   if (c.depth > REQUEST_LIMITS.maxDepth) return `depth ${c.depth} above ${REQUEST_LIMITS.maxDepth}`;
   if (c.fields > REQUEST_LIMITS.maxFields) return `${c.fields} fields above ${REQUEST_LIMITS.maxFields}`;
   if (c.aliases > REQUEST_LIMITS.maxAliases) return `${c.aliases} aliases above ${REQUEST_LIMITS.maxAliases}`;
-  if (c.directives > REQUEST_LIMITS.maxDirectives) return `${c.directives} directives above ${REQUEST_LIMITS.maxDirectives}`;
+  if (c.directives > REQUEST_LIMITS.maxDirectives)
+    return `${c.directives} directives above ${REQUEST_LIMITS.maxDirectives}`;
   return null;
 }
 
@@ -71,7 +75,10 @@ export function requestLimitsPlugin(): ApolloServerPlugin {
           const reason = overLimit(document);
           if (reason) {
             throw new GraphQLError(`The query is too complex: ${reason}.`, {
-              originalError: new BrokerError(ErrorCode.QUERY_TOO_COMPLEX, `The query is too complex: ${reason}.`),
+              originalError: new BrokerError(
+                ErrorCode.QUERY_TOO_COMPLEX,
+                `The query is too complex: ${reason}.`,
+              ),
               extensions: { code: ErrorCode.QUERY_TOO_COMPLEX, http: { status: 400 } },
             });
           }

@@ -28,7 +28,11 @@ export class HealthController {
     const [database, register] = await Promise.all([this.databaseReady(), this.source.isReady()]);
     const ok = database && register;
     void reply.status(ok ? 200 : 503);
-    return { status: ok ? 'ready' : 'not ready', database: database ? 'up' : 'down', [this.source.name]: register ? 'up' : 'down' };
+    return {
+      status: ok ? 'ready' : 'not ready',
+      database: database ? 'up' : 'down',
+      [this.source.name]: register ? 'up' : 'down',
+    };
   }
 
   @Get('metrics')

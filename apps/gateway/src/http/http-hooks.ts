@@ -26,7 +26,12 @@ export function installHttpHooks(app: FastifyInstance, onHttpError: (code: strin
       onHttpError(ErrorCode.BATCHING_NOT_SUPPORTED);
       return reply
         .status(400)
-        .send(errorBody(ErrorCode.BATCHING_NOT_SUPPORTED, 'Batched operations are not accepted: send one operation per request.'));
+        .send(
+          errorBody(
+            ErrorCode.BATCHING_NOT_SUPPORTED,
+            'Batched operations are not accepted: send one operation per request.',
+          ),
+        );
     }
   });
 }

@@ -1,4 +1,10 @@
-import { Inject, Injectable, createParamDecorator, type CanActivate, type ExecutionContext } from '@nestjs/common';
+import {
+  Inject,
+  Injectable,
+  createParamDecorator,
+  type CanActivate,
+  type ExecutionContext,
+} from '@nestjs/common';
 import { GqlExecutionContext } from '@nestjs/graphql';
 import { MemberAuthenticatorService } from '@broker/consent';
 import type { AccessContext } from '@broker/disclosure';
@@ -20,5 +26,10 @@ export class MemberAuthGuard implements CanActivate {
 export const MemberAccess = createParamDecorator((_: unknown, context: ExecutionContext): AccessContext => {
   const ctx = GqlExecutionContext.create(context).getContext<GatewayContext>();
   if (!ctx.member) throw new Error('MemberAccess used without MemberAuthGuard');
-  return { member: ctx.member, channel: 'sync', consentToken: ctx.consentToken, correlationId: ctx.correlationId };
+  return {
+    member: ctx.member,
+    channel: 'sync',
+    consentToken: ctx.consentToken,
+    correlationId: ctx.correlationId,
+  };
 });

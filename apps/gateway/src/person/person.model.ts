@@ -17,7 +17,10 @@ export enum RefugeeStatus {
   SUBSIDIARY_PROTECTION = 'SUBSIDIARY_PROTECTION',
 }
 registerEnumType(Sex, { name: 'Sex', description: 'Sex as recorded in the RNPP.' });
-registerEnumType(CivilStatus, { name: 'CivilStatus', description: 'Civil (family) status; PARTNERSHIP is a declared partnership (PACS).' });
+registerEnumType(CivilStatus, {
+  name: 'CivilStatus',
+  description: 'Civil (family) status; PARTNERSHIP is a declared partnership (PACS).',
+});
 registerEnumType(RefugeeStatus, { name: 'RefugeeStatus', description: 'International protection status.' });
 
 @ObjectType({ description: 'A place of birth.' })
@@ -54,8 +57,12 @@ export class Person {
   @Field(() => ID, { description: 'The national identification number (the query input; needs no item).' })
   matricule: string;
   @Field(() => String, { nullable: true, description: '[name]' }) surname?: string;
-  @Field(() => [String], { nullable: true, description: '[name] In civil-register order.' }) givenNames?: string[];
-  @Field(() => String, { nullable: true, description: '[birth] YYYY-MM-DD; 00 stands for an unknown month or day.' })
+  @Field(() => [String], { nullable: true, description: '[name] In civil-register order.' })
+  givenNames?: string[];
+  @Field(() => String, {
+    nullable: true,
+    description: '[birth] YYYY-MM-DD; 00 stands for an unknown month or day.',
+  })
   birthDate?: string;
   @Field(() => Place, { nullable: true, description: '[birth]' }) birthPlace?: Place;
   @Field(() => Sex, { nullable: true, description: '[sex]' }) sex?: Sex;
@@ -63,10 +70,13 @@ export class Person {
   nationalities?: string[];
   @Field(() => Address, { nullable: true, description: '[address]' }) address?: Address | null;
   @Field(() => CivilStatus, { nullable: true, description: '[civilStatus]' }) civilStatus?: CivilStatus;
-  @Field(() => RefugeeStatus, { nullable: true, description: '[refugeeStatus]' }) refugeeStatus?: RefugeeStatus;
+  @Field(() => RefugeeStatus, { nullable: true, description: '[refugeeStatus]' })
+  refugeeStatus?: RefugeeStatus;
   @Field(() => [RelatedPerson], { nullable: true, description: '[filiation]' }) parents?: RelatedPerson[];
   @Field(() => [RelatedPerson], { nullable: true, description: '[filiation]' }) children?: RelatedPerson[];
-  @Field(() => String, { nullable: true, description: '[death] YYYY-MM-DD, null while alive.' }) deathDate?: string | null;
-  @Field(() => String, { nullable: true, description: '[death] Locality of death.' }) deathPlace?: string | null;
+  @Field(() => String, { nullable: true, description: '[death] YYYY-MM-DD, null while alive.' }) deathDate?:
+    string | null;
+  @Field(() => String, { nullable: true, description: '[death] Locality of death.' }) deathPlace?:
+    string | null;
   @Field(() => String, { nullable: true, description: '[nobleTitle]' }) nobleTitle?: string | null;
 }

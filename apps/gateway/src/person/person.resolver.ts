@@ -18,7 +18,8 @@ export class PersonResolver {
       'Reads a person from the RNPP. Needs Authorization (member assertion) and Consent-Token headers; returns only the selected fields, each allowed by the consent scope and the member grant, and logs the access before answering.',
   })
   async person(
-    @Args('matricule', { type: () => ID, description: '13-digit national identification number.' }) matricule: string,
+    @Args('matricule', { type: () => ID, description: '13-digit national identification number.' })
+    matricule: string,
     @Info() info: GraphQLResolveInfo,
     @MemberAccess() access: AccessContext,
   ): Promise<DisclosedPerson> {

@@ -44,7 +44,9 @@ export class CreateAccessLog1763900000000 implements MigrationInterface {
         hash       char(64)    NOT NULL,
         updated_at timestamptz NOT NULL
       )`);
-    await q.query(`INSERT INTO access_log_head (id, seq, hash, updated_at) VALUES (1, 0, repeat('0', 64), now())`);
+    await q.query(
+      `INSERT INTO access_log_head (id, seq, hash, updated_at) VALUES (1, 0, repeat('0', 64), now())`,
+    );
     // Append-only: the application never updates or deletes; a superuser still can, which is
     // why the chain (and, later, signed checkpoints) exists.
     await q.query(`

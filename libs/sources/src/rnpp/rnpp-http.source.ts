@@ -82,14 +82,25 @@ export class RnppHttpSource implements PersonSource {
     );
   }
 
-  async fetchPerson(matricule: string, fields: readonly RnppField[]): Promise<Partial<RnppPerson> & { matricule: string }> {
+  async fetchPerson(
+    matricule: string,
+    fields: readonly RnppField[],
+  ): Promise<Partial<RnppPerson> & { matricule: string }> {
     const path = `/persons/${encodeURIComponent(matricule)}?fields=${fields.join(',')}`;
     try {
       return await this.policy.execute(async ({ signal }) => {
-        const res = await this.pool.request({ path, method: 'GET', signal, headers: { accept: 'application/json' } });
+        const res = await this.pool.request({
+          path,
+          method: 'GET',
+          signal,
+          headers: { accept: 'application/json' },
+        });
         if (res.statusCode === 404) {
           await res.body.dump();
-          throw new BrokerError(ErrorCode.PERSON_NOT_FOUND, 'The register knows no person with this matricule.');
+          throw new BrokerError(
+            ErrorCode.PERSON_NOT_FOUND,
+            'The register knows no person with this matricule.',
+          );
         }
         if (res.statusCode !== 200) {
           await res.body.dump();
