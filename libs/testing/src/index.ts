@@ -1,1 +1,3 @@
 export * from './token-minter';
+export * from './test-database';
+export * from './trust-fixture';

@@ -1,0 +1,17 @@
+# Build stage: full install (swc is a dev dependency), transpile to dist/.
+FROM node:24-bookworm-slim AS build
+WORKDIR /app
+COPY package.json package-lock.json ./
+RUN npm ci --no-audit --no-fund
+COPY . .
+RUN node scripts/build.js
+
+# Runtime stage: production dependencies and dist/ only, as an unprivileged user.
+FROM node:24-bookworm-slim
+WORKDIR /app
+ENV NODE_ENV=production
+COPY package.json package-lock.json ./
+RUN npm ci --omit=dev --no-audit --no-fund && npm cache clean --force
+COPY --from=build /app/dist ./dist
+COPY contracts ./contracts
+USER node

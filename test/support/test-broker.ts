@@ -1,0 +1,127 @@
+import { mkdtemp, rm } from 'node:fs/promises';
+import type { AddressInfo } from 'node:net';
+import { tmpdir } from 'node:os';
+import * as path from 'node:path';
+import type { NestFastifyApplication } from '@nestjs/platform-fastify';
+import type { FastifyInstance } from 'fastify';
+import { request } from 'undici';
+import { loadBrokerConfig } from '@broker/config';
+import { buildSimulator } from '../../apps/rnpp-simulator/src/server';
+import { generatePopulation, type Population } from '../../apps/rnpp-simulator/src/population';
+import { createGateway } from '../../apps/gateway/src/bootstrap';
+import { createTestDatabase, makeTrustFixture, type TrustFixture } from '@broker/testing';
+
+/** The RNPP simulator listening on a free loopback port. */
+export interface TestSimulator {
+  url: string;
+  app: FastifyInstance;
+  population: Population;
+  setKnobs(k: { latencyMs?: number; failureRate?: number }): Promise<void>;
+  close(): Promise<void>;
+}
+
+let sharedPopulation: Population | undefined;
+
+/** Starts the simulator (population of 2,000 for speed; same generator as production). */
+export async function startSimulator(): Promise<TestSimulator> {
+  sharedPopulation ??= generatePopulation({ size: 2000, seed: 20131128 });
+  const app = buildSimulator({ population: sharedPopulation });
+  await app.listen({ port: 0, host: '127.0.0.1' });
+  const url = `http://127.0.0.1:${(app.server.address() as AddressInfo).port}`;
+  return {
+    url,
+    app,
+    population: sharedPopulation,
+    async setKnobs(k) {
+      const res = await request(`${url}/_sim/knobs`, {
+        method: 'PUT',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify(k),
+      });
+      await res.body.dump();
+      if (res.statusCode !== 200) throw new Error(`knobs: HTTP ${res.statusCode}`);
+    },
+    close: () => app.close(),
+  };
+}
+
+/** A gateway listening on a free port, over a fresh database, with a trust fixture made in the test. */
+export interface TestBroker {
+  graphqlUrl: string;
+  baseUrl: string;
+  databaseUrl: string;
+  trust: TrustFixture;
+  app: NestFastifyApplication;
+  close(): Promise<void>;
+}
+
+/** Starts a gateway against `rnppUrl` with a fresh database and keys; `env` overrides configuration. */
+export async function startTestBroker(
+  rnppUrl: string,
+  env: Record<string, string> = {},
+): Promise<TestBroker> {
+  const dir = await mkdtemp(path.join(tmpdir(), 'broker-test-'));
+  const trust = await makeTrustFixture(dir);
+  const db = await createTestDatabase();
+  const config = loadBrokerConfig({
+    BROKER_TRUST_FILE: trust.file,
+    DATABASE_URL: db.url,
+    RNPP_URL: rnppUrl,
+    LOG_LEVEL: 'error',
+    ...env,
+  });
+  const app = await createGateway(config);
+  await app.listen(0, '127.0.0.1');
+  const port = (app.getHttpServer().address() as AddressInfo).port;
+  const baseUrl = `http://127.0.0.1:${port}`;
+  return {
+    graphqlUrl: `${baseUrl}/graphql`,
+    baseUrl,
+    databaseUrl: db.url,
+    trust,
+    app,
+    async close() {
+      await app.close();
+      await db.drop();
+      await rm(dir, { recursive: true, force: true });
+    },
+  };
+}
+
+export interface GqlResponse {
+  status: number;
+  headers: Record<string, string | string[] | undefined>;
+  body: {
+    data?: { person?: Record<string, unknown> | null } & Record<string, unknown>;
+    errors?: { message: string; extensions?: { code?: string } & Record<string, unknown> }[];
+  };
+}
+
+/** POSTs a GraphQL request with the given headers. */
+export async function gql(
+  url: string,
+  query: string,
+  variables: Record<string, unknown>,
+  headers: Record<string, string> = {},
+): Promise<GqlResponse> {
+  const res = await request(url, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json', ...headers },
+    body: JSON.stringify({ query, variables }),
+  });
+  return {
+    status: res.statusCode,
+    headers: res.headers,
+    body: (await res.body.json()) as GqlResponse['body'],
+  };
+}
+
+/** The error codes of a response. */
+export function codes(r: GqlResponse): (string | undefined)[] {
+  return (r.body.errors ?? []).map((e) => e.extensions?.code);
+}
+
+/** `query($m: ID!) { person(matricule: $m) { <selection> } }` */
+export function personQuery(selection: string): string {
+  return `query Q($m: ID!) { person(matricule: $m) { ${selection} } }`;
+}
