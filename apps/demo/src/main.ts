@@ -8,6 +8,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import * as path from 'node:path';
 import { Client } from 'pg';
+import { request } from 'undici';
 import { DEFAULT_DATABASE_URL, loadBrokerConfig, redactUrl } from '@broker/config';
 import { openDatabase } from '@broker/database';
 import { asCurl, demoRequest, listPersons } from './demo-client';
@@ -68,8 +69,10 @@ async function waitFor(url: string, timeoutMs: number): Promise<boolean> {
   const deadline = Date.now() + timeoutMs;
   while (Date.now() < deadline) {
     try {
-      const res = await fetch(url, { signal: AbortSignal.timeout(2000) });
-      if (res.status === 200) return true;
+      // undici.request, not fetch: fetch refuses some ports (the WHATWG "bad ports") that a free-port picker may hand out
+      const res = await request(url, { signal: AbortSignal.timeout(2000) });
+      await res.body.dump();
+      if (res.statusCode === 200) return true;
     } catch {
       /* not up yet */
     }

@@ -1,0 +1,277 @@
+/**
+ * `npm run bench`: one run, on this machine, of
+ *   1. a granted `person` query through the whole path (member auth, consent check, register call
+ *      over HTTP, access-log append), gateway and simulator as separate processes;
+ *   2. the same query against a bare Nest + Fastify + Apollo resolver returning the object from memory;
+ *   3. access-log appends on their own (group commit), with 1 and with 64 concurrent appenders.
+ * Each HTTP scenario runs ROUNDS times alternately; the medians are reported, and the ratio full/bare.
+ * Results: stdout (a markdown table for docs/benchmarks.md) and bench/results/latest.json.
+ */
+import { spawn, type ChildProcess } from 'node:child_process';
+import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
+import { cpus, tmpdir } from 'node:os';
+import * as path from 'node:path';
+import autocannon from 'autocannon';
+import { request } from 'undici';
+import { AccessLogAppender, AccessLogRepository, type NewAccessEntry } from '@broker/access-log';
+import { openDatabase } from '@broker/database';
+import {
+  createTestDatabase,
+  makeTrustFixture,
+  mintConsent,
+  mintMemberAssertion,
+  GRANTED_PURPOSE,
+} from '@broker/testing';
+
+const DURATION_S = Number(process.env.BENCH_DURATION_S ?? 10);
+const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 3);
+const CONNECTIONS = Number(process.env.BENCH_CONNECTIONS ?? 16);
+const APPEND_S = Number(process.env.BENCH_APPEND_S ?? 5);
+const DIST = path.resolve(__dirname, '..');
+const QUERY =
+  'query Q($m: ID!) { person(matricule: $m) { matricule surname givenNames birthDate birthPlace { locality country } address { street houseNumber postalCode locality commune } } }';
+
+interface HttpResult {
+  rps: number;
+  p50: number;
+  p99: number;
+  errors: number;
+  non2xx: number;
+}
+
+const median = (xs: number[]): number => {
+  const s = [...xs].sort((a, b) => a - b);
+  return s.length % 2 ? s[(s.length - 1) / 2] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2;
+};
+
+function start(script: string, env: Record<string, string>): ChildProcess {
+  return spawn(process.execPath, ['--disable-warning=ExperimentalWarning', path.join(DIST, script)], {
+    env: { ...process.env, ...env },
+    stdio: ['ignore', 'ignore', 'inherit'],
+  });
+}
+
+async function waitFor(url: string): Promise<void> {
+  for (let i = 0; i < 200; i++) {
+    try {
+      const res = await request(url);
+      await res.body.dump();
+      if (res.statusCode === 200) return;
+    } catch {
+      /* not yet */
+    }
+    await new Promise((r) => setTimeout(r, 250));
+  }
+  throw new Error(`${url} never answered 200`);
+}
+
+async function waitForPort(port: number): Promise<void> {
+  for (let i = 0; i < 200; i++) {
+    try {
+      const res = await request(`http://127.0.0.1:${port}/graphql`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: '{"query":"{ __typename }"}',
+      });
+      await res.body.dump();
+      return;
+    } catch {
+      await new Promise((r) => setTimeout(r, 250));
+    }
+  }
+  throw new Error(`port ${port} never answered`);
+}
+
+async function load(
+  url: string,
+  headers: Record<string, string>,
+  body: string,
+  check: (b: string) => boolean,
+): Promise<HttpResult> {
+  // a correctness probe first: a benchmark of refusals would measure the wrong thing
+  const probe = await request(url, { method: 'POST', headers, body });
+  const text = await probe.body.text();
+  if (!check(text)) throw new Error(`probe failed: ${text.slice(0, 300)}`);
+  const r = await autocannon({
+    url,
+    method: 'POST',
+    headers,
+    body,
+    connections: CONNECTIONS,
+    duration: DURATION_S,
+  });
+  return {
+    rps: r.requests.average,
+    p50: r.latency.p50,
+    p99: r.latency.p99,
+    errors: r.errors,
+    non2xx: r.non2xx,
+  };
+}
+
+async function appendRate(
+  databaseUrl: string,
+  concurrency: number,
+): Promise<{ perSecond: number; p50: number; p99: number }> {
+  const ds = await openDatabase(databaseUrl, { migrate: true, poolSize: 4 });
+  const appender = new AccessLogAppender(ds, new AccessLogRepository(ds));
+  const entry = (i: number): NewAccessEntry => ({
+    occurredAt: new Date(),
+    channel: 'sync',
+    memberId: 'bench-member',
+    purpose: GRANTED_PURPOSE,
+    consentIssuer: 'bench-issuer',
+    consentJti: `jti-${i}`,
+    subject: '1893120105732',
+    itemsRequested: ['name', 'birth', 'address'],
+    itemsDisclosed: ['name', 'birth', 'address'],
+    outcome: 'DISCLOSED',
+    reasonCode: null,
+    source: 'rnpp',
+    correlationId: `bench-${i}`,
+    jobId: null,
+  });
+  const deadline = Date.now() + APPEND_S * 1000;
+  const latencies: number[] = [];
+  let n = 0;
+  const started = Date.now();
+  await Promise.all(
+    Array.from({ length: concurrency }, async () => {
+      while (Date.now() < deadline) {
+        const t0 = performance.now();
+        await appender.append(entry(n++));
+        latencies.push(performance.now() - t0);
+      }
+    }),
+  );
+  const seconds = (Date.now() - started) / 1000;
+  await ds.destroy();
+  latencies.sort((a, b) => a - b);
+  return {
+    perSecond: latencies.length / seconds,
+    p50: latencies[Math.floor(latencies.length * 0.5)],
+    p99: latencies[Math.floor(latencies.length * 0.99)],
+  };
+}
+
+async function main(): Promise<void> {
+  const dir = mkdtempSync(path.join(tmpdir(), 'broker-bench-'));
+  const trust = await makeTrustFixture(dir);
+  const db = await createTestDatabase('broker_bench');
+  const appendDb = await createTestDatabase('broker_bench_append');
+  const children: ChildProcess[] = [];
+  try {
+    const rnppPort = '4301';
+    const gwPort = '4302';
+    const barePort = '4303';
+    children.push(start('apps/rnpp-simulator/src/main.js', { RNPP_PORT: rnppPort }));
+    await waitFor(`http://127.0.0.1:${rnppPort}/health`);
+    children.push(
+      start('apps/gateway/src/main.js', {
+        GATEWAY_PORT: gwPort,
+        RNPP_URL: `http://127.0.0.1:${rnppPort}`,
+        DATABASE_URL: db.url,
+        BROKER_TRUST_FILE: trust.file,
+        LOG_LEVEL: 'error',
+      }),
+    );
+    await waitFor(`http://127.0.0.1:${gwPort}/health/ready`);
+    const list = (await (
+      await request(`http://127.0.0.1:${rnppPort}/persons?offset=0&limit=50`)
+    ).body.json()) as { items: string[] };
+    let subject = list.items[0];
+    let record: Record<string, unknown> = {};
+    for (const m of list.items) {
+      const res = await request(
+        `http://127.0.0.1:${rnppPort}/persons/${m}?fields=surname,givenNames,birthDate,birthPlace,address`,
+      );
+      record = (await res.body.json()) as Record<string, unknown>;
+      subject = m;
+      if (record.address) break;
+    }
+    children.push(start('bench/bare-gateway.js', { PORT: barePort, BARE_PERSON: JSON.stringify(record) }));
+    await waitForPort(Number(barePort));
+
+    const assertion = await mintMemberAssertion(trust.m1.key, trust.m1.id, trust.brokerId, {
+      lifetimeS: 300,
+    });
+    const consent = await mintConsent(trust.i1.key, {
+      issuer: trust.i1.id,
+      subject,
+      audience: trust.m1.id,
+      purpose: GRANTED_PURPOSE,
+      scope: ['name', 'birth', 'address'],
+    });
+    const body = JSON.stringify({ query: QUERY, variables: { m: subject } });
+    const full = {
+      'content-type': 'application/json',
+      authorization: `Bearer ${assertion}`,
+      'consent-token': consent,
+    };
+    const bare = { 'content-type': 'application/json' };
+    const ok = (t: string): boolean => t.includes('"surname"') && !t.includes('"errors"');
+
+    const fullRuns: HttpResult[] = [];
+    const bareRuns: HttpResult[] = [];
+    for (let i = 0; i < ROUNDS; i++) {
+      bareRuns.push(await load(`http://127.0.0.1:${barePort}/graphql`, bare, body, ok));
+      fullRuns.push(await load(`http://127.0.0.1:${gwPort}/graphql`, full, body, ok));
+      process.stderr.write(
+        `round ${i + 1}/${ROUNDS}: bare ${bareRuns[i].rps.toFixed(0)} rps, full ${fullRuns[i].rps.toFixed(0)} rps\n`,
+      );
+    }
+    for (const c of children) c.kill('SIGTERM');
+    const append1 = await appendRate(appendDb.url, 1);
+    const append64 = await appendRate(appendDb.url, 64);
+
+    const summary = (runs: HttpResult[]) => ({
+      rps: median(runs.map((r) => r.rps)),
+      p50: median(runs.map((r) => r.p50)),
+      p99: median(runs.map((r) => r.p99)),
+      errors: runs.reduce((a, r) => a + r.errors + r.non2xx, 0),
+    });
+    const F = summary(fullRuns);
+    const Bs = summary(bareRuns);
+    const result = {
+      date: new Date().toISOString(),
+      machine: `${cpus().length} x ${cpus()[0]?.model ?? 'cpu'}, node ${process.version}`,
+      settings: { durationS: DURATION_S, rounds: ROUNDS, connections: CONNECTIONS, appendS: APPEND_S },
+      full: F,
+      bare: Bs,
+      ratioFullToBare: F.rps / Bs.rps,
+      appendSequential: append1,
+      appendConcurrent64: append64,
+    };
+    mkdirSync(path.resolve(__dirname, '..', '..', 'bench', 'results'), { recursive: true });
+    writeFileSync(
+      path.resolve(__dirname, '..', '..', 'bench', 'results', 'latest.json'),
+      JSON.stringify(result, null, 2),
+    );
+    const f = (n: number, d = 0) => n.toFixed(d);
+    process.stdout.write(
+      [
+        `| scenario (${CONNECTIONS} connections, ${DURATION_S} s x ${ROUNDS} rounds, medians) | requests/s | p50 ms | p99 ms | errors |`,
+        '|---|---|---|---|---|',
+        `| bare Nest + Fastify + Apollo, object from memory | ${f(Bs.rps)} | ${f(Bs.p50, 1)} | ${f(Bs.p99, 1)} | ${Bs.errors} |`,
+        `| full path: auth + consent + RNPP over HTTP + log append | ${f(F.rps)} | ${f(F.p50, 1)} | ${f(F.p99, 1)} | ${F.errors} |`,
+        `| ratio full / bare | ${f(result.ratioFullToBare, 2)} | | | |`,
+        '',
+        `| access-log appends alone (${APPEND_S} s each) | appends/s | p50 ms | p99 ms |`,
+        '|---|---|---|---|',
+        `| 1 appender (one commit per entry) | ${f(append1.perSecond)} | ${f(append1.p50, 2)} | ${f(append1.p99, 2)} |`,
+        `| 64 concurrent appenders (group commit) | ${f(append64.perSecond)} | ${f(append64.p50, 2)} | ${f(append64.p99, 2)} |`,
+        '',
+      ].join('\n'),
+    );
+  } finally {
+    for (const c of children) if (c.exitCode === null) c.kill('SIGKILL');
+    await new Promise((r) => setTimeout(r, 500));
+    await db.drop();
+    await appendDb.drop();
+  }
+}
+
+main().catch((e: unknown) => {
+  process.stderr.write(`bench failed: ${e instanceof Error ? (e.stack ?? e.message) : String(e)}\n`);
+  process.exit(1);
+});
