@@ -86,7 +86,8 @@ export class RnppHttpSource implements PersonSource {
     matricule: string,
     fields: readonly RnppField[],
   ): Promise<Partial<RnppPerson> & { matricule: string }> {
-    const path = `/persons/${encodeURIComponent(matricule)}?fields=${fields.join(',')}`;
+    // no item asked (only the matricule): still ask the register, which confirms the person exists
+    const path = `/persons/${encodeURIComponent(matricule)}?fields=${fields.length ? fields.join(',') : 'matricule'}`;
     try {
       return await this.policy.execute(async ({ signal }) => {
         const res = await this.pool.request({

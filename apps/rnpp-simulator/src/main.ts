@@ -1,0 +1,121 @@
+/**
+ * Entry point of the RNPP simulator. Environment: RNPP_PORT (4100), RNPP_HOST (127.0.0.1),
+ * RNPP_POPULATION (10000), RNPP_SEED (20131128), RNPP_LATENCY_MS (0), RNPP_FAILURE_RATE (0),
+ * RNPP_LOG_LEVEL (warn). Flags --population, --port, --seed and --host override the environment.
+ */
+import { DEFAULT_POPULATION_SIZE, DEFAULT_SEED, generatePopulation, MAX_POPULATION_SIZE } from './population';
+import { buildSimulator, MAX_LATENCY_MS } from './server';
+
+export interface SimulatorConfig {
+  port: number;
+  host: string;
+  population: number;
+  seed: number;
+  latencyMs: number;
+  failureRate: number;
+  logLevel: string;
+}
+
+const FLAGS: Record<string, keyof SimulatorConfig> = {
+  '--population': 'population',
+  '--port': 'port',
+  '--seed': 'seed',
+  '--host': 'host',
+};
+
+function integer(name: string, raw: string, min: number, max: number): number {
+  const n = Number(raw);
+  if (raw.trim() === '' || !Number.isInteger(n) || n < min || n > max) {
+    throw new RangeError(`${name} must be an integer in ${min}..${max}, got "${raw}"`);
+  }
+  return n;
+}
+
+function decimal(name: string, raw: string, min: number, max: number): number {
+  const n = Number(raw);
+  if (raw.trim() === '' || !Number.isFinite(n) || n < min || n > max) {
+    throw new RangeError(`${name} must be a number in ${min}..${max}, got "${raw}"`);
+  }
+  return n;
+}
+
+/** Reads the configuration from the environment, then lets command-line flags override it. */
+export function readConfig(env: NodeJS.ProcessEnv, argv: readonly string[]): SimulatorConfig {
+  const raw: Record<string, string> = {
+    port: env.RNPP_PORT ?? '4100',
+    host: env.RNPP_HOST ?? '127.0.0.1',
+    population: env.RNPP_POPULATION ?? String(DEFAULT_POPULATION_SIZE),
+    seed: env.RNPP_SEED ?? String(DEFAULT_SEED),
+  };
+  for (let i = 0; i < argv.length; i++) {
+    const [flag, inline] = argv[i].split(/=(.*)/s, 2);
+    const key = FLAGS[flag];
+    if (key === undefined) throw new RangeError(`unknown argument "${argv[i]}"`);
+    const value = inline ?? argv[++i];
+    if (value === undefined) throw new RangeError(`${flag} needs a value`);
+    raw[key] = value;
+  }
+  if (raw.host.trim() === '') throw new RangeError('host must not be empty');
+  return {
+    port: integer('port', raw.port, 0, 65535),
+    host: raw.host,
+    population: integer('population', raw.population, 0, MAX_POPULATION_SIZE),
+    seed: integer('seed', raw.seed, Number.MIN_SAFE_INTEGER, Number.MAX_SAFE_INTEGER),
+    latencyMs: decimal('RNPP_LATENCY_MS', env.RNPP_LATENCY_MS ?? '0', 0, MAX_LATENCY_MS),
+    failureRate: decimal('RNPP_FAILURE_RATE', env.RNPP_FAILURE_RATE ?? '0', 0, 1),
+    logLevel: env.RNPP_LOG_LEVEL ?? 'warn',
+  };
+}
+
+/** Starts the simulator and stops it cleanly on SIGTERM/SIGINT. */
+export async function main(): Promise<void> {
+  let config: SimulatorConfig;
+  try {
+    config = readConfig(process.env, process.argv.slice(2));
+  } catch (error) {
+    process.stderr.write(`rnpp-simulator: ${(error as Error).message}\n`);
+    process.exitCode = 2;
+    return;
+  }
+  const population = generatePopulation({ size: config.population, seed: config.seed });
+  const app = buildSimulator({
+    population,
+    latencyMs: config.latencyMs,
+    failureRate: config.failureRate,
+    logger: { level: config.logLevel },
+  });
+
+  let stopping = false;
+  const stop = (signal: NodeJS.Signals): void => {
+    if (stopping) {
+      // A second signal means the operator does not want to wait for in-flight requests.
+      process.exit(1);
+    }
+    stopping = true;
+    app.log.info({ signal }, 'shutting down');
+    app.close().then(
+      () => process.exit(0),
+      (error: unknown) => {
+        process.stderr.write(`rnpp-simulator: error while closing: ${(error as Error).message}\n`);
+        process.exit(1);
+      },
+    );
+  };
+  process.on('SIGTERM', stop);
+  process.on('SIGINT', stop);
+
+  await app.listen({ port: config.port, host: config.host });
+  const address = app.server.address();
+  const port = typeof address === 'object' && address !== null ? address.port : config.port;
+  const host = config.host.includes(':') ? `[${config.host}]` : config.host;
+  process.stdout.write(
+    `rnpp-simulator listening on http://${host}:${port} (${population.size} persons, seed ${population.seed})\n`,
+  );
+}
+
+if (require.main === module) {
+  main().catch((error: unknown) => {
+    process.stderr.write(`rnpp-simulator: ${(error as Error).stack ?? String(error)}\n`);
+    process.exit(1);
+  });
+}

@@ -1,0 +1,249 @@
+/**
+ * HTTP face of the RNPP simulator: plain Fastify, no Nest, so that it starts in milliseconds.
+ * Errors are RFC 9457 problem details. Logs carry the route pattern and the status, never the URL,
+ * because the URL holds a matricule.
+ */
+import Fastify, {
+  type FastifyInstance,
+  type FastifyReply,
+  type FastifyServerOptions,
+  LogController,
+} from 'fastify';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { checkMatricule, type MatriculeProblem } from '@broker/matricule';
+import { RNPP_FIELDS, type RnppField, type RnppPerson } from '../../../libs/sources/src/rnpp/rnpp-person';
+import type { Population } from './population';
+
+export interface SimulatorKnobs {
+  /** Delay added before answering a register route, in milliseconds. */
+  latencyMs: number;
+  /** Probability in 0..1 that a register route answers 503 instead. */
+  failureRate: number;
+}
+
+export interface SimulatorOptions {
+  population: Population;
+  latencyMs?: number;
+  failureRate?: number;
+  /** Passed to Fastify; default off. Request lines carry the route pattern, never the URL. */
+  logger?: FastifyServerOptions['logger'];
+  /** Source of randomness for simulated failures; default Math.random. */
+  random?: () => number;
+}
+
+export interface InvalidParam {
+  name: string;
+  reason: string;
+}
+
+export interface Problem {
+  type: string;
+  title: string;
+  status: number;
+  detail?: string;
+  invalidParams?: InvalidParam[];
+}
+
+export const MAX_LATENCY_MS = 60_000;
+export const MAX_PAGE_SIZE = 1000;
+export const DEFAULT_PAGE_SIZE = 100;
+const PROBLEM_CONTENT_TYPE = 'application/problem+json';
+const KNOWN_FIELDS: ReadonlySet<string> = new Set<string>(['matricule', ...RNPP_FIELDS]);
+
+const TITLES: Record<number, string> = {
+  400: 'Bad Request',
+  404: 'Not Found',
+  405: 'Method Not Allowed',
+  413: 'Content Too Large',
+  415: 'Unsupported Media Type',
+  500: 'Internal Server Error',
+  503: 'Service Unavailable',
+};
+
+const MATRICULE_REASONS: Record<MatriculeProblem, string> = {
+  NOT_A_STRING: 'NOT_A_STRING: a matricule is a string',
+  BAD_LENGTH: 'BAD_LENGTH: a matricule has 13 digits',
+  NOT_DIGITS: 'NOT_DIGITS: a matricule has only the digits 0-9',
+  IMPOSSIBLE_DATE: 'IMPOSSIBLE_DATE: the first 8 digits are not a possible birth date',
+  FUTURE_DATE: 'FUTURE_DATE: the birth date is in the future',
+  BAD_LUHN: 'BAD_LUHN: the 12th digit (Luhn) does not match',
+  BAD_VERHOEFF: 'BAD_VERHOEFF: the 13th digit (Verhoeff) does not match',
+};
+
+function problem(status: number, detail?: string, invalidParams?: InvalidParam[]): Problem {
+  return {
+    type: 'about:blank',
+    title: TITLES[status] ?? (status >= 500 ? 'Server Error' : 'Client Error'),
+    status,
+    ...(detail === undefined ? {} : { detail }),
+    ...(invalidParams === undefined ? {} : { invalidParams }),
+  };
+}
+
+function sendProblem(reply: FastifyReply, p: Problem): FastifyReply {
+  return reply.code(p.status).type(PROBLEM_CONTENT_TYPE).send(p);
+}
+
+/** Parses `fields=a,b` (or repeated `fields=`) into known field names, in RNPP_FIELDS order. */
+function parseFields(raw: unknown): { fields: RnppField[] } | { reason: string } {
+  if (raw === undefined) return { reason: 'required: a comma-separated list of field names' };
+  const joined = Array.isArray(raw) ? raw.join(',') : String(raw);
+  if (joined.trim() === '') return { reason: 'must name at least one field' };
+  const names = joined.split(',').map((n) => n.trim());
+  if (names.some((n) => n === '')) return { reason: 'empty field name in the list' };
+  const unknown = names.filter((n) => !KNOWN_FIELDS.has(n));
+  if (unknown.length > 0) {
+    return { reason: `unknown field(s): ${unknown.join(', ')}; known: ${RNPP_FIELDS.join(', ')}` };
+  }
+  const wanted = new Set(names);
+  return { fields: RNPP_FIELDS.filter((f) => wanted.has(f)) };
+}
+
+/** Parses an optional non-negative integer query parameter. */
+function parseCount(raw: unknown, fallback: number, min: number, max: number): number | string {
+  if (raw === undefined) return fallback;
+  if (typeof raw !== 'string' || !/^[0-9]{1,15}$/.test(raw)) return `must be an integer in ${min}..${max}`;
+  const n = Number(raw);
+  return n < min || n > max ? `must be an integer in ${min}..${max}` : n;
+}
+
+function validateKnobs(body: unknown): { knobs: Partial<SimulatorKnobs> } | { invalid: InvalidParam[] } {
+  if (typeof body !== 'object' || body === null || Array.isArray(body)) {
+    return { invalid: [{ name: 'body', reason: 'must be a JSON object { "latencyMs"?, "failureRate"? }' }] };
+  }
+  const invalid: InvalidParam[] = [];
+  const knobs: Partial<SimulatorKnobs> = {};
+  for (const [name, value] of Object.entries(body)) {
+    if (name === 'latencyMs') {
+      if (typeof value === 'number' && Number.isFinite(value) && value >= 0 && value <= MAX_LATENCY_MS) {
+        knobs.latencyMs = value;
+      } else invalid.push({ name, reason: `must be a number in 0..${MAX_LATENCY_MS}` });
+    } else if (name === 'failureRate') {
+      if (typeof value === 'number' && value >= 0 && value <= 1) knobs.failureRate = value;
+      else invalid.push({ name, reason: 'must be a number in 0..1' });
+    } else invalid.push({ name, reason: 'unknown knob' });
+  }
+  return invalid.length > 0 ? { invalid } : { knobs };
+}
+
+function checkedKnobs(options: SimulatorOptions): SimulatorKnobs {
+  const initial: Record<string, number> = {};
+  if (options.latencyMs !== undefined) initial.latencyMs = options.latencyMs;
+  if (options.failureRate !== undefined) initial.failureRate = options.failureRate;
+  const result = validateKnobs(initial);
+  if ('invalid' in result) {
+    throw new RangeError(result.invalid.map((p) => `${p.name} ${p.reason}`).join('; '));
+  }
+  return { latencyMs: 0, failureRate: 0, ...result.knobs };
+}
+
+/** Builds the simulator's Fastify instance (not listening yet). */
+export function buildSimulator(options: SimulatorOptions): FastifyInstance {
+  const { population } = options;
+  const random = options.random ?? Math.random;
+  const knobs = checkedKnobs(options);
+
+  const app = Fastify({
+    logger:
+      options.logger === undefined || options.logger === false
+        ? false
+        : {
+            ...(options.logger === true ? {} : options.logger),
+            // Whatever else logs a request object, it must not print its URL.
+            serializers: {
+              ...(options.logger === true ? {} : options.logger.serializers),
+              req: (req: { method?: string; routeOptions?: { url?: string } }) => ({
+                method: req.method,
+                route: req.routeOptions?.url,
+              }),
+            },
+          },
+    logController: new LogController({ disableRequestLogging: true }),
+  });
+
+  app.addHook('onRequest', async (request, reply) => {
+    const route = request.routeOptions.url;
+    if (route === undefined || route === '/health' || route.startsWith('/_sim/')) return;
+    if (knobs.latencyMs > 0) await sleep(knobs.latencyMs);
+    if (knobs.failureRate > 0 && random() < knobs.failureRate) {
+      return sendProblem(reply, problem(503, 'Simulated failure (failureRate knob)'));
+    }
+  });
+
+  app.addHook('onResponse', async (request, reply) => {
+    request.log.info(
+      {
+        method: request.method,
+        route: request.routeOptions.url ?? '(no route)',
+        statusCode: reply.statusCode,
+        responseTimeMs: Math.round(reply.elapsedTime),
+      },
+      'request completed',
+    );
+  });
+
+  app.setNotFoundHandler((_request, reply) => sendProblem(reply, problem(404, 'No such route')));
+
+  app.setErrorHandler((error: { statusCode?: number; code?: string; message: string }, request, reply) => {
+    const status =
+      error.statusCode !== undefined && error.statusCode >= 400 && error.statusCode < 600
+        ? error.statusCode
+        : 500;
+    if (status >= 500) {
+      request.log.error(
+        { route: request.routeOptions.url, code: error.code, message: error.message },
+        'request failed',
+      );
+    }
+    return sendProblem(reply, problem(status, status < 500 ? error.message : undefined));
+  });
+
+  app.get('/health', async () => ({ status: 'ok', persons: population.size }));
+
+  app.get('/_sim/knobs', async () => ({ ...knobs }));
+
+  app.put('/_sim/knobs', async (request, reply) => {
+    const result = validateKnobs(request.body);
+    if ('invalid' in result) {
+      return sendProblem(reply, problem(400, 'Invalid knobs', result.invalid));
+    }
+    Object.assign(knobs, result.knobs);
+    return { ...knobs };
+  });
+
+  app.get('/persons', async (request, reply) => {
+    const query = request.query as Record<string, unknown>;
+    const offset = parseCount(query.offset, 0, 0, Number.MAX_SAFE_INTEGER);
+    const limit = parseCount(query.limit, DEFAULT_PAGE_SIZE, 1, MAX_PAGE_SIZE);
+    const invalid: InvalidParam[] = [];
+    if (typeof offset === 'string') invalid.push({ name: 'offset', reason: offset });
+    if (typeof limit === 'string') invalid.push({ name: 'limit', reason: limit });
+    if (typeof offset === 'string' || typeof limit === 'string') {
+      return sendProblem(reply, problem(400, 'Invalid paging parameters', invalid));
+    }
+    return { total: population.size, offset, limit, items: population.list(offset, limit) };
+  });
+
+  app.get('/persons/:matricule', async (request, reply) => {
+    const { matricule } = request.params as { matricule: string };
+    const query = request.query as Record<string, unknown>;
+    const invalid: InvalidParam[] = [];
+    const check = checkMatricule(matricule);
+    if (!check.valid) invalid.push({ name: 'matricule', reason: MATRICULE_REASONS[check.problem] });
+    const fields = parseFields(query.fields);
+    if ('reason' in fields) invalid.push({ name: 'fields', reason: fields.reason });
+    if (invalid.length > 0 || 'reason' in fields) {
+      return sendProblem(reply, problem(400, 'Invalid request', invalid));
+    }
+    const person = population.get(matricule);
+    if (person === undefined) {
+      return sendProblem(reply, problem(404, 'No person with this matricule in the register'));
+    }
+    // Data minimisation: only what was asked for leaves the register.
+    const answer: Partial<RnppPerson> & Pick<RnppPerson, 'matricule'> = { matricule: person.matricule };
+    for (const field of fields.fields) (answer as Record<string, unknown>)[field] = person[field];
+    return answer;
+  });
+
+  return app;
+}

@@ -1,0 +1,9 @@
+export {
+  birthDateOfMatricule,
+  checkMatricule,
+  isValidMatricule,
+  luhnDigit,
+  makeMatricule,
+  verhoeffDigit,
+} from './matricule';
+export type { MatriculeCheck, MatriculeProblem } from './matricule';
