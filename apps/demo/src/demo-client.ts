@@ -13,6 +13,17 @@ export async function listPersons(rnppUrl: string, limit = 5): Promise<string[]>
   return body.items;
 }
 
+/** A living resident (with an address) for the demo request, so that every asked item has a value. */
+export async function demoPerson(rnppUrl: string): Promise<string> {
+  const candidates = await listPersons(rnppUrl, 50);
+  for (const m of candidates) {
+    const res = await request(`${rnppUrl}/persons/${m}?fields=address,deathDate`);
+    const p = (await res.body.json()) as { address?: unknown; deathDate?: unknown };
+    if (p.address && !p.deathDate) return m;
+  }
+  return candidates[0];
+}
+
 /** Headers and body of a ready-made demo request: member `ccss`, purpose affiliation, items name+birth+address. */
 export async function demoRequest(
   keys: DevKeys,

@@ -2,14 +2,14 @@
 import { request } from 'undici';
 import { existsSync } from 'node:fs';
 import { loadBrokerConfig } from '@broker/config';
-import { demoRequest, listPersons } from './demo-client';
+import { demoPerson, demoRequest } from './demo-client';
 import { DEV_KEYS_FILE, ensureDevKeys } from './demo-trust';
 
 async function main(): Promise<void> {
   if (!existsSync(DEV_KEYS_FILE)) throw new Error('no dev keys yet: run `npm start` first');
   const config = loadBrokerConfig();
   const keys = await ensureDevKeys();
-  const [matricule] = await listPersons(config.rnppUrl, 1);
+  const matricule = await demoPerson(config.rnppUrl);
   const req = await demoRequest(keys, matricule);
   const url = `http://${config.gatewayHost}:${config.gatewayPort}/graphql`;
   process.stderr.write(

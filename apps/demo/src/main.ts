@@ -11,7 +11,7 @@ import { Client } from 'pg';
 import { request } from 'undici';
 import { DEFAULT_DATABASE_URL, loadBrokerConfig, redactUrl } from '@broker/config';
 import { openDatabase } from '@broker/database';
-import { asCurl, demoRequest, listPersons } from './demo-client';
+import { asCurl, demoPerson, demoRequest } from './demo-client';
 import { DATA_DIR, ensureDevKeys, writeDemoTrustFile } from './demo-trust';
 
 const EMBEDDED_PORT = Number(process.env.EMBEDDED_PG_PORT ?? 54329);
@@ -109,7 +109,8 @@ async function shutdown(code: number): Promise<void> {
 
 async function main(): Promise<void> {
   const config = loadBrokerConfig();
-  const env: NodeJS.ProcessEnv = { ...process.env };
+  // the demo's children log warnings and errors only, so that the banner below stays readable
+  const env: NodeJS.ProcessEnv = { LOG_LEVEL: 'warn', ...process.env };
 
   let databaseUrl = config.databaseUrl;
   if (!process.env.DATABASE_URL && !(await answers(DEFAULT_DATABASE_URL))) {
@@ -148,7 +149,7 @@ async function main(): Promise<void> {
     `trust file   ${trustFile}${ownTrust ? ' (generated; dev keys in .data/dev-keys.json)' : ' (yours, read only)'}`,
   );
   if (ownTrust) {
-    const [first] = await listPersons(config.rnppUrl, 1);
+    const first = await demoPerson(config.rnppUrl);
     const req = await demoRequest(keys, first);
     say('example request (tokens valid 5 minutes; `npm run demo:request` mints fresh ones):');
     process.stdout.write(`${asCurl(`${base}/graphql`, req)}\n`);
