@@ -479,6 +479,16 @@ describe('synchronous path (gateway + simulator + PostgreSQL)', () => {
       ).toBe('REQUEST_TOO_LARGE');
     });
 
+    it('refuses headers over 16 KiB with a coded text answer', async () => {
+      const res = await request(broker.graphqlUrl, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json', 'consent-token': 'A'.repeat(200_000) },
+        body: JSON.stringify({ query: '{ __typename }' }),
+      });
+      expect(res.statusCode).toBe(431);
+      expect(await res.body.text()).toMatch(/^REQUEST_TOO_LARGE/);
+    });
+
     it('refuses a body that is not JSON with BAD_REQUEST', async () => {
       const res = await request(broker.graphqlUrl, {
         method: 'POST',

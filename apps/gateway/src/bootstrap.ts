@@ -1,4 +1,5 @@
 import 'reflect-metadata';
+import type { Socket } from 'node:net';
 import { Logger, type LogLevel } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import { FastifyAdapter, type NestFastifyApplication } from '@nestjs/platform-fastify';
@@ -15,11 +16,27 @@ const LEVELS: Record<BrokerConfig['logLevel'], LogLevel[]> = {
   debug: ['error', 'fatal', 'warn', 'log', 'debug'],
 };
 
+/**
+ * Requests that Node's HTTP parser refuses (headers over 16 KiB, malformed request lines) never
+ * reach Fastify's routing, so no JSON, no correlation id: a short text answer with the code.
+ */
+function clientErrorHandler(err: Error & { code?: string }, socket: Socket): void {
+  if (!socket.writable) return;
+  const tooLarge = err.code === 'HPE_HEADER_OVERFLOW';
+  const status = tooLarge ? '431 Request Header Fields Too Large' : '400 Bad Request';
+  const body = tooLarge
+    ? 'REQUEST_TOO_LARGE: the request headers exceed 16 KiB\n'
+    : 'BAD_REQUEST: malformed HTTP request\n';
+  socket.end(
+    `HTTP/1.1 ${status}\r\nContent-Type: text/plain; charset=utf-8\r\nContent-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n${body}`,
+  );
+}
+
 /** Builds the gateway (not listening yet): used by main.ts, the e2e tests and the benchmark. */
 export async function createGateway(
   config: BrokerConfig = loadBrokerConfig(),
 ): Promise<NestFastifyApplication> {
-  const adapter = new FastifyAdapter({ bodyLimit: config.maxBodyBytes, logger: false });
+  const adapter = new FastifyAdapter({ bodyLimit: config.maxBodyBytes, logger: false, clientErrorHandler });
   const metricsRef: { current?: GatewayMetrics } = {};
   installHttpHooks(adapter.getInstance(), (code) => metricsRef.current?.countError(code));
   const app = await NestFactory.create<NestFastifyApplication>(GatewayModule.forRoot(config), adapter, {

@@ -63,6 +63,19 @@ describe('RNPP simulator HTTP API', () => {
       expect(onlyId.json()).toEqual({ matricule: someone });
     });
 
+    it('accepts data-item names for the fields they stand for', async () => {
+      const full = population.get(someone) as RnppPerson;
+      const res = await get(`/persons/${someone}?fields=name,death`);
+      expect(res.statusCode).toBe(200);
+      expect(res.json()).toEqual({
+        matricule: someone,
+        surname: full.surname,
+        givenNames: full.givenNames,
+        deathDate: full.deathDate,
+        deathPlace: full.deathPlace,
+      });
+    });
+
     it('keeps null-valued fields that were asked for', async () => {
       const alive = all
         .map((m) => population.get(m) as RnppPerson)

@@ -12,6 +12,7 @@ import Fastify, {
 import { setTimeout as sleep } from 'node:timers/promises';
 import { checkMatricule, type MatriculeProblem } from '@broker/matricule';
 import { RNPP_FIELDS, type RnppField, type RnppPerson } from '../../../libs/sources/src/rnpp/rnpp-person';
+import { ITEM_RNPP_FIELDS, isDataItem } from '@broker/data-items';
 import type { Population } from './population';
 
 export interface SimulatorKnobs {
@@ -84,18 +85,19 @@ function sendProblem(reply: FastifyReply, p: Problem): FastifyReply {
   return reply.code(p.status).type(PROBLEM_CONTENT_TYPE).send(p);
 }
 
-/** Parses `fields=a,b` (or repeated `fields=`) into known field names, in RNPP_FIELDS order. */
+/** Parses `fields=a,b` (or repeated `fields=`; register field or data-item names) into known field names, in RNPP_FIELDS order. */
 function parseFields(raw: unknown): { fields: RnppField[] } | { reason: string } {
   if (raw === undefined) return { reason: 'required: a comma-separated list of field names' };
   const joined = Array.isArray(raw) ? raw.join(',') : String(raw);
   if (joined.trim() === '') return { reason: 'must name at least one field' };
   const names = joined.split(',').map((n) => n.trim());
   if (names.some((n) => n === '')) return { reason: 'empty field name in the list' };
-  const unknown = names.filter((n) => !KNOWN_FIELDS.has(n));
+  const unknown = names.filter((n) => !KNOWN_FIELDS.has(n) && !isDataItem(n));
   if (unknown.length > 0) {
     return { reason: `unknown field(s): ${unknown.join(', ')}; known: ${RNPP_FIELDS.join(', ')}` };
   }
-  const wanted = new Set(names);
+  // a data-item name (the broker's vocabulary, e.g. `name`) stands for its register fields
+  const wanted = new Set(names.flatMap((n): string[] => (isDataItem(n) && !KNOWN_FIELDS.has(n) ? ITEM_RNPP_FIELDS[n] : [n])));
   return { fields: RNPP_FIELDS.filter((f) => wanted.has(f)) };
 }
 

@@ -142,7 +142,8 @@ export const ERROR_CATALOGUE: Record<ErrorCode, ErrorCodeDoc> = {
     origin: 'caller',
     retryable: false,
     logged: 'no',
-    meaning: 'The request body or a header exceeds the documented size limit.',
+    meaning:
+      'The request body exceeds GRAPHQL_MAX_BODY_BYTES (HTTP 413, JSON body), or the headers exceed 16 KiB (HTTP 431, refused by the HTTP parser with a text/plain body naming this code).',
     remedy: 'Send a smaller request.',
   },
   [ErrorCode.BAD_REQUEST]: {
