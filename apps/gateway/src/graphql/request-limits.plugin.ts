@@ -22,35 +22,64 @@ interface Counts {
   personFields: number;
 }
 
+const ZERO: Counts = { depth: 0, fields: 0, aliases: 0, directives: 0, personFields: 0 };
+
+function add(into: Counts, from: Counts, extraDepth: number): void {
+  into.depth = Math.max(into.depth, from.depth + extraDepth);
+  into.fields += from.fields;
+  into.aliases += from.aliases;
+  into.directives += from.directives;
+  into.personFields += from.personFields;
+}
+
+/**
+ * Counts what a document would make the server do. Each fragment is measured once and its
+ * counts reused wherever it is spread, so the cost of measuring is linear in the document
+ * (a naive walk is exponential in nested spreads: a denial of service before authentication).
+ */
 function measure(doc: DocumentNode): Counts {
-  const counts: Counts = { depth: 0, fields: 0, aliases: 0, directives: 0, personFields: 0 };
   const fragments = new Map(
     doc.definitions
       .filter((d) => d.kind === Kind.FRAGMENT_DEFINITION)
       .map((d) => [d.name.value, d.selectionSet]),
   );
-  const walk = (set: SelectionSetNode, depth: number, root: boolean, path: Set<string>): void => {
-    counts.depth = Math.max(counts.depth, depth);
+  const memo = new Map<string, Counts>();
+  const open = new Set<string>();
+  const ofSet = (set: SelectionSetNode, root: boolean): Counts => {
+    const c = { ...ZERO };
     for (const sel of set.selections) {
-      counts.directives += sel.directives?.length ?? 0;
+      c.directives += sel.directives?.length ?? 0;
       if (sel.kind === Kind.FIELD) {
-        counts.fields++;
-        if (sel.alias) counts.aliases++;
-        if (root && sel.name.value === 'person') counts.personFields++;
-        if (sel.selectionSet) walk(sel.selectionSet, depth + 1, false, path);
+        c.fields++;
+        if (sel.alias) c.aliases++;
+        if (root && sel.name.value === 'person') c.personFields++;
+        add(c, sel.selectionSet ? ofSet(sel.selectionSet, false) : ZERO, 1);
       } else if (sel.kind === Kind.INLINE_FRAGMENT) {
-        walk(sel.selectionSet, depth, root, path);
+        add(c, ofSet(sel.selectionSet, root), 0);
       } else {
-        const target = fragments.get(sel.name.value);
-        // a fragment cycle is refused by validation; the path guard only keeps this walk finite
-        if (target && !path.has(sel.name.value)) walk(target, depth, root, new Set(path).add(sel.name.value));
+        add(c, ofFragment(sel.name.value, root), 0);
       }
     }
+    return c;
   };
+  const ofFragment = (name: string, root: boolean): Counts => {
+    const key = `${name}:${root}`;
+    const known = memo.get(key);
+    if (known) return known;
+    const target = fragments.get(name);
+    // a fragment cycle is refused by validation; this guard only keeps the walk finite
+    if (!target || open.has(key)) return ZERO;
+    open.add(key);
+    const c = ofSet(target, root);
+    open.delete(key);
+    memo.set(key, c);
+    return c;
+  };
+  const total = { ...ZERO };
   for (const def of doc.definitions) {
-    if (def.kind === Kind.OPERATION_DEFINITION) walk(def.selectionSet, 1, true, new Set());
+    if (def.kind === Kind.OPERATION_DEFINITION) add(total, ofSet(def.selectionSet, true), 0);
   }
-  return counts;
+  return total;
 }
 
 /** The reason a document is over a limit, or null. */

@@ -63,14 +63,12 @@ describe('selectedItems', () => {
 
   it('maps every Person field of the published schema, and all of them together to every item', () => {
     const person = schema.getType('Person') as GraphQLObjectType;
-    const fields = Object.keys(person.getFields());
+    const personFields = person.getFields();
+    const fields = Object.keys(personFields);
     expect(fields.sort()).toEqual(Object.keys(PERSON_FIELD_ITEMS).sort());
     const selection = fields
       .map((f) => {
-        const type = person
-          .getFields()
-          [f].type.toString()
-          .replace(/[[\]!]/g, '');
+        const type = personFields[f].type.toString().replace(/[[\]!]/g, '');
         const sub = { Address: '{ street }', Place: '{ locality }', RelatedPerson: '{ matricule }' }[type];
         return sub ? `${f} ${sub}` : f;
       })

@@ -11,7 +11,11 @@ export function selectedItems(info: Pick<GraphQLResolveInfo, 'fieldNodes' | 'fra
   const walk = (set: SelectionSetNode | undefined): void => {
     for (const sel of set?.selections ?? []) {
       if (sel.kind === Kind.FIELD) {
-        const item = PERSON_FIELD_ITEMS[sel.name.value];
+        const name = sel.name.value;
+        // fail closed: a Person field added without a data item must not leave unguarded
+        if (!(name in PERSON_FIELD_ITEMS) && !name.startsWith('__'))
+          throw new Error(`Person.${name} has no data item`);
+        const item = PERSON_FIELD_ITEMS[name];
         if (item) items.add(item);
       } else if (sel.kind === Kind.INLINE_FRAGMENT) {
         walk(sel.selectionSet);

@@ -1,0 +1,220 @@
+import { ConfigError, DEFAULT_DATABASE_URL, loadBrokerConfig, redactUrl } from './broker-config';
+
+/** The ConfigError thrown for `env` (fails the test if the configuration loads). */
+function configError(env: Record<string, string | undefined>): ConfigError {
+  try {
+    loadBrokerConfig(env);
+  } catch (e) {
+    if (e instanceof ConfigError) return e;
+    throw e;
+  }
+  throw new Error('expected a ConfigError');
+}
+
+describe('loadBrokerConfig', () => {
+  it('has documented defaults in development', () => {
+    expect(loadBrokerConfig({})).toEqual({
+      mode: 'development',
+      gatewayHost: '127.0.0.1',
+      gatewayPort: 4000,
+      rnppUrl: 'http://127.0.0.1:4100',
+      databaseUrl: DEFAULT_DATABASE_URL,
+      migrateOnBoot: true,
+      trustFile: undefined,
+      rnppAttemptTimeoutMs: 1000,
+      rnppTotalTimeoutMs: 2500,
+      rnppMaxAttempts: 3,
+      maxConsentLifetimeS: 366 * 86400,
+      clockToleranceS: 30,
+      maxBodyBytes: 64 * 1024,
+      logLevel: 'log',
+    });
+  });
+
+  it('does not read process.env when an environment is given', () => {
+    const saved = process.env.GATEWAY_PORT;
+    process.env.GATEWAY_PORT = '9999';
+    try {
+      expect(loadBrokerConfig({}).gatewayPort).toBe(4000);
+    } finally {
+      if (saved === undefined) delete process.env.GATEWAY_PORT;
+      else process.env.GATEWAY_PORT = saved;
+    }
+  });
+
+  it('reads every variable', () => {
+    const c = loadBrokerConfig({
+      BROKER_MODE: 'production',
+      BROKER_TRUST_FILE: '/etc/broker/trust.yaml',
+      GATEWAY_HOST: '0.0.0.0',
+      GATEWAY_PORT: '8080',
+      RNPP_URL: 'https://rnpp.example.lu/api///',
+      DATABASE_URL: 'postgresql://broker:secret@db:5432/broker',
+      DB_MIGRATE: 'auto',
+      RNPP_ATTEMPT_TIMEOUT_MS: '500',
+      RNPP_TOTAL_TIMEOUT_MS: '2000',
+      RNPP_MAX_ATTEMPTS: '5',
+      CONSENT_MAX_LIFETIME_S: '86400',
+      CLOCK_TOLERANCE_S: '0',
+      GRAPHQL_MAX_BODY_BYTES: '1024',
+      LOG_LEVEL: 'debug',
+    });
+    expect(c).toEqual({
+      mode: 'production',
+      gatewayHost: '0.0.0.0',
+      gatewayPort: 8080,
+      rnppUrl: 'https://rnpp.example.lu/api',
+      databaseUrl: 'postgresql://broker:secret@db:5432/broker',
+      migrateOnBoot: true,
+      trustFile: '/etc/broker/trust.yaml',
+      rnppAttemptTimeoutMs: 500,
+      rnppTotalTimeoutMs: 2000,
+      rnppMaxAttempts: 5,
+      maxConsentLifetimeS: 86400,
+      clockToleranceS: 0,
+      maxBodyBytes: 1024,
+      logLevel: 'debug',
+    });
+  });
+
+  it('derives the register URL from RNPP_PORT when RNPP_URL is unset', () => {
+    expect(loadBrokerConfig({ RNPP_PORT: '5100' }).rnppUrl).toBe('http://127.0.0.1:5100');
+  });
+
+  it('treats empty numeric and URL variables as unset', () => {
+    const c = loadBrokerConfig({ GATEWAY_PORT: '', RNPP_URL: '', DATABASE_URL: '', BROKER_TRUST_FILE: '' });
+    expect(c.gatewayPort).toBe(4000);
+    expect(c.rnppUrl).toBe('http://127.0.0.1:4100');
+    expect(c.databaseUrl).toBe(DEFAULT_DATABASE_URL);
+    expect(c.trustFile).toBeUndefined();
+  });
+
+  it('accepts the bounds of the integer ranges', () => {
+    const low = loadBrokerConfig({ GATEWAY_PORT: '1', CLOCK_TOLERANCE_S: '0', CONSENT_MAX_LIFETIME_S: '60' });
+    expect([low.gatewayPort, low.clockToleranceS, low.maxConsentLifetimeS]).toEqual([1, 0, 60]);
+    const high = loadBrokerConfig({
+      GATEWAY_PORT: '65535',
+      CLOCK_TOLERANCE_S: '300',
+      RNPP_MAX_ATTEMPTS: '10',
+    });
+    expect([high.gatewayPort, high.clockToleranceS, high.rnppMaxAttempts]).toEqual([65535, 300, 10]);
+  });
+
+  describe('production mode', () => {
+    it('requires BROKER_TRUST_FILE', () => {
+      const e = configError({ BROKER_MODE: 'production' });
+      expect(e.problems).toEqual(['BROKER_TRUST_FILE is required in production mode']);
+    });
+
+    it('requires a non-empty BROKER_TRUST_FILE', () => {
+      expect(configError({ BROKER_MODE: 'production', BROKER_TRUST_FILE: '' }).problems).toEqual([
+        'BROKER_TRUST_FILE is required in production mode',
+      ]);
+    });
+
+    it('is implied by NODE_ENV=production when BROKER_MODE is unset', () => {
+      expect(configError({ NODE_ENV: 'production' }).problems).toEqual([
+        'BROKER_TRUST_FILE is required in production mode',
+      ]);
+      const c = loadBrokerConfig({ NODE_ENV: 'production', BROKER_TRUST_FILE: '/t.json' });
+      expect(c.mode).toBe('production');
+    });
+
+    it('is overridden by an explicit BROKER_MODE=development', () => {
+      const c = loadBrokerConfig({ NODE_ENV: 'production', BROKER_MODE: 'development' });
+      expect(c.mode).toBe('development');
+      expect(c.trustFile).toBeUndefined();
+    });
+
+    it('does not migrate on boot unless DB_MIGRATE=auto', () => {
+      expect(
+        loadBrokerConfig({ BROKER_MODE: 'production', BROKER_TRUST_FILE: '/t.json' }).migrateOnBoot,
+      ).toBe(false);
+      expect(loadBrokerConfig({ DB_MIGRATE: 'off' }).migrateOnBoot).toBe(false);
+    });
+  });
+
+  describe('bad values', () => {
+    it.each([
+      ['BROKER_MODE', 'prod', /^BROKER_MODE must be development or production, got "prod"$/],
+      ['GATEWAY_PORT', '0', /^GATEWAY_PORT must be an integer in \[1, 65535\], got "0"$/],
+      ['GATEWAY_PORT', '65536', /^GATEWAY_PORT must be an integer/],
+      ['GATEWAY_PORT', 'http', /^GATEWAY_PORT must be an integer/],
+      ['GATEWAY_PORT', '80.5', /^GATEWAY_PORT must be an integer/],
+      ['RNPP_PORT', '-1', /^RNPP_PORT must be an integer/],
+      ['RNPP_URL', 'ftp://rnpp.example.lu', /^RNPP_URL must use http: or https:, got "ftp:"$/],
+      ['RNPP_URL', 'not a url', /^RNPP_URL is not a URL$/],
+      ['DATABASE_URL', 'mysql://db/broker', /^DATABASE_URL must use postgres: or postgresql:, got "mysql:"$/],
+      ['DATABASE_URL', '::', /^DATABASE_URL is not a URL$/],
+      ['DB_MIGRATE', 'yes', /^DB_MIGRATE must be auto or off, got "yes"$/],
+      ['RNPP_ATTEMPT_TIMEOUT_MS', '49', /^RNPP_ATTEMPT_TIMEOUT_MS must be an integer in \[50, 60000\]/],
+      ['RNPP_TOTAL_TIMEOUT_MS', '120001', /^RNPP_TOTAL_TIMEOUT_MS must be an integer in \[50, 120000\]/],
+      ['RNPP_MAX_ATTEMPTS', '11', /^RNPP_MAX_ATTEMPTS must be an integer in \[1, 10\]/],
+      ['CONSENT_MAX_LIFETIME_S', '59', /^CONSENT_MAX_LIFETIME_S must be an integer/],
+      ['CLOCK_TOLERANCE_S', '301', /^CLOCK_TOLERANCE_S must be an integer in \[0, 300\]/],
+      ['GRAPHQL_MAX_BODY_BYTES', '1023', /^GRAPHQL_MAX_BODY_BYTES must be an integer/],
+      ['LOG_LEVEL', 'verbose', /^LOG_LEVEL must be error, warn, log or debug$/],
+    ])('refuses %s=%p', (name, value, problem) => {
+      const e = configError({ [name]: value });
+      expect(e.problems).toHaveLength(1);
+      expect(e.problems[0]).toMatch(problem);
+      expect(e.name).toBe('ConfigError');
+      expect(e.message).toContain(e.problems[0]);
+    });
+
+    it('lists every problem in one ConfigError', () => {
+      const e = configError({
+        BROKER_MODE: 'production',
+        GATEWAY_PORT: '0',
+        RNPP_PORT: 'x',
+        LOG_LEVEL: 'loud',
+        DB_MIGRATE: 'maybe',
+        RNPP_URL: 'file:///etc/passwd',
+        DATABASE_URL: 'http://db',
+        RNPP_ATTEMPT_TIMEOUT_MS: '1',
+        RNPP_TOTAL_TIMEOUT_MS: '1',
+        RNPP_MAX_ATTEMPTS: '0',
+        CONSENT_MAX_LIFETIME_S: '1',
+        CLOCK_TOLERANCE_S: '-1',
+        GRAPHQL_MAX_BODY_BYTES: '1',
+      });
+      const names = e.problems.map((p) => p.split(' ')[0]);
+      expect(names.sort()).toEqual(
+        [
+          'GATEWAY_PORT',
+          'RNPP_PORT',
+          'LOG_LEVEL',
+          'DB_MIGRATE',
+          'RNPP_URL',
+          'DATABASE_URL',
+          'RNPP_ATTEMPT_TIMEOUT_MS',
+          'RNPP_TOTAL_TIMEOUT_MS',
+          'RNPP_MAX_ATTEMPTS',
+          'CONSENT_MAX_LIFETIME_S',
+          'CLOCK_TOLERANCE_S',
+          'GRAPHQL_MAX_BODY_BYTES',
+          'BROKER_TRUST_FILE',
+        ].sort(),
+      );
+      for (const p of e.problems) expect(e.message).toContain(p);
+    });
+
+    it('reports a bad mode together with other problems', () => {
+      const e = configError({ BROKER_MODE: 'staging', GATEWAY_PORT: '99999' });
+      expect(e.problems).toHaveLength(2);
+      expect(e.problems[0]).toMatch(/^BROKER_MODE/);
+      expect(e.problems[1]).toMatch(/^GATEWAY_PORT/);
+    });
+  });
+});
+
+describe('redactUrl', () => {
+  it('masks the password only', () => {
+    expect(redactUrl('postgres://broker:s3cret@db:5432/broker')).toBe('postgres://broker:***@db:5432/broker');
+    expect(redactUrl('postgres://broker@db:5432/broker')).toBe('postgres://broker@db:5432/broker');
+  });
+
+  it('never echoes an unparseable URL', () => {
+    expect(redactUrl('postgres://u:p@[bad')).toBe('<invalid url>');
+  });
+});

@@ -1,0 +1,386 @@
+import { createPrivateKey, sign as cryptoSign } from 'node:crypto';
+import { SignJWT, importJWK, type JWTPayload } from 'jose';
+import { loadBrokerConfig, type BrokerConfig } from '@broker/config';
+import { BrokerError, ErrorCode } from '@broker/errors';
+import {
+  generateSigningKey,
+  mintConsent,
+  mintMemberAssertion,
+  type ConsentClaims,
+  type SigningKey,
+} from '@broker/testing';
+import { TrustRegistry, type TrustDocument } from '@broker/trust';
+import { ConsentVerifierService } from './consent-verifier.service';
+import { MAX_TOKEN_LENGTH } from './signed-token';
+
+const BROKER = 'lu.broker.test';
+const SUBJECT = '1980010112345';
+const now = (): number => Math.floor(Date.now() / 1000);
+const b64url = (v: unknown): string =>
+  Buffer.from(typeof v === 'string' ? v : JSON.stringify(v)).toString('base64url');
+
+function compact(
+  header: Record<string, unknown>,
+  payload: Record<string, unknown>,
+  signer: (input: Buffer) => Buffer | string,
+): string {
+  const input = `${b64url(header)}.${b64url(payload)}`;
+  const sig = signer(Buffer.from(input));
+  return `${input}.${typeof sig === 'string' ? sig : sig.toString('base64url')}`;
+}
+
+function ecSigner(key: SigningKey, dsaEncoding: 'der' | 'ieee-p1363'): (input: Buffer) => Buffer {
+  const k = createPrivateKey({ key: key.privateJwk as never, format: 'jwk' });
+  return (input) => cryptoSign('sha256', input, { key: k, dsaEncoding });
+}
+
+async function signJwt(
+  key: SigningKey,
+  header: Record<string, unknown>,
+  payload: JWTPayload,
+): Promise<string> {
+  return new SignJWT(payload)
+    .setProtectedHeader({ alg: key.alg, ...header })
+    .sign(await importJWK(key.privateJwk, key.alg));
+}
+
+function consentClaims(over: Record<string, unknown> = {}): JWTPayload {
+  const iat = now();
+  return {
+    iss: 'myguichet',
+    sub: SUBJECT,
+    aud: 'ccss',
+    purpose: 'ccss.affiliation',
+    scope: ['name', 'birth'],
+    iat,
+    exp: iat + 3600,
+    jti: 'c-1',
+    ...over,
+  };
+}
+
+const base: ConsentClaims = {
+  issuer: 'myguichet',
+  subject: SUBJECT,
+  audience: 'ccss',
+  purpose: 'ccss.affiliation',
+  scope: ['name', 'birth'],
+};
+
+async function rejection(p: Promise<unknown>): Promise<BrokerError> {
+  let outcome: unknown;
+  try {
+    outcome = await p;
+  } catch (e) {
+    if (e instanceof BrokerError) return e;
+    throw e;
+  }
+  throw new Error(`expected a BrokerError, got ${JSON.stringify(outcome)}`);
+}
+
+let mgEs: SigningKey; // consent issuer myguichet, ES256
+let mgEd: SigningKey; // consent issuer myguichet, EdDSA
+let otherIssuer: SigningKey; // consent issuer other, its own kid
+let otherSameKid: SigningKey; // consent issuer other2, kid equal to myguichet's ES256 kid
+let ccss: SigningKey; // a member (not a consent issuer)
+let dual: SigningKey; // both member and consent issuer "dual", same key
+let attacker: SigningKey;
+let attackerEd: SigningKey;
+let trust: TrustRegistry;
+
+function service(over: Partial<BrokerConfig> = {}): ConsentVerifierService {
+  return new ConsentVerifierService(trust, { ...loadBrokerConfig({}), ...over });
+}
+
+beforeAll(async () => {
+  mgEs = await generateSigningKey('ES256', 'mg-es-1');
+  mgEd = await generateSigningKey('EdDSA', 'mg-ed-1');
+  otherIssuer = await generateSigningKey('ES256', 'other-1');
+  otherSameKid = await generateSigningKey('ES256', 'mg-es-1');
+  ccss = await generateSigningKey('ES256', 'ccss-1');
+  dual = await generateSigningKey('ES256', 'dual-1');
+  attacker = await generateSigningKey('ES256', 'mg-es-1');
+  attackerEd = await generateSigningKey('EdDSA', 'mg-es-1');
+  const doc: TrustDocument = {
+    brokerId: BROKER,
+    members: [
+      {
+        id: 'ccss',
+        name: 'CCSS',
+        jwks: { keys: [ccss.publicJwk] },
+        grants: [{ purpose: 'ccss.affiliation', items: ['name', 'birth'] }],
+      },
+      { id: 'dual', name: 'Dual', jwks: { keys: [dual.publicJwk] }, grants: [] },
+    ],
+    consentIssuers: [
+      { id: 'myguichet', name: 'MyGuichet', jwks: { keys: [mgEs.publicJwk, mgEd.publicJwk] } },
+      { id: 'other', jwks: { keys: [otherIssuer.publicJwk] } },
+      { id: 'other2', jwks: { keys: [otherSameKid.publicJwk] } },
+      { id: 'dual', jwks: { keys: [dual.publicJwk] } },
+    ],
+  };
+  trust = await TrustRegistry.fromDocument(doc);
+});
+
+async function expectInvalid(token: string | undefined, reason: RegExp, svc = service()): Promise<void> {
+  const e = await rejection(svc.verify(token));
+  expect(e.code).toBe(ErrorCode.CONSENT_INVALID);
+  expect(String(e.details?.reason)).toMatch(reason);
+}
+
+describe('ConsentVerifierService: accepted consents', () => {
+  it('accepts an ES256 consent and returns its claims', async () => {
+    const iat = now() - 10;
+    const token = await mintConsent(mgEs, { ...base, iat, lifetimeS: 600, jti: 'jti-42' });
+    const c = await service().verify(token);
+    expect(c).toEqual({
+      issuer: 'myguichet',
+      jti: 'jti-42',
+      subject: SUBJECT,
+      audience: 'ccss',
+      purpose: 'ccss.affiliation',
+      scope: new Set(['name', 'birth']),
+      issuedAt: iat,
+      expiresAt: iat + 600,
+    });
+  });
+
+  it('accepts an EdDSA consent', async () => {
+    const token = await mintConsent(mgEd, { ...base, scope: ['address'] });
+    const c = await service().verify(token);
+    expect(c.issuer).toBe('myguichet');
+    expect([...c.scope]).toEqual(['address']);
+  });
+
+  it('accepts surrounding whitespace and an empty scope', async () => {
+    const token = await mintConsent(mgEs, { ...base, scope: [] });
+    const c = await service().verify(`  ${token}\n`);
+    expect(c.scope.size).toBe(0);
+  });
+
+  it('accepts a one-element aud array as the string', async () => {
+    const token = await signJwt(
+      mgEs,
+      { typ: 'consent+jwt', kid: mgEs.kid },
+      consentClaims({ aud: ['ccss'] }),
+    );
+    await expect(service().verify(token)).resolves.toMatchObject({ audience: 'ccss' });
+  });
+
+  it('accepts typ application/consent+jwt', async () => {
+    const token = await mintConsent(mgEs, base, { typ: 'application/consent+jwt' });
+    await expect(service().verify(token)).resolves.toMatchObject({ issuer: 'myguichet' });
+  });
+
+  it('accepts a lifetime equal to the configured maximum', async () => {
+    const token = await mintConsent(mgEs, { ...base, lifetimeS: 3600 });
+    await expect(service({ maxConsentLifetimeS: 3600 }).verify(token)).resolves.toBeDefined();
+  });
+
+  it('leaves the audience check to the policy: a consent to another member verifies with that audience', async () => {
+    const token = await mintConsent(mgEs, { ...base, audience: 'cnap' });
+    await expect(service().verify(token)).resolves.toMatchObject({ audience: 'cnap' });
+  });
+
+  it('accepts a hand-built token with a raw (r||s) ES256 signature (control for the DER case)', async () => {
+    const token = compact(
+      { alg: 'ES256', typ: 'consent+jwt', kid: mgEs.kid },
+      consentClaims(),
+      ecSigner(mgEs, 'ieee-p1363'),
+    );
+    await expect(service().verify(token)).resolves.toMatchObject({ jti: 'c-1' });
+  });
+});
+
+describe('ConsentVerifierService: RFC 8725 attacks are CONSENT_INVALID', () => {
+  it.each([undefined, ''])('refuses a missing token (%p)', async (token) => {
+    await expectInvalid(token, /.*/);
+    const e = await rejection(service().verify(token));
+    expect(e.details).toBeUndefined();
+  });
+
+  it('refuses alg none', async () => {
+    const empty = compact({ alg: 'none', typ: 'consent+jwt', kid: mgEs.kid }, consentClaims(), () => '');
+    await expectInvalid(empty, /^malformed:/);
+    const nonEmpty = compact({ alg: 'none', typ: 'consent+jwt', kid: mgEs.kid }, consentClaims(), () => 'AA');
+    await expectInvalid(nonEmpty, /^untrusted: alg none/);
+  });
+
+  it('refuses HS256 signed with the public JWK (JSON) as the HMAC secret', async () => {
+    const token = await new SignJWT(consentClaims())
+      .setProtectedHeader({ alg: 'HS256', typ: 'consent+jwt', kid: mgEs.kid })
+      .sign(new TextEncoder().encode(JSON.stringify(mgEs.publicJwk)));
+    await expectInvalid(token, /^untrusted: alg HS256/);
+  });
+
+  it('refuses a jku header pointing elsewhere with an attacker key and the victim kid', async () => {
+    const token = await signJwt(
+      attacker,
+      { typ: 'consent+jwt', kid: mgEs.kid, jku: 'https://attacker.example/jwks.json' },
+      consentClaims(),
+    );
+    await expectInvalid(token, /^signature:/);
+  });
+
+  it('refuses an embedded jwk header with an attacker key', async () => {
+    const { kid: _kid, ...jwk } = attacker.publicJwk;
+    const token = await signJwt(attacker, { typ: 'consent+jwt', kid: mgEs.kid, jwk }, consentClaims());
+    await expectInvalid(token, /^signature:/);
+  });
+
+  it('refuses an ES256 signature in DER encoding', async () => {
+    const token = compact(
+      { alg: 'ES256', typ: 'consent+jwt', kid: mgEs.kid },
+      consentClaims(),
+      ecSigner(mgEs, 'der'),
+    );
+    await expectInvalid(token, /^signature:/);
+  });
+
+  it('refuses an unknown kid and an unknown issuer', async () => {
+    await expectInvalid(
+      await signJwt(mgEs, { typ: 'consent+jwt', kid: 'nope' }, consentClaims()),
+      /^untrusted: issuer or kid not registered/,
+    );
+    await expectInvalid(
+      await mintConsent(attacker, { ...base, issuer: 'evil-issuer' }),
+      /^untrusted: issuer or kid not registered/,
+    );
+  });
+
+  it("refuses another issuer's key, under its own kid or under the victim's kid", async () => {
+    await expectInvalid(await mintConsent(otherIssuer, base), /^untrusted: issuer or kid not registered/);
+    expect(otherSameKid.kid).toBe(mgEs.kid);
+    await expectInvalid(await mintConsent(otherSameKid, base), /^signature:/);
+  });
+
+  it("refuses alg EdDSA on an EC key's kid", async () => {
+    await expectInvalid(
+      await signJwt(attackerEd, { typ: 'consent+jwt', kid: mgEs.kid }, consentClaims()),
+      /^untrusted: alg EdDSA is not allowed/,
+    );
+    await expectInvalid(
+      await signJwt(mgEd, { typ: 'consent+jwt', kid: mgEs.kid }, consentClaims()),
+      /^untrusted: alg EdDSA is not allowed/,
+    );
+  });
+
+  it('refuses typ JWT and a missing typ', async () => {
+    await expectInvalid(await mintConsent(mgEs, base, { typ: 'JWT' }), /^claims: claim check failed: typ/);
+    await expectInvalid(
+      await mintConsent(mgEs, base, { typ: undefined }),
+      /^claims: claim check failed: typ/,
+    );
+  });
+
+  it('refuses a member assertion presented as consent', async () => {
+    // a member is not a consent issuer
+    await expectInvalid(await mintMemberAssertion(ccss, 'ccss', BROKER), /^untrusted:/);
+    // a party that is both still cannot turn its assertion into a consent: typ differs
+    await expectInvalid(
+      await mintMemberAssertion(dual, 'dual', BROKER, {
+        claims: { purpose: 'ccss.affiliation', scope: ['name'], sub: SUBJECT },
+      }),
+      /^claims: claim check failed: typ/,
+    );
+  });
+
+  it('refuses a forged payload', async () => {
+    const token = await mintConsent(mgEs, base);
+    const [h, , s] = token.split('.');
+    await expectInvalid(
+      `${h}.${b64url(consentClaims({ scope: ['name', 'birth', 'address'] }))}.${s}`,
+      /^signature:/,
+    );
+  });
+});
+
+describe('ConsentVerifierService: claims', () => {
+  const sign = (over: Record<string, unknown>): Promise<string> =>
+    signJwt(mgEs, { typ: 'consent+jwt', kid: mgEs.kid }, consentClaims(over));
+
+  it.each(['iss', 'sub', 'aud', 'iat', 'exp', 'jti'])('refuses a missing %s', async (claim) => {
+    const reason = claim === 'iss' ? /^claims: no iss/ : new RegExp(`^claims: claim check failed: ${claim}`);
+    await expectInvalid(await sign({ [claim]: undefined }), reason);
+  });
+
+  it.each([
+    ['a missing scope', { scope: undefined }],
+    ['a missing purpose', { purpose: undefined }],
+    ['scope as a string', { scope: 'name' }],
+    ['scope as a space-separated string', { scope: 'name birth' }],
+    ['an unknown scope item', { scope: ['name', 'salary'] }],
+    ['a duplicate scope item', { scope: ['name', 'name'] }],
+    ['a non-string scope item', { scope: ['name', 1] }],
+    ['a purpose with a forbidden character', { purpose: 'a b' }],
+    ['an empty jti', { jti: '' }],
+    ['a jti that is not a string', { jti: 42 }],
+    ['a subject that is not a matricule', { sub: '123' }],
+    ['an aud array of two members', { aud: ['ccss', 'cnap'] }],
+    ['a non-integer iat', { iat: now() + 0.5 }],
+  ])('refuses %s', async (_label, over) => {
+    await expectInvalid(await sign(over), /^claims/);
+  });
+
+  it('names the offending claim in the reason', async () => {
+    await expectInvalid(await sign({ scope: ['name', 'salary'] }), /^claims: \/scope\/1 /);
+    await expectInvalid(await sign({ purpose: undefined }), /^claims: \/ .*purpose/);
+  });
+
+  it('refuses a lifetime above the configured maximum', async () => {
+    const token = await mintConsent(mgEs, { ...base, lifetimeS: 3601 });
+    await expectInvalid(token, /^exp - iat above 3600 s$/, service({ maxConsentLifetimeS: 3600 }));
+  });
+
+  it('refuses a lifetime above the default maximum of 366 days', async () => {
+    const token = await mintConsent(mgEs, { ...base, lifetimeS: 366 * 86400 + 1 });
+    await expectInvalid(token, /^exp - iat above 31622400 s$/);
+  });
+
+  it('refuses an iat in the future beyond the clock tolerance', async () => {
+    const token = await mintConsent(mgEs, { ...base, iat: now() + 120 });
+    await expectInvalid(token, /^iat$/, service({ clockToleranceS: 30 }));
+  });
+
+  it('refuses an nbf in the future', async () => {
+    await expectInvalid(await sign({ nbf: now() + 600 }), /^claims: claim check failed: nbf/);
+  });
+
+  it('answers CONSENT_EXPIRED for an authentic expired consent', async () => {
+    const token = await mintConsent(mgEs, { ...base, iat: now() - 7200, lifetimeS: 3600 });
+    const e = await rejection(service().verify(token));
+    expect(e.code).toBe(ErrorCode.CONSENT_EXPIRED);
+  });
+
+  it('answers CONSENT_INVALID, not CONSENT_EXPIRED, for an expired consent that is not authentic', async () => {
+    const iat = now() - 7200;
+    await expectInvalid(
+      await mintConsent(attacker, { ...base, issuer: 'evil', iat, lifetimeS: 60 }),
+      /^untrusted/,
+    );
+    await expectInvalid(await mintConsent(otherSameKid, { ...base, iat, lifetimeS: 60 }), /^signature/);
+  });
+
+  it('answers CONSENT_EXPIRED only past the clock tolerance', async () => {
+    const token = await mintConsent(mgEs, { ...base, iat: now() - 100, lifetimeS: 80 }); // exp = now - 20
+    await expect(service({ clockToleranceS: 30 }).verify(token)).resolves.toBeDefined();
+    const e = await rejection(service({ clockToleranceS: 10 }).verify(token));
+    expect(e.code).toBe(ErrorCode.CONSENT_EXPIRED);
+  });
+});
+
+describe('ConsentVerifierService: malformed tokens', () => {
+  it.each([
+    ['two parts', 'eyJhbGciOiJFUzI1NiJ9.eyJpc3MiOiJteWd1aWNoZXQifQ'],
+    ['non-base64url characters', 'eyJh+bGc=.eyJp/c3M.sig'],
+    ['base64url that is not JSON', `${b64url('not json')}.${b64url('{')}.AAAA`],
+    ['inner whitespace', 'abc.d ef.ghi'],
+  ])('refuses %s', async (_label, token) => {
+    await expectInvalid(token, /^malformed:/);
+  });
+
+  it('refuses a huge token', async () => {
+    const [h, p, s] = (await mintConsent(mgEs, base)).split('.');
+    await expectInvalid(`${h}.${p}${'A'.repeat(MAX_TOKEN_LENGTH)}.${s}`, /^malformed: token is too long/);
+  });
+});
