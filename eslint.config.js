@@ -37,6 +37,7 @@ module.exports = tseslint.config(
         process: 'readonly',
         __dirname: 'readonly',
         __filename: 'readonly',
+        URL: 'readonly',
         console: 'readonly',
       },
     },
