@@ -433,6 +433,19 @@ describe('synchronous path (gateway + simulator + PostgreSQL)', () => {
       });
     });
 
+    it('names the issuer, jti and purpose of an expired (but authentic) consent', async () => {
+      const c = await consent(A, { iat: Math.floor(Date.now() / 1000) - 7200, lifetimeS: 3600 });
+      const { correlationId } = await ask(await m1(), c, A);
+      const jti = (JSON.parse(Buffer.from(c.split('.')[1], 'base64url').toString()) as { jti: string }).jti;
+      const [e] = await entries(correlationId);
+      expect(e).toMatchObject({
+        reason_code: 'CONSENT_EXPIRED',
+        consent_issuer: t().i1.id,
+        consent_jti: jti,
+        purpose: GRANTED_PURPOSE,
+      });
+    });
+
     it('does not store an invalid matricule as a subject', async () => {
       const { correlationId } = await ask(await m1(), await consent(A), 'not-a-matricule');
       const [e] = await entries(correlationId);
@@ -517,6 +530,21 @@ describe('synchronous path (gateway + simulator + PostgreSQL)', () => {
       }
       const { res } = await ask(await m1(), await consent(A), A, 'surname');
       expect(res.body.data?.person).toEqual({ surname: sim.population.get(A)!.surname });
+    });
+
+    it('answers ACCESS_LOG_UNAVAILABLE, not the refusal, when a refusal cannot be logged', async () => {
+      await sql(broker.databaseUrl, 'ALTER TABLE access_log_head RENAME TO access_log_head_away');
+      try {
+        const { res } = await ask(
+          await m1(),
+          await consent(A, { scope: ['name'] }),
+          A,
+          'surname address { street }',
+        );
+        expect(codes(res)).toEqual(['ACCESS_LOG_UNAVAILABLE']);
+      } finally {
+        await sql(broker.databaseUrl, 'ALTER TABLE IF EXISTS access_log_head_away RENAME TO access_log_head');
+      }
     });
 
     it('keeps one chain under concurrent requests', async () => {

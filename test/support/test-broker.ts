@@ -1,3 +1,4 @@
+import { execFile } from 'node:child_process';
 import { mkdtemp, rm } from 'node:fs/promises';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
@@ -55,14 +56,18 @@ export interface TestBroker {
   close(): Promise<void>;
 }
 
-/** Starts a gateway against `rnppUrl` with a fresh database and keys; `env` overrides configuration. */
+/**
+ * Starts a gateway against `rnppUrl` with a fresh database and keys; `env` overrides configuration.
+ * `share` starts another instance over the same database and trust (several gateways at once).
+ */
 export async function startTestBroker(
   rnppUrl: string,
   env: Record<string, string> = {},
+  share?: TestBroker,
 ): Promise<TestBroker> {
   const dir = await mkdtemp(path.join(tmpdir(), 'broker-test-'));
-  const trust = await makeTrustFixture(dir);
-  const db = await createTestDatabase();
+  const trust = share?.trust ?? (await makeTrustFixture(dir));
+  const db = share ? { url: share.databaseUrl, drop: async () => undefined } : await createTestDatabase();
   const config = loadBrokerConfig({
     BROKER_TRUST_FILE: trust.file,
     DATABASE_URL: db.url,
@@ -86,6 +91,25 @@ export async function startTestBroker(
       await rm(dir, { recursive: true, force: true });
     },
   };
+}
+
+/** Runs the built CLI (`npm test` builds dist/ first) against a database; resolves with its exit code and output. */
+export function runCli(
+  args: string[],
+  databaseUrl: string,
+): Promise<{ code: number; stdout: string; stderr: string }> {
+  const main = path.resolve(__dirname, '..', '..', 'dist', 'apps', 'cli', 'src', 'main.js');
+  return new Promise((resolve, reject) => {
+    execFile(
+      process.execPath,
+      ['--disable-warning=ExperimentalWarning', main, ...args],
+      { env: { ...process.env, DATABASE_URL: databaseUrl }, timeout: 60_000 },
+      (err, stdout, stderr) => {
+        if (err && typeof err.code !== 'number') return reject(err);
+        resolve({ code: err ? (err.code as number) : 0, stdout, stderr });
+      },
+    );
+  });
 }
 
 export interface GqlResponse {

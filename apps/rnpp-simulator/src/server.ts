@@ -97,7 +97,9 @@ function parseFields(raw: unknown): { fields: RnppField[] } | { reason: string }
     return { reason: `unknown field(s): ${unknown.join(', ')}; known: ${RNPP_FIELDS.join(', ')}` };
   }
   // a data-item name (the broker's vocabulary, e.g. `name`) stands for its register fields
-  const wanted = new Set(names.flatMap((n): string[] => (isDataItem(n) && !KNOWN_FIELDS.has(n) ? ITEM_RNPP_FIELDS[n] : [n])));
+  const wanted = new Set(
+    names.flatMap((n): string[] => (isDataItem(n) && !KNOWN_FIELDS.has(n) ? ITEM_RNPP_FIELDS[n] : [n])),
+  );
   return { fields: RNPP_FIELDS.filter((f) => wanted.has(f)) };
 }
 

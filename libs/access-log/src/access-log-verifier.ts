@@ -28,13 +28,14 @@ export async function verifyAccessLog(
     await q.startTransaction('REPEATABLE READ');
     const head = await repo.head(q);
     const walker = new ChainWalker();
-    let after = 0n;
+    let after: { seq: bigint; occurredAt: Date | null } = { seq: 0n, occurredAt: null };
     for (;;) {
       const page = await repo.page(q, after, head.seq, PAGE);
       for (const e of page) walker.push(e);
       onProgress?.(walker.entries, head.seq);
       if (page.length < PAGE) break;
-      after = BigInt(page[page.length - 1].seq);
+      const last = page[page.length - 1];
+      after = { seq: BigInt(last.seq), occurredAt: last.occurredAt };
     }
     walker.finish(head);
     if (!walker.firstBreak && (await repo.countAbove(q, head.seq)) > 0) {

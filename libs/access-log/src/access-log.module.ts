@@ -1,14 +1,31 @@
-import { Inject, Injectable, Logger, Module, OnModuleInit } from '@nestjs/common';
+import { Inject, Injectable, Logger, Module, OnModuleDestroy, OnModuleInit } from '@nestjs/common';
 import type { DataSource } from 'typeorm';
 import { DATA_SOURCE } from '@broker/database';
 import { AccessLogAppender } from './access-log-appender.service';
 import { AccessLogRepository } from './access-log.repository';
 
-/** Creates this month's and the next two months' partitions at boot (a monthly job would do the same). */
+const PARTITION_CHECK_MS = 6 * 3600 * 1000;
+
+/**
+ * Keeps this month's and the next two months' partitions in place: at boot and every six hours,
+ * so a long-running gateway never writes a month into the default partition.
+ */
 @Injectable()
-class PartitionKeeper implements OnModuleInit {
+class PartitionKeeper implements OnModuleInit, OnModuleDestroy {
+  private timer?: NodeJS.Timeout;
   constructor(@Inject(AccessLogRepository) private readonly repo: AccessLogRepository) {}
+
   async onModuleInit(): Promise<void> {
+    await this.ensure();
+    this.timer = setInterval(() => void this.ensure(), PARTITION_CHECK_MS);
+    this.timer.unref();
+  }
+
+  onModuleDestroy(): void {
+    clearInterval(this.timer);
+  }
+
+  private async ensure(): Promise<void> {
     try {
       await this.repo.ensurePartitions(new Date(), 2);
     } catch (e) {

@@ -115,11 +115,21 @@ export class AccessLogRepository {
     ]);
   }
 
-  /** Entries with seq > after, in seq order, at most `limit`. */
-  async page(q: QueryRunner, after: bigint, upTo: bigint, limit: number): Promise<AccessEntry[]> {
+  /**
+   * Entries after the key (seq, occurredAt), in that order, up to seq `upTo`, at most `limit`.
+   * The key is the primary key, so a duplicated seq (a tampering) is still read, never skipped.
+   */
+  async page(
+    q: QueryRunner,
+    after: { seq: bigint; occurredAt: Date | null },
+    upTo: bigint,
+    limit: number,
+  ): Promise<AccessEntry[]> {
     const rows: Row[] = await q.query(
-      `SELECT ${COLUMNS.join(', ')} FROM access_log WHERE seq > $1 AND seq <= $2 ORDER BY seq, occurred_at LIMIT $3`,
-      [after.toString(), upTo.toString(), limit],
+      `SELECT ${COLUMNS.join(', ')} FROM access_log
+        WHERE (seq, occurred_at) > ($1::bigint, $2::timestamptz) AND seq <= $3
+        ORDER BY seq, occurred_at LIMIT $4`,
+      [after.seq.toString(), after.occurredAt ?? '-infinity', upTo.toString(), limit],
     );
     return rows.map(toEntry);
   }

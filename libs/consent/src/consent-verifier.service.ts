@@ -10,6 +10,13 @@ import { TokenRejected, verifySignedToken } from './signed-token';
 
 const validateClaims = new Ajv2020({ allErrors: false, strict: false }).compile(consentSchema);
 
+/** An authentic consent whose time is over; carries what the access-log entry should name. */
+export class ConsentExpiredError extends BrokerError {
+  constructor(readonly consent: { issuer: string; jti: string; purpose: string }) {
+    super(ErrorCode.CONSENT_EXPIRED, 'The consent has expired.');
+  }
+}
+
 /** Verifies `Consent-Token` headers against the trusted consent issuers. */
 @Injectable()
 export class ConsentVerifierService {
@@ -31,7 +38,9 @@ export class ConsentVerifierService {
       });
     } catch (e) {
       if (e instanceof TokenRejected && e.reason === 'expired') {
-        throw new BrokerError(ErrorCode.CONSENT_EXPIRED, 'The consent has expired.');
+        const p = e.payload ?? {};
+        const str = (v: unknown): string => (typeof v === 'string' ? v.slice(0, 200) : '');
+        throw new ConsentExpiredError({ issuer: str(p.iss), jti: str(p.jti), purpose: str(p.purpose) });
       }
       const reason = e instanceof TokenRejected ? `${e.reason}: ${e.message}` : 'unverifiable';
       throw new BrokerError(ErrorCode.CONSENT_INVALID, 'The consent token is not valid.', { reason });

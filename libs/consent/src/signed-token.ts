@@ -10,6 +10,8 @@ export class TokenRejected extends Error {
   constructor(
     readonly reason: 'malformed' | 'untrusted' | 'signature' | 'claims' | 'expired',
     message: string,
+    /** The verified payload, only for `expired` (the signature was checked before the time). */
+    readonly payload?: JWTPayload,
   ) {
     super(message);
     this.name = 'TokenRejected';
@@ -65,7 +67,8 @@ export async function verifySignedToken(token: string, opts: VerifyOptions): Pro
     });
     return payload;
   } catch (e) {
-    if (e instanceof joseErrors.JWTExpired) throw new TokenRejected('expired', 'token has expired');
+    if (e instanceof joseErrors.JWTExpired)
+      throw new TokenRejected('expired', 'token has expired', e.payload);
     if (e instanceof joseErrors.JWSSignatureVerificationFailed)
       throw new TokenRejected('signature', 'bad signature');
     if (e instanceof joseErrors.JWTClaimValidationFailed) {

@@ -39,7 +39,8 @@ export function dataSourceOptions(url: string, poolSize = 20): DataSourceOptions
     migrationsTableName: 'schema_migrations',
     migrationsTransactionMode: 'each',
     entities: [],
-    logging: ['error'],
+    // off: TypeORM would print failed queries with their parameters, i.e. matricules; failures are logged by the callers without them
+    logging: false,
     extra: { max: poolSize, connectionTimeoutMillis: 5000, application_name: 'once-only-broker' },
   };
 }

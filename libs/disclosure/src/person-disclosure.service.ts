@@ -1,12 +1,15 @@
 import { Inject, Injectable, Logger } from '@nestjs/common';
 import { AccessLogAppender, type AccessEntry, type NewAccessEntry } from '@broker/access-log';
-import { ConsentVerifierService, type Consent } from '@broker/consent';
+import { ConsentExpiredError, ConsentVerifierService, type Consent } from '@broker/consent';
 import { BrokerError, ErrorCode } from '@broker/errors';
 import { ITEM_RNPP_FIELDS, normaliseItems, type DataItem } from '@broker/data-items';
 import { checkMatricule } from '@broker/matricule';
 import { PERSON_SOURCE, type PersonSource, type RnppPerson } from '@broker/sources';
 import type { AccessContext } from './access-context';
 import { assertDisclosureAllowed } from './disclosure-policy';
+
+/** What the access log names of a consent. */
+type ConsentRef = Pick<Consent, 'purpose' | 'issuer' | 'jti'>;
 
 /** What leaves the broker: only the fetched fields, related persons reduced to their matricules. */
 export type DisclosedPerson = Omit<Partial<RnppPerson>, 'parents' | 'children'> & {
@@ -66,33 +69,32 @@ export class PersonDisclosureService {
       const code = e instanceof BrokerError ? e.code : ErrorCode.INTERNAL_ERROR;
       if (!(e instanceof BrokerError))
         this.logger.error(`unexpected failure: ${(e as Error).stack ?? String(e)}`);
-      await this.logRefusal(ctx, occurredAt, items, subject, consent, code);
+      // an expired consent is authentic: its issuer, jti and purpose belong in the entry
+      const known = consent ?? (e instanceof ConsentExpiredError ? e.consent : undefined);
+      await this.logRefusal(ctx, occurredAt, items, subject, known, code);
       throw e;
     }
   }
 
-  private async logRefusal(
+  private logRefusal(
     ctx: AccessContext,
     occurredAt: Date,
     items: DataItem[],
     subject: string | null,
-    consent: Consent | undefined,
+    consent: ConsentRef | undefined,
     code: ErrorCode,
-  ): Promise<AccessEntry | undefined> {
+  ): Promise<AccessEntry> {
     const sourced = code === ErrorCode.PERSON_NOT_FOUND || code === ErrorCode.SOURCE_UNAVAILABLE;
-    try {
-      return await this.log.append(
-        this.entry(ctx, occurredAt, items, subject, consent, {
-          outcome: 'REFUSED',
-          itemsDisclosed: [],
-          reasonCode: code,
-          source: sourced ? this.source.name : null,
-        }),
-      );
-    } catch {
-      // the refusal stands (nothing was disclosed); the failure is counted and alerted by the appender
-      return undefined;
-    }
+    // no answer leaves without its entry, a refusal included: when it cannot be written the
+    // appender's ACCESS_LOG_UNAVAILABLE replaces the refusal
+    return this.log.append(
+      this.entry(ctx, occurredAt, items, subject, consent, {
+        outcome: 'REFUSED',
+        itemsDisclosed: [],
+        reasonCode: code,
+        source: sourced ? this.source.name : null,
+      }),
+    );
   }
 
   private entry(
@@ -100,7 +102,7 @@ export class PersonDisclosureService {
     occurredAt: Date,
     items: DataItem[],
     subject: string | null,
-    consent: Consent | undefined,
+    consent: ConsentRef | undefined,
     outcome: Pick<NewAccessEntry, 'outcome' | 'itemsDisclosed'> &
       Partial<Pick<NewAccessEntry, 'reasonCode' | 'source'>>,
   ): NewAccessEntry {

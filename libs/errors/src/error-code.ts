@@ -157,7 +157,7 @@ export const ERROR_CATALOGUE: Record<ErrorCode, ErrorCodeDoc> = {
   [ErrorCode.INTERNAL_ERROR]: {
     origin: 'broker',
     retryable: true,
-    logged: 'no',
+    logged: 'when authenticated',
     meaning: 'An unexpected error; details are in the application log under the correlation id.',
     remedy: 'Retry later and quote the X-Correlation-Id to the operators.',
   },

@@ -14,7 +14,10 @@ function withDatabase(url: string, name: string): string {
 }
 
 async function admin<T>(fn: (c: Client) => Promise<T>): Promise<T> {
-  const c = new Client({ connectionString: withDatabase(testServerUrl(), 'postgres'), connectionTimeoutMillis: 5000 });
+  const c = new Client({
+    connectionString: withDatabase(testServerUrl(), 'postgres'),
+    connectionTimeoutMillis: 5000,
+  });
   await c.connect();
   try {
     return await fn(c);
@@ -24,7 +27,9 @@ async function admin<T>(fn: (c: Client) => Promise<T>): Promise<T> {
 }
 
 /** A fresh, empty database on the real server, dropped by `drop()` (migrations are applied by the code under test). */
-export async function createTestDatabase(prefix = 'broker_test'): Promise<{ name: string; url: string; drop(): Promise<void> }> {
+export async function createTestDatabase(
+  prefix = 'broker_test',
+): Promise<{ name: string; url: string; drop(): Promise<void> }> {
   const name = `${prefix}_${process.pid}_${randomBytes(4).toString('hex')}`;
   await admin((c) => c.query(`CREATE DATABASE "${name}"`));
   return {
@@ -32,14 +37,21 @@ export async function createTestDatabase(prefix = 'broker_test'): Promise<{ name
     url: withDatabase(testServerUrl(), name),
     drop: () =>
       admin(async (c) => {
-        await c.query('SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = $1 AND pid <> pg_backend_pid()', [name]);
+        await c.query(
+          'SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = $1 AND pid <> pg_backend_pid()',
+          [name],
+        );
         await c.query(`DROP DATABASE IF EXISTS "${name}"`);
       }),
   };
 }
 
 /** Runs SQL against a database as the server's superuser (for tampering tests). */
-export async function sql<T = Record<string, unknown>>(url: string, text: string, params: unknown[] = []): Promise<T[]> {
+export async function sql<T = Record<string, unknown>>(
+  url: string,
+  text: string,
+  params: unknown[] = [],
+): Promise<T[]> {
   const c = new Client({ connectionString: url });
   await c.connect();
   try {

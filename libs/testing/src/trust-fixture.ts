@@ -20,15 +20,33 @@ export interface TrustFixture {
 /** Generates the fixture's keys and writes its trust file into `dir`. */
 export async function makeTrustFixture(dir: string): Promise<TrustFixture> {
   const tag = Math.random().toString(36).slice(2, 8);
-  const m1 = { id: `member-one-${tag}`, key: await generateSigningKey('ES256', `m1-${tag}`), items: ['name', 'birth', 'address'] };
-  const m2 = { id: `member-two-${tag}`, key: await generateSigningKey('EdDSA', `m2-${tag}`), items: ['name', 'civilStatus'] };
+  const m1 = {
+    id: `member-one-${tag}`,
+    key: await generateSigningKey('ES256', `m1-${tag}`),
+    items: ['name', 'birth', 'address'],
+  };
+  const m2 = {
+    id: `member-two-${tag}`,
+    key: await generateSigningKey('EdDSA', `m2-${tag}`),
+    items: ['name', 'civilStatus'],
+  };
   const i1 = { id: `issuer-es-${tag}`, key: await generateSigningKey('ES256', `i1-${tag}`) };
   const i2 = { id: `issuer-ed-${tag}`, key: await generateSigningKey('EdDSA', `i2-${tag}`) };
   const doc = {
     brokerId: `broker-test-${tag}`,
     members: [
-      { id: m1.id, name: 'Test member one', jwks: { keys: [m1.key.publicJwk] }, grants: [{ purpose: GRANTED_PURPOSE, items: m1.items }] },
-      { id: m2.id, name: 'Test member two', jwks: { keys: [m2.key.publicJwk] }, grants: [{ purpose: OTHER_PURPOSE, items: m2.items }] },
+      {
+        id: m1.id,
+        name: 'Test member one',
+        jwks: { keys: [m1.key.publicJwk] },
+        grants: [{ purpose: GRANTED_PURPOSE, items: m1.items }],
+      },
+      {
+        id: m2.id,
+        name: 'Test member two',
+        jwks: { keys: [m2.key.publicJwk] },
+        grants: [{ purpose: OTHER_PURPOSE, items: m2.items }],
+      },
     ],
     consentIssuers: [
       { id: i1.id, jwks: { keys: [i1.key.publicJwk] } },

@@ -11,7 +11,10 @@ export interface GatewayContext {
   member?: Member;
 }
 
-/** Single-valued header (a repeated header is treated as absent: ambiguous input is refused). */
+/**
+ * A header as one string. Node keeps the first Authorization and joins repeated custom headers
+ * with ", ", which no valid token contains: a repeated Consent-Token is refused as invalid.
+ */
 export function headerValue(req: FastifyRequest, name: string): string | undefined {
   const v = req.headers[name];
   return typeof v === 'string' ? v : undefined;

@@ -2,6 +2,7 @@ import { Inject, UseGuards } from '@nestjs/common';
 import { Args, ID, Info, Query, Resolver } from '@nestjs/graphql';
 import type { GraphQLResolveInfo } from 'graphql';
 import { PersonDisclosureService, type AccessContext, type DisclosedPerson } from '@broker/disclosure';
+import { GatewayMetrics } from '../health/gateway-metrics';
 import { MemberAccess, MemberAuthGuard } from './member-auth.guard';
 import { Person } from './person.model';
 import { selectedItems } from './selected-items';
@@ -10,7 +11,10 @@ import { selectedItems } from './selected-items';
 @Resolver(() => Person)
 @UseGuards(MemberAuthGuard)
 export class PersonResolver {
-  constructor(@Inject(PersonDisclosureService) private readonly disclosure: PersonDisclosureService) {}
+  constructor(
+    @Inject(PersonDisclosureService) private readonly disclosure: PersonDisclosureService,
+    @Inject(GatewayMetrics) private readonly metrics: GatewayMetrics,
+  ) {}
 
   @Query(() => Person, {
     nullable: true,
@@ -23,6 +27,8 @@ export class PersonResolver {
     @Info() info: GraphQLResolveInfo,
     @MemberAccess() access: AccessContext,
   ): Promise<DisclosedPerson> {
-    return this.disclosure.disclose(access, matricule, selectedItems(info));
+    const person = await this.disclosure.disclose(access, matricule, selectedItems(info));
+    this.metrics.countDisclosure();
+    return person;
   }
 }

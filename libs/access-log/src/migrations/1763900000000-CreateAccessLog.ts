@@ -60,6 +60,11 @@ export class CreateAccessLog1763900000000 implements MigrationInterface {
     await q.query(`
       CREATE TRIGGER access_log_no_truncate BEFORE TRUNCATE ON access_log
       FOR EACH STATEMENT EXECUTE FUNCTION access_log_refuse_change()`);
+    // TRUNCATE triggers do not propagate to partitions: each partition gets its own
+    await q.query(`
+      CREATE TRIGGER access_log_no_truncate BEFORE TRUNCATE ON access_log_default
+      FOR EACH STATEMENT EXECUTE FUNCTION access_log_refuse_change()`);
+    // month bounds are UTC midnights whatever the session's time zone
     await q.query(`
       CREATE FUNCTION access_log_ensure_month(p_day date) RETURNS void LANGUAGE plpgsql AS $$
       DECLARE
@@ -69,7 +74,11 @@ export class CreateAccessLog1763900000000 implements MigrationInterface {
         PERFORM pg_advisory_xact_lock(hashtext('access_log_partitions'));
         IF to_regclass(m_name) IS NULL THEN
           EXECUTE format('CREATE TABLE %I PARTITION OF access_log FOR VALUES FROM (%L) TO (%L)',
-                         m_name, m_start, (m_start + interval '1 month')::date);
+                         m_name,
+                         (m_start::timestamp AT TIME ZONE 'UTC'),
+                         ((m_start + interval '1 month')::timestamp AT TIME ZONE 'UTC'));
+          EXECUTE format('CREATE TRIGGER access_log_no_truncate BEFORE TRUNCATE ON %I
+                          FOR EACH STATEMENT EXECUTE FUNCTION access_log_refuse_change()', m_name);
         END IF;
       END $$`);
   }
