@@ -118,7 +118,8 @@ export async function startEmbeddedPostgres(localDataDir: string, port: number):
     : localDataDir;
   mkdirSync(base, { recursive: true, mode: 0o755 });
   if (root) chmodSync(base, 0o755);
-  const bin = path.join(root ? reachableBinaries(nativeDir(), base) : nativeDir(), 'bin');
+  // one copy of the binaries per package version, shared by every checkout on the machine
+  const bin = path.join(root ? reachableBinaries(nativeDir(), path.dirname(base)) : nativeDir(), 'bin');
   const dataDir = path.join(base, 'pgdata');
   const pwFile = path.join(localDataDir, 'embedded-pg-password');
   mkdirSync(localDataDir, { recursive: true });
