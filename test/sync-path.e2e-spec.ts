@@ -677,6 +677,20 @@ describe('synchronous path (gateway + simulator + PostgreSQL)', () => {
     });
   });
 
+  it('turns introspection and the landing page off in production mode', async () => {
+    const prod = await startTestBroker(sim.url, { BROKER_MODE: 'production', DB_MIGRATE: 'auto' });
+    try {
+      const res = await gql(prod.graphqlUrl, '{ __schema { queryType { name } } }', {});
+      expect(codes(res)).toEqual(['GRAPHQL_VALIDATION_FAILED']);
+      const landing = await request(prod.graphqlUrl, { headers: { accept: 'text/html' } });
+      expect(await landing.body.text()).not.toMatch(/sandbox|embeddable/i);
+      const dev = await gql(broker.graphqlUrl, '{ __schema { queryType { name } } }', {});
+      expect(dev.body.data).toEqual({ __schema: { queryType: { name: 'Query' } } });
+    } finally {
+      await prod.close();
+    }
+  });
+
   it('serves health, metrics and refuses what it does not know', async () => {
     const live = await request(`${broker.baseUrl}/health/live`);
     expect(live.statusCode).toBe(200);
