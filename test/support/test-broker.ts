@@ -6,6 +6,7 @@ import * as path from 'node:path';
 import type { NestFastifyApplication } from '@nestjs/platform-fastify';
 import type { FastifyInstance } from 'fastify';
 import { request } from 'undici';
+import { loadOrCreateSigningKey } from '@broker/audit';
 import { loadBrokerConfig } from '@broker/config';
 import { buildSimulator } from '../../apps/rnpp-simulator/src/server';
 import { generatePopulation, type Population } from '../../apps/rnpp-simulator/src/population';
@@ -51,6 +52,7 @@ export interface TestBroker {
   graphqlUrl: string;
   baseUrl: string;
   databaseUrl: string;
+  signingKeyFile: string;
   trust: TrustFixture;
   app: NestFastifyApplication;
   close(): Promise<void>;
@@ -68,7 +70,10 @@ export async function startTestBroker(
   const dir = await mkdtemp(path.join(tmpdir(), 'broker-test-'));
   const trust = share?.trust ?? (await makeTrustFixture(dir));
   const db = share ? { url: share.databaseUrl, drop: async () => undefined } : await createTestDatabase();
+  const signingKeyFile = path.join(dir, 'broker-signing-key.json');
+  if (!share) await loadOrCreateSigningKey(signingKeyFile, 'development');
   const config = loadBrokerConfig({
+    BROKER_SIGNING_KEY_FILE: share?.signingKeyFile ?? signingKeyFile,
     BROKER_TRUST_FILE: trust.file,
     DATABASE_URL: db.url,
     RNPP_URL: rnppUrl,
@@ -83,6 +88,7 @@ export async function startTestBroker(
     graphqlUrl: `${baseUrl}/graphql`,
     baseUrl,
     databaseUrl: db.url,
+    signingKeyFile: share?.signingKeyFile ?? signingKeyFile,
     trust,
     app,
     async close() {

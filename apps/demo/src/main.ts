@@ -9,6 +9,7 @@ import * as path from 'node:path';
 import { Client } from 'pg';
 import { request } from 'undici';
 import { DEFAULT_DATABASE_URL, loadBrokerConfig, redactUrl } from '@broker/config';
+import { loadOrCreateSigningKey } from '@broker/audit';
 import { openDatabase } from '@broker/database';
 import { asCurl, demoPerson, demoRequest } from './demo-client';
 import { DATA_DIR, ensureDevKeys, writeDemoTrustFile } from './demo-trust';
@@ -100,6 +101,9 @@ async function main(): Promise<void> {
   env.DATABASE_URL = databaseUrl;
 
   const keys = await ensureDevKeys();
+  // the broker's own signing key (checkpoints, export manifests): made here, once, so that every
+  // process of the demo signs with the same key
+  await loadOrCreateSigningKey(process.env.BROKER_SIGNING_KEY_FILE, config.mode);
   let trustFile = process.env.BROKER_TRUST_FILE;
   const ownTrust = !trustFile;
   if (!trustFile) trustFile = await writeDemoTrustFile(keys);

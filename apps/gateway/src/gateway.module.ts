@@ -3,8 +3,10 @@ import { Module, type DynamicModule } from '@nestjs/common';
 import { GraphQLModule } from '@nestjs/graphql';
 import { BROKER_CONFIG, BrokerConfigModule, type BrokerConfig } from '@broker/config';
 import { DatabaseModule } from '@broker/database';
+import { AuditModule } from '@broker/audit';
 import { DisclosureModule } from '@broker/disclosure';
 import { TrustModule } from '@broker/trust';
+import { AuditController } from './audit/audit.controller';
 import { graphqlOptions } from './graphql/graphql-options';
 import { GatewayMetrics } from './health/gateway-metrics';
 import { HealthController } from './health/health.controller';
@@ -24,13 +26,14 @@ export class GatewayModule {
         TrustModule,
         DatabaseModule,
         DisclosureModule,
+        AuditModule,
         GraphQLModule.forRootAsync<ApolloDriverConfig>({
           driver: ApolloDriver,
           inject: [BROKER_CONFIG, GatewayMetrics],
           useFactory: (c: BrokerConfig, metrics: GatewayMetrics) => graphqlOptions(c, metrics),
         }),
       ],
-      controllers: [HealthController],
+      controllers: [HealthController, AuditController],
       providers: [PersonResolver, MemberAuthGuard],
     };
   }

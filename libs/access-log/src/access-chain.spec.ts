@@ -147,6 +147,7 @@ describe('canonicalDocument and entryHash', () => {
     ...newEntry(1),
     seq: '1',
     prevHash: GENESIS_HASH,
+    auditFilter: null,
     ...over,
   });
 
@@ -185,7 +186,7 @@ describe('canonicalDocument and entryHash', () => {
   // One changed value per field, each of the same type as the original.
   const changes: { [K in keyof Sealable]-?: Sealable[K][] } = {
     occurredAt: [new Date(Date.UTC(2026, 0, 1, 12, 0, 1, 1)), new Date(Date.UTC(2027, 0, 1, 12, 0, 1))],
-    channel: ['async', 'self'],
+    channel: ['async', 'self', 'audit'],
     memberId: ['cnap', 'CCSS', 'ccss '],
     purpose: [null, 'null', 'ccss.affiliation2'],
     consentIssuer: [null, 'other-issuer'],
@@ -198,6 +199,7 @@ describe('canonicalDocument and entryHash', () => {
     source: [null, 'rcs'],
     correlationId: ['corr-2', ''],
     jobId: ['job-1', ''],
+    auditFilter: ['{}', '{"memberId":"m"}'],
     seq: ['2', '01', '10'],
     prevHash: ['1'.repeat(64), GENESIS_HASH.slice(1) + '1'],
   };
@@ -222,7 +224,7 @@ describe('canonicalDocument and entryHash', () => {
       max: new Date('2100-01-01T00:00:00Z'),
       noInvalidDate: true,
     }),
-    channel: fc.constantFrom('sync', 'async', 'self'),
+    channel: fc.constantFrom('sync', 'async', 'self', 'audit'),
     memberId: fc.string({ minLength: 1 }),
     purpose: fc.option(fc.string()),
     consentIssuer: fc.option(fc.string()),
@@ -235,6 +237,7 @@ describe('canonicalDocument and entryHash', () => {
     source: fc.option(fc.string()),
     correlationId: fc.string(),
     jobId: fc.option(fc.string()),
+    auditFilter: fc.option(fc.string()),
     seq: fc.bigInt({ min: 1n, max: 2n ** 63n - 1n }).map(String),
     prevHash: fc.stringMatching(/^[0-9a-f]{64}$/),
   }) as fc.Arbitrary<Sealable>;

@@ -6,7 +6,7 @@ export const GENESIS_HASH = '0'.repeat(64);
 /** Version of the canonical form below; part of every hashed document. */
 export const CANONICAL_VERSION = 1;
 
-type Json = string | number | boolean | null | Json[] | { [k: string]: Json };
+export type Json = string | number | boolean | null | Json[] | { [k: string]: Json };
 
 /**
  * Canonical JSON (the RFC 8785 subset we need): object keys sorted by UTF-16 code units,
@@ -26,7 +26,17 @@ export function canonicalJson(value: Json): string {
 
 /** The document whose SHA-256 is an entry's hash (documented in docs/access-log.md). */
 export function canonicalDocument(e: NewAccessEntry & { seq: string; prevHash: string }): string {
-  return canonicalJson({
+  return canonicalJson(canonicalObject(e));
+}
+
+/**
+ * The hashed fields of an entry as one object (also the NDJSON export line, minus `hash`).
+ * `auditFilter` is present only on auditor actions, so entries without one hash as before.
+ */
+export function canonicalObject(e: NewAccessEntry & { seq: string; prevHash: string }): {
+  [k: string]: Json;
+} {
+  const doc: { [k: string]: Json } = {
     v: CANONICAL_VERSION,
     seq: e.seq,
     occurredAt: e.occurredAt.toISOString(),
@@ -44,7 +54,9 @@ export function canonicalDocument(e: NewAccessEntry & { seq: string; prevHash: s
     correlationId: e.correlationId,
     jobId: e.jobId,
     prevHash: e.prevHash,
-  });
+  };
+  if (e.auditFilter != null) doc.auditFilter = e.auditFilter;
+  return doc;
 }
 
 /** SHA-256 (hex) of an entry's canonical document. */

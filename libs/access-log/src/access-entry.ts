@@ -1,7 +1,7 @@
 import type { DataItem } from '@broker/data-items';
 
 /** How the data left (or would have left) the broker. */
-export type AccessChannel = 'sync' | 'async' | 'self';
+export type AccessChannel = 'sync' | 'async' | 'self' | 'audit';
 export type AccessOutcome = 'DISCLOSED' | 'REFUSED';
 
 /** One decision about a member's request, as the caller hands it to the appender. */
@@ -21,6 +21,8 @@ export interface NewAccessEntry {
   source: string | null;
   correlationId: string;
   jobId: string | null;
+  /** For an auditor's action (channel `audit`): the filter used, as canonical JSON. */
+  auditFilter?: string | null;
 }
 
 /** An entry once it has its place in the chain. */

@@ -20,6 +20,7 @@ const COLUMNS = [
   'job_id',
   'prev_hash',
   'hash',
+  'audit_filter',
 ] as const;
 
 interface Row {
@@ -40,6 +41,7 @@ interface Row {
   job_id: string | null;
   prev_hash: string;
   hash: string;
+  audit_filter: string | null;
 }
 
 function toEntry(r: Row): AccessEntry {
@@ -61,6 +63,7 @@ function toEntry(r: Row): AccessEntry {
     jobId: r.job_id,
     prevHash: r.prev_hash,
     hash: r.hash,
+    auditFilter: r.audit_filter,
   };
 }
 
@@ -83,7 +86,19 @@ function values(e: AccessEntry): unknown[] {
     e.jobId,
     e.prevHash,
     e.hash,
+    e.auditFilter ?? null,
   ];
+}
+
+/** Which entries an export holds (absent keys do not filter). */
+export interface AccessLogFilter {
+  from?: string;
+  to?: string;
+  memberId?: string;
+  members?: string[];
+  purpose?: string;
+  subject?: string;
+  outcome?: 'DISCLOSED' | 'REFUSED';
 }
 
 /** SQL of the access log; every technology detail of the table lives here. */
@@ -130,6 +145,37 @@ export class AccessLogRepository {
         WHERE (seq, occurred_at) > ($1::bigint, $2::timestamptz) AND seq <= $3
         ORDER BY seq, occurred_at LIMIT $4`,
       [after.seq.toString(), after.occurredAt ?? '-infinity', upTo.toString(), limit],
+    );
+    return rows.map(toEntry);
+  }
+
+  /**
+   * One page of an export: entries up to `upTo` matching the filter, after the key (seq,
+   * occurredAt), in chain order. Keyset pages keep memory flat whatever the export's size.
+   */
+  async exportPage(
+    filter: AccessLogFilter,
+    after: { seq: bigint; occurredAt: Date | null },
+    upTo: bigint,
+    limit: number,
+  ): Promise<AccessEntry[]> {
+    const params: unknown[] = [after.seq.toString(), after.occurredAt ?? '-infinity', upTo.toString()];
+    const where = ['(seq, occurred_at) > ($1::bigint, $2::timestamptz)', 'seq <= $3'];
+    const add = (sqlText: string, value: unknown): void => {
+      params.push(value);
+      where.push(sqlText.replace('?', `$${params.length}`));
+    };
+    if (filter.from) add('occurred_at >= ?::timestamptz', filter.from);
+    if (filter.to) add('occurred_at < ?::timestamptz', filter.to);
+    if (filter.memberId) add('member_id = ?', filter.memberId);
+    if (filter.members) add('member_id = ANY(?::text[])', filter.members);
+    if (filter.purpose) add('purpose = ?', filter.purpose);
+    if (filter.subject) add('subject = ?', filter.subject);
+    if (filter.outcome) add('outcome = ?', filter.outcome);
+    params.push(limit);
+    const rows: Row[] = await this.ds.query(
+      `SELECT ${COLUMNS.join(', ')} FROM access_log WHERE ${where.join(' AND ')} ORDER BY seq, occurred_at LIMIT $${params.length}`,
+      params,
     );
     return rows.map(toEntry);
   }

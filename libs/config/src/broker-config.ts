@@ -23,6 +23,12 @@ export interface BrokerConfig {
   /** Maximum HTTP body of a GraphQL request. */
   maxBodyBytes: number;
   logLevel: 'error' | 'warn' | 'log' | 'debug';
+  /** The broker's own private signing key (JWK, EC P-256 or Ed25519) for checkpoints and export manifests. */
+  signingKeyFile: string | undefined;
+  /** How often the chain head is signed (a checkpoint is also made for every export). */
+  checkpointIntervalS: number;
+  /** Longest accepted lifetime of an auditor (staff) token. */
+  maxStaffTokenLifetimeS: number;
 }
 
 export const DEFAULT_DATABASE_URL = 'postgres://postgres@127.0.0.1:5432/broker';
@@ -100,6 +106,9 @@ export function loadBrokerConfig(env: Env = process.env): BrokerConfig {
     clockToleranceS: intVar(env, 'CLOCK_TOLERANCE_S', 30, 0, 300, problems),
     maxBodyBytes: intVar(env, 'GRAPHQL_MAX_BODY_BYTES', 64 * 1024, 1024, 10 * 1024 * 1024, problems),
     logLevel,
+    signingKeyFile: env.BROKER_SIGNING_KEY_FILE || undefined,
+    checkpointIntervalS: intVar(env, 'CHECKPOINT_INTERVAL_S', 60, 1, 86400, problems),
+    maxStaffTokenLifetimeS: intVar(env, 'STAFF_TOKEN_MAX_LIFETIME_S', 3600, 60, 86400, problems),
   };
   if (mode === 'production' && !config.trustFile)
     problems.push('BROKER_TRUST_FILE is required in production mode');

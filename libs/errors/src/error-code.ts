@@ -5,6 +5,7 @@
  */
 export enum ErrorCode {
   UNAUTHENTICATED = 'UNAUTHENTICATED',
+  FORBIDDEN = 'FORBIDDEN',
   CONSENT_INVALID = 'CONSENT_INVALID',
   CONSENT_EXPIRED = 'CONSENT_EXPIRED',
   CONSENT_SUBJECT_MISMATCH = 'CONSENT_SUBJECT_MISMATCH',
@@ -46,6 +47,14 @@ export const ERROR_CATALOGUE: Record<ErrorCode, ErrorCodeDoc> = {
       'The member assertion (Authorization: Bearer) is missing, malformed, expired or not signed by a key of a registered member.',
     remedy:
       'Sign a fresh assertion (typ JWT, iss = sub = member id, aud = brokerId, lifetime at most 300 s) with a key whose kid is in your JWKS.',
+  },
+  [ErrorCode.FORBIDDEN]: {
+    origin: 'caller',
+    retryable: false,
+    logged: 'no',
+    meaning:
+      "The caller is authenticated but may not do this: a staff token without the auditor role, or a filter outside the token's members restriction.",
+    remedy: 'Ask the staff issuer for a token with the right role and scope.',
   },
   [ErrorCode.CONSENT_INVALID]: {
     origin: 'consent',

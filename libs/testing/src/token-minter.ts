@@ -74,3 +74,24 @@ export async function mintConsent(
     .setJti(c.jti ?? randomUUID())
     .sign(await importJWK(key.privateJwk, key.alg));
 }
+
+/** Signs a staff (auditor) token: typ JWT, iss = staff issuer, aud = broker, sub, roles, optional members. */
+export async function mintStaffToken(
+  key: SigningKey,
+  issuer: string,
+  brokerId: string,
+  subject: string,
+  opts: { roles?: string[]; members?: string[]; lifetimeS?: number; iat?: number } = {},
+): Promise<string> {
+  const iat = opts.iat ?? now();
+  const claims: Record<string, unknown> = { roles: opts.roles ?? ['auditor'], jti: randomUUID() };
+  if (opts.members) claims.members = opts.members;
+  return new SignJWT(claims)
+    .setProtectedHeader({ alg: key.alg, typ: 'JWT', kid: key.kid })
+    .setIssuer(issuer)
+    .setSubject(subject)
+    .setAudience(brokerId)
+    .setIssuedAt(iat)
+    .setExpirationTime(iat + (opts.lifetimeS ?? 600))
+    .sign(await importJWK(key.privateJwk, key.alg));
+}

@@ -13,6 +13,8 @@ export interface TrustFixture {
   m2: { id: string; key: SigningKey; items: string[] };
   i1: { id: string; key: SigningKey };
   i2: { id: string; key: SigningKey };
+  /** A staff issuer for auditor tokens. */
+  s1: { id: string; key: SigningKey };
   doc: TrustDocument;
   file: string;
 }
@@ -32,6 +34,7 @@ export async function makeTrustFixture(dir: string): Promise<TrustFixture> {
   };
   const i1 = { id: `issuer-es-${tag}`, key: await generateSigningKey('ES256', `i1-${tag}`) };
   const i2 = { id: `issuer-ed-${tag}`, key: await generateSigningKey('EdDSA', `i2-${tag}`) };
+  const s1 = { id: `staff-${tag}`, key: await generateSigningKey('ES256', `s1-${tag}`) };
   const doc = {
     brokerId: `broker-test-${tag}`,
     members: [
@@ -52,8 +55,9 @@ export async function makeTrustFixture(dir: string): Promise<TrustFixture> {
       { id: i1.id, jwks: { keys: [i1.key.publicJwk] } },
       { id: i2.id, jwks: { keys: [i2.key.publicJwk] } },
     ],
+    staffIssuers: [{ id: s1.id, jwks: { keys: [s1.key.publicJwk] } }],
   } as TrustDocument;
   const file = path.join(dir, 'trust.json');
   await writeFile(file, JSON.stringify(doc, null, 2));
-  return { brokerId: doc.brokerId, m1, m2, i1, i2, doc, file };
+  return { brokerId: doc.brokerId, m1, m2, i1, i2, s1, doc, file };
 }

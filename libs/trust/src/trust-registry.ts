@@ -35,7 +35,7 @@ export interface TrustDocument {
   }[];
   consentIssuers: { id: string; name?: string; jwks: { keys: JWK[] } }[];
   identityProviders?: unknown[];
-  staffIssuers?: unknown[];
+  staffIssuers?: { id: string; name?: string; jwks: { keys: JWK[] } }[];
 }
 
 /** The trust configuration in force: members, consent issuers, and their keys by kid. */
@@ -45,6 +45,7 @@ export class TrustRegistry {
     private readonly members: ReadonlyMap<string, Member>,
     private readonly issuers: ReadonlyMap<string, ConsentIssuer>,
     private readonly purposeLabels: ReadonlyMap<string, Record<string, string>>,
+    private readonly staff: ReadonlyMap<string, ConsentIssuer>,
   ) {}
 
   /** Builds a registry from a schema-valid document (keys are imported once, here). */
@@ -75,7 +76,16 @@ export class TrustRegistry {
       });
     }
     const labels = new Map((doc.purposes ?? []).map((p) => [p.code, p.labels ?? {}]));
-    return new TrustRegistry(doc.brokerId, members, issuers, labels);
+    const staff = new Map<string, ConsentIssuer>();
+    for (const i of doc.staffIssuers ?? []) {
+      if (staff.has(i.id)) throw new Error(`duplicate staff issuer id ${i.id}`);
+      staff.set(i.id, {
+        id: i.id,
+        name: i.name ?? i.id,
+        keys: await importKeys(i.jwks.keys, `staff issuer ${i.id}`),
+      });
+    }
+    return new TrustRegistry(doc.brokerId, members, issuers, labels, staff);
   }
 
   /** The member with this id, if registered. */
@@ -86,6 +96,11 @@ export class TrustRegistry {
   /** The consent issuer with this id, if trusted. */
   consentIssuer(id: string): ConsentIssuer | undefined {
     return this.issuers.get(id);
+  }
+
+  /** The staff issuer (auditor tokens) with this id, if trusted. */
+  staffIssuer(id: string): ConsentIssuer | undefined {
+    return this.staff.get(id);
   }
 
   /** All members (for listings and the demo). */

@@ -1,8 +1,29 @@
 import { Catch, HttpException, Logger, type ArgumentsHost, type ExceptionFilter } from '@nestjs/common';
 import type { GqlContextType } from '@nestjs/graphql';
 import type { FastifyReply } from 'fastify';
-import { ErrorCode } from '@broker/errors';
+import { BrokerError, ErrorCode } from '@broker/errors';
 import { errorBody } from './http-hooks';
+
+/** HTTP status of a coded error on the REST endpoints (audit export); exhaustive by type. */
+const HTTP_STATUS: Record<ErrorCode, number> = {
+  [ErrorCode.UNAUTHENTICATED]: 401,
+  [ErrorCode.FORBIDDEN]: 403,
+  [ErrorCode.CONSENT_INVALID]: 403,
+  [ErrorCode.CONSENT_EXPIRED]: 403,
+  [ErrorCode.CONSENT_SUBJECT_MISMATCH]: 403,
+  [ErrorCode.CONSENT_AUDIENCE_MISMATCH]: 403,
+  [ErrorCode.SCOPE_NOT_GRANTED]: 403,
+  [ErrorCode.PURPOSE_NOT_ALLOWED]: 403,
+  [ErrorCode.INVALID_MATRICULE]: 400,
+  [ErrorCode.PERSON_NOT_FOUND]: 404,
+  [ErrorCode.SOURCE_UNAVAILABLE]: 503,
+  [ErrorCode.ACCESS_LOG_UNAVAILABLE]: 503,
+  [ErrorCode.QUERY_TOO_COMPLEX]: 400,
+  [ErrorCode.BATCHING_NOT_SUPPORTED]: 400,
+  [ErrorCode.REQUEST_TOO_LARGE]: 413,
+  [ErrorCode.BAD_REQUEST]: 400,
+  [ErrorCode.INTERNAL_ERROR]: 500,
+};
 
 /**
  * GraphQL: hands every exception back untouched, so that the GraphQL error mapper (the one
@@ -19,6 +40,18 @@ export class GatewayExceptionFilter implements ExceptionFilter {
   catch(exception: unknown, host: ArgumentsHost): unknown {
     if (host.getType<GqlContextType>() === 'graphql') return exception;
     const reply = host.switchToHttp().getResponse<FastifyReply>();
+    if (exception instanceof BrokerError) {
+      this.onHttpError(exception.code);
+      void reply.status(HTTP_STATUS[exception.code]).send({
+        errors: [
+          {
+            message: exception.message,
+            extensions: { code: exception.code, ...(exception.details ?? {}) },
+          },
+        ],
+      });
+      return undefined;
+    }
     const status = exception instanceof HttpException ? exception.getStatus() : 500;
     let code: string = ErrorCode.INTERNAL_ERROR;
     let message = 'Internal error.';

@@ -1,0 +1,189 @@
+import { createWriteStream } from 'node:fs';
+import { readFile, rename, writeFile } from 'node:fs/promises';
+import { Transform } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
+import { Command, CommandRunner, Option, SubCommand } from 'nest-commander';
+import { request } from 'undici';
+import type { JWK } from 'jose';
+import { formatReport, verifyExport } from '@broker/audit';
+
+interface ExportOptions {
+  url?: string;
+  token?: string;
+  from?: string;
+  to?: string;
+  memberId?: string;
+  purpose?: string;
+  subject?: string;
+  outcome?: string;
+  format?: string;
+  out?: string;
+}
+
+function fail(message: string, code = 2): void {
+  process.stderr.write(`${message}\n`);
+  process.exitCode = code;
+}
+
+/** Counts bytes and lines going through, and shows them on a terminal. */
+function progress(label: string): Transform {
+  let bytes = 0;
+  let lines = 0;
+  let last = 0;
+  const tty = process.stderr.isTTY;
+  return new Transform({
+    transform(chunk: Buffer, _enc, done) {
+      bytes += chunk.length;
+      for (const b of chunk) if (b === 10) lines++;
+      const now = Date.now();
+      if (tty && now - last > 200) {
+        last = now;
+        process.stderr.write(
+          `\r${label}: ${lines.toLocaleString('en')} lines, ${(bytes / 1048576).toFixed(1)} MiB`,
+        );
+      }
+      done(null, chunk);
+    },
+    flush(done) {
+      if (tty)
+        process.stderr.write(
+          `\r${label}: ${lines.toLocaleString('en')} lines, ${(bytes / 1048576).toFixed(1)} MiB\n`,
+        );
+      done();
+    },
+  });
+}
+
+@SubCommand({
+  name: 'export',
+  description: 'Export access-log entries as an auditor: writes FILE, FILE.manifest.jws and FILE.jwks.json',
+})
+export class AuditExportCommand extends CommandRunner {
+  async run(_: string[], o: ExportOptions): Promise<void> {
+    if (!o.url || !o.token || !o.out) return fail('audit export needs --url, --token and --out');
+    const format = o.format ?? 'ndjson';
+    const query = new URLSearchParams({ format });
+    for (const k of ['from', 'to', 'memberId', 'purpose', 'subject', 'outcome'] as const)
+      if (o[k]) query.set(k, o[k] as string);
+    const base = o.url.replace(/\/+$/, '');
+    const headers = { authorization: `Bearer ${o.token}` };
+
+    const res = await request(`${base}/audit/export?${query}`, { headers });
+    if (res.statusCode !== 200)
+      return fail(`export refused: HTTP ${res.statusCode} ${await res.body.text()}`, 1);
+    const headSeq = String(res.headers['x-audit-head-seq'] ?? '');
+    const partial = `${o.out}.partial`;
+    await pipeline(res.body, progress('exported'), createWriteStream(partial));
+    await rename(partial, o.out);
+
+    const manifestQuery = new URLSearchParams(query);
+    if (headSeq) manifestQuery.set('headSeq', headSeq);
+    const m = await request(`${base}/audit/export/manifest?${manifestQuery}`, { headers });
+    const manifest = await m.body.text();
+    if (m.statusCode !== 200) return fail(`manifest refused: HTTP ${m.statusCode} ${manifest}`, 1);
+    await writeFile(`${o.out}.manifest.jws`, manifest.trim() + '\n');
+    const k = await request(`${base}/.well-known/jwks.json`);
+    await writeFile(`${o.out}.jwks.json`, await k.body.text());
+    process.stdout.write(
+      `wrote ${o.out}, ${o.out}.manifest.jws and ${o.out}.jwks.json (chain cut at seq ${headSeq})\n`,
+    );
+  }
+
+  @Option({ flags: '--url <url>', description: 'gateway base URL, e.g. http://127.0.0.1:4000' })
+  parseUrl(v: string): string {
+    return v;
+  }
+  @Option({ flags: '--token <jwt>', description: 'auditor token (staff issuer, role auditor)' })
+  parseToken(v: string): string {
+    return v;
+  }
+  @Option({ flags: '--from <iso>', description: 'entries at or after this instant' })
+  parseFrom(v: string): string {
+    return v;
+  }
+  @Option({ flags: '--to <iso>', description: 'entries before this instant' })
+  parseTo(v: string): string {
+    return v;
+  }
+  @Option({ flags: '--member-id <id>', description: 'only this member' })
+  parseMemberId(v: string): string {
+    return v;
+  }
+  @Option({ flags: '--purpose <code>', description: 'only this purpose' })
+  parsePurpose(v: string): string {
+    return v;
+  }
+  @Option({ flags: '--subject <matricule>', description: 'only this citizen' })
+  parseSubject(v: string): string {
+    return v;
+  }
+  @Option({ flags: '--outcome <outcome>', description: 'DISCLOSED or REFUSED' })
+  parseOutcome(v: string): string {
+    return v;
+  }
+  @Option({ flags: '--format <format>', description: 'ndjson (default) or csv' })
+  parseFormat(v: string): string {
+    return v;
+  }
+  @Option({ flags: '--out <file>', description: 'where to write the export' })
+  parseOut(v: string): string {
+    return v;
+  }
+}
+
+async function loadJwks(source: string): Promise<{ keys: JWK[] }> {
+  if (/^https?:\/\//.test(source)) {
+    const res = await request(source);
+    if (res.statusCode !== 200) throw new Error(`JWKS ${source}: HTTP ${res.statusCode}`);
+    return (await res.body.json()) as { keys: JWK[] };
+  }
+  return JSON.parse(await readFile(source, 'utf8')) as { keys: JWK[] };
+}
+
+@SubCommand({
+  name: 'verify',
+  description:
+    'Verify an export against its manifest (FILE.manifest.jws) and the broker keys; exit 1 on any problem',
+})
+export class AuditVerifyCommand extends CommandRunner {
+  async run([file]: string[], o: { jwks?: string }): Promise<void> {
+    if (!file) return fail('usage: audit verify FILE [--jwks URL|FILE]');
+    let manifestJws: string;
+    try {
+      manifestJws = (await readFile(`${file}.manifest.jws`, 'utf8')).trim();
+    } catch {
+      return fail(`FAILED: no manifest ${file}.manifest.jws`, 1);
+    }
+    const source = o.jwks ?? `${file}.jwks.json`;
+    if (!o.jwks) {
+      process.stderr.write(
+        `note: keys from ${source}, saved at export time; for independent assurance pass --jwks with keys obtained another way\n`,
+      );
+    }
+    let jwks: { keys: JWK[] };
+    try {
+      jwks = await loadJwks(source);
+    } catch (e) {
+      return fail(`FAILED: cannot read the broker keys from ${source}: ${(e as Error).message}`, 1);
+    }
+    const report = await verifyExport({ file, manifestJws, jwks });
+    process.stdout.write(`${formatReport(report)}\n`);
+    if (!report.ok) process.exitCode = 1;
+  }
+
+  @Option({ flags: '--jwks <urlOrFile>', description: "the broker's public keys (URL or file)" })
+  parseJwks(v: string): string {
+    return v;
+  }
+}
+
+@Command({
+  name: 'audit',
+  description: 'Export the access log as an auditor and verify exports offline',
+  subCommands: [AuditExportCommand, AuditVerifyCommand],
+})
+export class AuditCommand extends CommandRunner {
+  async run(): Promise<void> {
+    this.command.help();
+  }
+}

@@ -1,0 +1,117 @@
+import { randomUUID } from 'node:crypto';
+import { Inject, Injectable } from '@nestjs/common';
+import { AccessLogAppender, AccessLogRepository, canonicalJson, type AccessEntry } from '@broker/access-log';
+import type { Auditor } from '@broker/consent';
+import { TRUST_REGISTRY, type TrustRegistry } from '@broker/trust';
+import { BrokerSigner } from './broker-signer';
+import { CheckpointService } from './checkpoint.service';
+import {
+  ExportDigest,
+  csvHeader,
+  csvRecord,
+  exportLine,
+  type ExportFilter,
+  type ExportFormat,
+  type ManifestClaims,
+} from './export-format';
+
+const PAGE = 2000;
+
+/** What an auditor asks for, once validated. */
+export interface ExportRequest {
+  auditor: Auditor;
+  filter: ExportFilter;
+  format: ExportFormat;
+  correlationId: string;
+}
+
+/**
+ * Auditor exports of the access log: streamed in keyset pages (memory stays flat whatever the
+ * size), cut at a chain head fixed when the export starts, with a signed manifest over the same
+ * cut. Every auditor action is itself an access-log entry (channel `audit`), durable before any
+ * data leaves.
+ */
+@Injectable()
+export class AuditExportService {
+  constructor(
+    @Inject(AccessLogRepository) private readonly repo: AccessLogRepository,
+    @Inject(AccessLogAppender) private readonly log: AccessLogAppender,
+    @Inject(CheckpointService) private readonly checkpoints: CheckpointService,
+    @Inject(BrokerSigner) private readonly signer: BrokerSigner,
+    @Inject(TRUST_REGISTRY) private readonly trust: TrustRegistry,
+  ) {}
+
+  /** Logs the export and fixes its cut: entries up to the returned head seq are exported. */
+  async startExport(req: ExportRequest): Promise<bigint> {
+    const head = await this.checkpoints.head();
+    await this.logAction(req, 'AUDIT-EXPORT', head.seq);
+    return head.seq;
+  }
+
+  /** The export body, chunk by chunk (a header row first for CSV). */
+  async *body(filter: ExportFilter, format: ExportFormat, headSeq: bigint): AsyncGenerator<string> {
+    if (format === 'csv') yield csvHeader();
+    for await (const page of this.pages(filter, headSeq)) {
+      let chunk = '';
+      for (const e of page)
+        chunk += format === 'csv' ? csvRecord(exportLine(e)) : `${JSON.stringify(exportLine(e))}\n`;
+      yield chunk;
+    }
+  }
+
+  /** Logs the manifest request and signs the manifest of the export cut at `headSeq` (default: the head now). */
+  async manifest(req: ExportRequest, headSeq: bigint | undefined): Promise<string> {
+    const head = await this.checkpoints.head();
+    const cut = headSeq !== undefined && headSeq <= head.seq ? headSeq : head.seq;
+    await this.logAction(req, 'AUDIT-MANIFEST', cut);
+    const digest = new ExportDigest();
+    for await (const page of this.pages(req.filter, cut)) for (const e of page) digest.add(exportLine(e));
+    const claims: ManifestClaims = {
+      iss: this.trust.brokerId,
+      sub: req.auditor.id,
+      iat: Math.floor(Date.now() / 1000),
+      jti: randomUUID(),
+      format: req.format,
+      filter: req.filter,
+      headSeq: cut.toString(),
+      count: digest.count,
+      firstSeq: digest.firstSeq,
+      lastSeq: digest.lastSeq,
+      complete: digest.complete,
+      digest: digest.hex(),
+      checkpoint: cut > 0n ? await this.checkpoints.checkpointAt(cut) : null,
+    };
+    return this.signer.sign(claims, 'audit-manifest+jwt');
+  }
+
+  private async *pages(filter: ExportFilter, headSeq: bigint): AsyncGenerator<AccessEntry[]> {
+    let after: { seq: bigint; occurredAt: Date | null } = { seq: 0n, occurredAt: null };
+    for (;;) {
+      const page = await this.repo.exportPage(filter, after, headSeq, PAGE);
+      if (page.length) yield page;
+      if (page.length < PAGE) return;
+      const last = page[page.length - 1];
+      after = { seq: BigInt(last.seq), occurredAt: last.occurredAt };
+    }
+  }
+
+  private async logAction(req: ExportRequest, purpose: string, headSeq: bigint): Promise<void> {
+    await this.log.append({
+      occurredAt: new Date(),
+      channel: 'audit',
+      memberId: `auditor:${req.auditor.id}`,
+      purpose,
+      consentIssuer: null,
+      consentJti: null,
+      subject: req.filter.subject ?? null,
+      itemsRequested: [],
+      itemsDisclosed: [],
+      outcome: 'DISCLOSED',
+      reasonCode: null,
+      source: 'access-log',
+      correlationId: req.correlationId,
+      jobId: null,
+      auditFilter: canonicalJson({ ...req.filter, format: req.format, headSeq: headSeq.toString() } as never),
+    });
+  }
+}

@@ -1,0 +1,14 @@
+import { Module } from '@nestjs/common';
+import { AccessLogModule } from '@broker/access-log';
+import { ConsentModule } from '@broker/consent';
+import { AuditExportService } from './audit-export.service';
+import { BrokerSigner } from './broker-signer';
+import { CheckpointService } from './checkpoint.service';
+
+/** Auditor exports, signed checkpoints and the broker's signing key. */
+@Module({
+  imports: [AccessLogModule, ConsentModule],
+  providers: [BrokerSigner, CheckpointService, AuditExportService],
+  exports: [BrokerSigner, CheckpointService, AuditExportService, ConsentModule],
+})
+export class AuditModule {}

@@ -1,0 +1,160 @@
+import { createHash } from 'node:crypto';
+import { canonicalJson, canonicalObject, type AccessEntry, type Json } from '@broker/access-log';
+
+/**
+ * The export formats (contracts/audit-export-line.schema.json, contracts/audit-manifest.schema.json,
+ * contracts/audit-export-csv.md).
+ *
+ * NDJSON: one entry per line, the fields of the canonical form that the chain hashes plus `hash`;
+ * so hash = SHA-256(canonical JSON of the line without `hash`), checkable line by line.
+ * CSV: RFC 4180, CRLF, one header row, the same fields in CSV_COLUMNS order; arrays joined with
+ * `|`, null as an empty cell.
+ */
+export type ExportLine = { [k: string]: Json };
+
+/** Media types of the two formats. */
+export const EXPORT_CONTENT_TYPES = {
+  ndjson: 'application/x-ndjson',
+  csv: 'text/csv; charset=utf-8; header=present',
+} as const;
+export type ExportFormat = keyof typeof EXPORT_CONTENT_TYPES;
+
+export const CSV_COLUMNS = [
+  'seq',
+  'occurredAt',
+  'channel',
+  'memberId',
+  'purpose',
+  'consentIssuer',
+  'consentJti',
+  'subject',
+  'itemsRequested',
+  'itemsDisclosed',
+  'outcome',
+  'reasonCode',
+  'source',
+  'correlationId',
+  'jobId',
+  'auditFilter',
+  'prevHash',
+  'hash',
+  'v',
+] as const;
+
+const ARRAY_COLUMNS = new Set(['itemsRequested', 'itemsDisclosed']);
+const NUMBER_COLUMNS = new Set(['v']);
+
+/** The NDJSON object of an entry. */
+export function exportLine(e: AccessEntry): ExportLine {
+  return { ...canonicalObject(e), hash: e.hash };
+}
+
+/** The hash a line should carry: SHA-256 of the canonical JSON of every field but `hash`. */
+export function lineHash(line: ExportLine): string {
+  const { hash: _hash, ...rest } = line;
+  return createHash('sha256').update(canonicalJson(rest), 'utf8').digest('hex');
+}
+
+function csvCell(v: string): string {
+  return /[",\r\n]/.test(v) ? `"${v.replace(/"/g, '""')}"` : v;
+}
+
+/** The CSV header row (with CRLF). */
+export function csvHeader(): string {
+  return `${CSV_COLUMNS.join(',')}\r\n`;
+}
+
+/** One CSV record (with CRLF) of an export line. */
+export function csvRecord(line: ExportLine): string {
+  return (
+    CSV_COLUMNS.map((c) => {
+      const v = line[c];
+      if (v === undefined || v === null) return '';
+      if (Array.isArray(v)) return csvCell(v.join('|'));
+      return csvCell(String(v));
+    }).join(',') + '\r\n'
+  );
+}
+
+/** Rebuilds the export line from a parsed CSV record (inverse of csvRecord). */
+export function lineFromCsv(record: Record<string, string>): ExportLine {
+  const line: ExportLine = {};
+  for (const c of CSV_COLUMNS) {
+    const raw = record[c] ?? '';
+    if (ARRAY_COLUMNS.has(c)) line[c] = raw === '' ? [] : raw.split('|');
+    else if (NUMBER_COLUMNS.has(c)) line[c] = Number(raw);
+    else if (c === 'auditFilter') {
+      if (raw !== '') line[c] = raw;
+    } else line[c] = raw === '' ? null : raw;
+  }
+  return line;
+}
+
+/** What an auditor asked for. Absent keys do not filter. */
+export interface ExportFilter {
+  from?: string;
+  to?: string;
+  memberId?: string;
+  purpose?: string;
+  subject?: string;
+  outcome?: 'DISCLOSED' | 'REFUSED';
+  /** The auditor token's `members` restriction, if any. */
+  members?: string[];
+}
+
+/** A signed statement of the chain head: "entry `seq` has hash `hash`" (JWS typ checkpoint+jwt). */
+export interface CheckpointRef {
+  seq: string;
+  hash: string;
+  signedAt: string;
+  jws: string;
+}
+
+/** Claims of the export manifest (JWS typ audit-manifest+jwt, signed with the broker's key). */
+export interface ManifestClaims {
+  iss: string;
+  sub: string;
+  iat: number;
+  jti: string;
+  format: ExportFormat;
+  filter: ExportFilter;
+  /** The chain head the export was cut at: entries after it are not in the export. */
+  headSeq: string;
+  count: number;
+  firstSeq: string | null;
+  lastSeq: string | null;
+  /** True when every entry from firstSeq to lastSeq is in the export (no gaps to explain). */
+  complete: boolean;
+  /** SHA-256 (hex) over the lines' hashes in order, each followed by "\n". */
+  digest: string;
+  /** The checkpoint of headSeq, signed when the export was cut. */
+  checkpoint: CheckpointRef | null;
+}
+
+/** Running state of the manifest digest. */
+export class ExportDigest {
+  private readonly h = createHash('sha256');
+  count = 0;
+  firstSeq: string | null = null;
+  lastSeq: string | null = null;
+  private contiguous = true;
+
+  /** Adds the next exported line. */
+  add(line: ExportLine): void {
+    const seq = String(line.seq);
+    if (this.lastSeq !== null && BigInt(seq) !== BigInt(this.lastSeq) + 1n) this.contiguous = false;
+    this.firstSeq ??= seq;
+    this.lastSeq = seq;
+    this.count++;
+    this.h.update(`${String(line.hash)}\n`);
+  }
+
+  get complete(): boolean {
+    return this.contiguous;
+  }
+
+  /** The final digest (call once). */
+  hex(): string {
+    return this.h.digest('hex');
+  }
+}

@@ -1,0 +1,82 @@
+import { Inject, Injectable, Logger } from '@nestjs/common';
+import { BROKER_CONFIG, type BrokerConfig } from '@broker/config';
+import { BrokerError, ErrorCode } from '@broker/errors';
+import { TRUST_REGISTRY, type TrustRegistry } from '@broker/trust';
+import { TokenRejected, verifySignedToken } from './signed-token';
+
+/** An authenticated staff member acting as auditor. */
+export interface Auditor {
+  /** `<issuer>/<sub>`: who watched, as logged. */
+  id: string;
+  issuer: string;
+  subject: string;
+  /** The members whose entries this auditor may see; undefined means all. */
+  members?: string[];
+}
+
+/**
+ * Authenticates auditors: a JWT (typ JWT) from a staff issuer of the trust file, aud = brokerId,
+ * with `auditor` among its `roles`, optionally restricted to some `members`. Same RFC 8725 rules
+ * as member assertions (keys only from the trust file, by kid, per-key algorithms).
+ */
+@Injectable()
+export class StaffAuthenticatorService {
+  private readonly logger = new Logger('StaffAuthenticator');
+
+  constructor(
+    @Inject(TRUST_REGISTRY) private readonly trust: TrustRegistry,
+    @Inject(BROKER_CONFIG) private readonly config: BrokerConfig,
+  ) {}
+
+  /** Returns the auditor, or throws BrokerError UNAUTHENTICATED (not a valid staff token) or FORBIDDEN (no auditor role). */
+  async authenticateAuditor(authorization: string | undefined): Promise<Auditor> {
+    const token = /^Bearer ([^\s]+)$/i.exec(authorization?.trim() ?? '')?.[1];
+    if (!token) return this.refuse(ErrorCode.UNAUTHENTICATED, 'missing or non-Bearer Authorization header');
+    let payload;
+    try {
+      payload = await verifySignedToken(token, {
+        typ: 'JWT',
+        keysOf: (iss) => this.trust.staffIssuer(iss)?.keys,
+        audience: this.trust.brokerId,
+        clockToleranceS: this.config.clockToleranceS,
+        requiredClaims: ['iss', 'sub', 'aud', 'exp'],
+      });
+    } catch (e) {
+      return this.refuse(
+        ErrorCode.UNAUTHENTICATED,
+        e instanceof TokenRejected ? `${e.reason}: ${e.message}` : 'unverifiable',
+      );
+    }
+    const { iss, sub, iat, exp, roles, members } = payload as {
+      iss: string;
+      sub: unknown;
+      iat?: number;
+      exp: number;
+      roles?: unknown;
+      members?: unknown;
+    };
+    if (typeof sub !== 'string' || sub === '') return this.refuse(ErrorCode.UNAUTHENTICATED, 'no sub');
+    if (exp - (iat ?? Math.floor(Date.now() / 1000)) > this.config.maxStaffTokenLifetimeS) {
+      return this.refuse(ErrorCode.UNAUTHENTICATED, `lifetime above ${this.config.maxStaffTokenLifetimeS} s`);
+    }
+    if (!Array.isArray(roles) || !roles.includes('auditor'))
+      return this.refuse(ErrorCode.FORBIDDEN, 'no auditor role');
+    if (members !== undefined && !(Array.isArray(members) && members.every((m) => typeof m === 'string'))) {
+      return this.refuse(ErrorCode.UNAUTHENTICATED, 'members is not an array of member ids');
+    }
+    return { id: `${iss}/${sub}`, issuer: iss, subject: sub, members: members as string[] | undefined };
+  }
+
+  private refuse(code: ErrorCode, reason: string): never {
+    this.logger.warn(`auditor refused: ${reason}`);
+    throw new BrokerError(
+      code,
+      code === ErrorCode.FORBIDDEN
+        ? 'This staff token may not export the access log.'
+        : 'The staff token is missing or not valid.',
+      {
+        reason,
+      },
+    );
+  }
+}

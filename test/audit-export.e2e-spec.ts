@@ -1,0 +1,310 @@
+/**
+ * Auditor exports end to end: real requests make the entries, an auditor exports them over HTTP
+ * with the CLI (the built binary), and the offline verifier accepts the untouched export and
+ * names the place of every single-line change or a forged manifest. The CSV is read back with an
+ * independent parser (csv-parse) and compared with the NDJSON.
+ */
+import { randomUUID } from 'node:crypto';
+import { mkdtemp, readFile, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import * as path from 'node:path';
+import { parse as parseCsv } from 'csv-parse/sync';
+import { request } from 'undici';
+import { lineFromCsv } from '@broker/audit';
+import {
+  GRANTED_PURPOSE,
+  OTHER_PURPOSE,
+  generateSigningKey,
+  mintConsent,
+  mintMemberAssertion,
+  mintStaffToken,
+  sql,
+} from '@broker/testing';
+import {
+  gql,
+  personQuery,
+  runCli,
+  startSimulator,
+  startTestBroker,
+  type TestBroker,
+  type TestSimulator,
+} from './support/test-broker';
+
+describe('auditor exports and offline verification', () => {
+  let sim: TestSimulator;
+  let broker: TestBroker;
+  let dir: string;
+  let ndjson: string;
+  let lines: string[];
+  let manifest: string;
+  const t = () => broker.trust;
+  const auditorToken = (opts: Parameters<typeof mintStaffToken>[4] = {}) =>
+    mintStaffToken(t().s1.key, t().s1.id, t().brokerId, 'auditor-e2e', opts);
+  const cli = (args: string[]) => runCli(args, broker.databaseUrl);
+
+  beforeAll(async () => {
+    dir = await mkdtemp(path.join(tmpdir(), 'audit-e2e-'));
+    sim = await startSimulator();
+    broker = await startTestBroker(sim.url);
+    const people = sim.population.list(0, 10);
+    // 40 requests: two members, two purposes, granted and refused
+    for (let i = 0; i < 40; i++) {
+      const m = people[i % people.length];
+      const two = i % 2 === 1;
+      const member = two ? t().m2 : t().m1;
+      const consent = await mintConsent(two ? t().i2.key : t().i1.key, {
+        issuer: two ? t().i2.id : t().i1.id,
+        subject: m,
+        audience: member.id,
+        purpose: two ? OTHER_PURPOSE : GRANTED_PURPOSE,
+        scope: ['name'],
+      });
+      await gql(
+        broker.graphqlUrl,
+        personQuery(i % 4 < 2 ? 'surname' : 'surname birthDate'),
+        { m },
+        {
+          authorization: `Bearer ${await mintMemberAssertion(member.key, member.id, t().brokerId)}`,
+          'consent-token': consent,
+          'x-correlation-id': `audit-e2e-${i}-${randomUUID()}`,
+        },
+      );
+    }
+    ndjson = path.join(dir, 'export.ndjson');
+    const r = await cli([
+      'audit',
+      'export',
+      '--url',
+      broker.baseUrl,
+      '--token',
+      await auditorToken(),
+      '--format',
+      'ndjson',
+      '--out',
+      ndjson,
+    ]);
+    expect(r.code).toBe(0);
+    lines = (await readFile(ndjson, 'utf8')).split('\n').filter((l) => l !== '');
+    manifest = await readFile(`${ndjson}.manifest.jws`, 'utf8');
+  });
+
+  afterAll(async () => {
+    await broker?.close();
+    await sim?.close();
+  });
+
+  it('exports every entry in chain order, as the canonical form plus its hash', async () => {
+    expect(lines).toHaveLength(40);
+    const objs = lines.map((l) => JSON.parse(l) as Record<string, unknown>);
+    expect(objs.map((o) => o.seq)).toEqual(Array.from({ length: 40 }, (_, i) => String(i + 1)));
+    expect(Object.keys(objs[0]).sort()).toEqual(
+      [
+        'v',
+        'seq',
+        'occurredAt',
+        'channel',
+        'memberId',
+        'purpose',
+        'consentIssuer',
+        'consentJti',
+        'subject',
+        'itemsRequested',
+        'itemsDisclosed',
+        'outcome',
+        'reasonCode',
+        'source',
+        'correlationId',
+        'jobId',
+        'prevHash',
+        'hash',
+      ].sort(),
+    );
+    const [row] = await sql<{ hash: string }>(
+      broker.databaseUrl,
+      'SELECT hash FROM access_log WHERE seq = 40',
+    );
+    expect(objs[39].hash).toBe(row.hash);
+  });
+
+  it('verifies the untouched export, with the saved keys and with --jwks URL', async () => {
+    const saved = await cli(['audit', 'verify', ndjson]);
+    expect(saved.code).toBe(0);
+    expect(saved.stdout).toMatch(/^OK: 40 entries/);
+    const url = await cli(['audit', 'verify', ndjson, '--jwks', `${broker.baseUrl}/.well-known/jwks.json`]);
+    expect(url.code).toBe(0);
+  });
+
+  it('logs the auditor actions themselves, with the filter used', async () => {
+    const rows = await sql<{ channel: string; member_id: string; purpose: string; audit_filter: string }>(
+      broker.databaseUrl,
+      "SELECT channel, member_id, purpose, audit_filter FROM access_log WHERE channel = 'audit' ORDER BY seq",
+    );
+    expect(rows.map((r) => r.purpose)).toEqual(['AUDIT-EXPORT', 'AUDIT-MANIFEST']);
+    expect(rows[0].member_id).toBe(`auditor:${t().s1.id}/auditor-e2e`);
+    expect(JSON.parse(rows[0].audit_filter)).toEqual({ format: 'ndjson', headSeq: '40' });
+    const verify = await runCli(['access-log', 'verify', '--json'], broker.databaseUrl);
+    expect(JSON.parse(verify.stdout)).toMatchObject({ ok: true });
+  });
+
+  describe('names the place of every single-line change', () => {
+    const copy = async (name: string, content: string[], jws = manifest) => {
+      const file = path.join(dir, name);
+      await writeFile(file, content.join('\n') + '\n');
+      await writeFile(`${file}.manifest.jws`, jws);
+      await writeFile(`${file}.jwks.json`, await readFile(`${ndjson}.jwks.json`));
+      return cli(['audit', 'verify', file]);
+    };
+    const mid = 20;
+
+    it('a changed field', async () => {
+      const changed = [...lines];
+      changed[mid] = changed[mid].replace(/"memberId":"([^"]+)"/, (_m, id: string) => `"memberId":"${id}X"`);
+      const r = await copy('field.ndjson', changed);
+      expect(r.code).not.toBe(0);
+      expect(r.stdout).toMatch(new RegExp(`line ${mid + 1}\\b`));
+    });
+
+    it('a deleted line', async () => {
+      const r = await copy('delete.ndjson', [...lines.slice(0, mid), ...lines.slice(mid + 1)]);
+      expect(r.code).not.toBe(0);
+      expect(r.stdout).toMatch(new RegExp(`line ${mid + 1}\\b`));
+    });
+
+    it('an inserted (duplicated) line', async () => {
+      const r = await copy('dup.ndjson', [...lines.slice(0, mid + 1), lines[mid], ...lines.slice(mid + 1)]);
+      expect(r.code).not.toBe(0);
+      expect(r.stdout).toMatch(new RegExp(`line ${mid + 2}\\b`));
+    });
+
+    it('two lines swapped', async () => {
+      const swapped = [...lines];
+      [swapped[mid], swapped[mid + 1]] = [swapped[mid + 1], swapped[mid]];
+      const r = await copy('swap.ndjson', swapped);
+      expect(r.code).not.toBe(0);
+      expect(r.stdout).toMatch(new RegExp(`line ${mid + 1}\\b`));
+    });
+
+    it('the last line deleted', async () => {
+      const r = await copy('tail.ndjson', lines.slice(0, -1));
+      expect(r.code).not.toBe(0);
+      expect(r.stdout).toMatch(/line 40\b/);
+    });
+
+    it('a forged manifest (one signature byte changed, or signed by another key with the broker kid)', async () => {
+      const [h, p, sig] = manifest.trim().split('.');
+      const i = Math.floor(sig.length / 2);
+      const flipped = `${h}.${p}.${sig.slice(0, i)}${sig[i] === 'B' ? 'C' : 'B'}${sig.slice(i + 1)}`;
+      expect((await copy('sig.ndjson', lines, flipped)).code).not.toBe(0);
+
+      const jwks = JSON.parse(await readFile(`${ndjson}.jwks.json`, 'utf8')) as { keys: { kid: string }[] };
+      const other = await generateSigningKey('ES256', jwks.keys[0].kid);
+      const { CompactSign, importJWK } = await import('jose');
+      const payload = JSON.parse(Buffer.from(p, 'base64url').toString()) as Record<string, unknown>;
+      const forged = await new CompactSign(
+        new TextEncoder().encode(JSON.stringify({ ...payload, count: 39 })),
+      )
+        .setProtectedHeader({ alg: 'ES256', typ: 'audit-manifest+jwt', kid: other.kid })
+        .sign(await importJWK(other.privateJwk, 'ES256'));
+      const r = await copy('forged.ndjson', lines.slice(0, -1), forged);
+      expect(r.code).not.toBe(0);
+      expect(r.stdout).toMatch(/manifest signature/);
+    });
+  });
+
+  it('exports CSV that an independent parser reads back as the NDJSON', async () => {
+    const csvFile = path.join(dir, 'export.csv');
+    const r = await cli([
+      'audit',
+      'export',
+      '--url',
+      broker.baseUrl,
+      '--token',
+      await auditorToken(),
+      '--format',
+      'csv',
+      '--out',
+      csvFile,
+    ]);
+    expect(r.code).toBe(0);
+    const records = parseCsv(await readFile(csvFile, 'utf8'), {
+      columns: true,
+      skip_empty_lines: true,
+    }) as Record<string, string>[];
+    const fromNd = lines.map((l) => JSON.parse(l) as Record<string, unknown>);
+    // the CSV was cut later: it also holds the NDJSON export's two auditor actions
+    expect(records.length).toBe(fromNd.length + 2);
+    records.slice(0, fromNd.length).forEach((rec, i) => expect(lineFromCsv(rec)).toEqual(fromNd[i]));
+    expect(records.slice(fromNd.length).every((rec) => rec.channel === 'audit')).toBe(true);
+    const v = await cli(['audit', 'verify', csvFile]);
+    expect(v.code).toBe(0);
+  });
+
+  it('restricts an auditor to the members of the token', async () => {
+    const file = path.join(dir, 'm1.ndjson');
+    const r = await cli([
+      'audit',
+      'export',
+      '--url',
+      broker.baseUrl,
+      '--token',
+      await auditorToken({ members: [t().m1.id] }),
+      '--format',
+      'ndjson',
+      '--out',
+      file,
+    ]);
+    expect(r.code).toBe(0);
+    const objs = (await readFile(file, 'utf8'))
+      .split('\n')
+      .filter(Boolean)
+      .map((l) => JSON.parse(l) as { memberId: string });
+    expect(objs).toHaveLength(20);
+    expect(objs.every((o) => o.memberId === t().m1.id)).toBe(true);
+    const v = await cli(['audit', 'verify', file]);
+    expect(v.code).toBe(0); // gapped, but each entry checks on its own and the manifest covers the set
+  });
+
+  it('refuses anyone but an auditor, with a coded error and no entries', async () => {
+    const get = async (token: string | null, query = 'format=ndjson') => {
+      const res = await request(`${broker.baseUrl}/audit/export?${query}`, {
+        headers: token ? { authorization: `Bearer ${token}` } : {},
+      });
+      const body = await res.body.text();
+      return { status: res.statusCode, body };
+    };
+    const cases: [string, string | null, number, string][] = [
+      ['no token', null, 401, 'UNAUTHENTICATED'],
+      [
+        'a member assertion',
+        await mintMemberAssertion(t().m1.key, t().m1.id, t().brokerId),
+        401,
+        'UNAUTHENTICATED',
+      ],
+      ['a staff token without the auditor role', await auditorToken({ roles: ['clerk'] }), 403, 'FORBIDDEN'],
+      [
+        'an expired auditor token',
+        await auditorToken({ iat: Math.floor(Date.now() / 1000) - 7200, lifetimeS: 600 }),
+        401,
+        'UNAUTHENTICATED',
+      ],
+    ];
+    for (const [name, token, status, code] of cases) {
+      const r = await get(token);
+      expect({ name, status: r.status }).toEqual({ name, status });
+      expect(JSON.parse(r.body).errors[0].extensions.code).toBe(code);
+      expect(r.body).not.toContain(t().m1.id);
+    }
+    const outside = await get(await auditorToken({ members: [t().m1.id] }), `memberId=${t().m2.id}`);
+    expect(outside.status).toBe(403);
+    const bad = await get(await auditorToken(), 'subject=123');
+    expect(bad.status).toBe(400);
+    expect(JSON.parse(bad.body).errors[0].extensions.code).toBe('INVALID_MATRICULE');
+  });
+
+  it('publishes the broker public keys, without private parts', async () => {
+    const res = await request(`${broker.baseUrl}/.well-known/jwks.json`);
+    const jwks = (await res.body.json()) as { keys: Record<string, unknown>[] };
+    expect(jwks.keys.length).toBeGreaterThan(0);
+    expect(jwks.keys.every((k) => !('d' in k) && typeof k.kid === 'string')).toBe(true);
+  });
+});
