@@ -1,11 +1,13 @@
-import { createWriteStream } from 'node:fs';
+import { createWriteStream, existsSync } from 'node:fs';
 import { readFile, rename, writeFile } from 'node:fs/promises';
 import { Transform } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
+import { Inject } from '@nestjs/common';
 import { Command, CommandRunner, Option, SubCommand } from 'nest-commander';
 import { request } from 'undici';
 import type { JWK } from 'jose';
 import { formatReport, verifyExport } from '@broker/audit';
+import { BROKER_CONFIG, type BrokerConfig } from '@broker/config';
 
 interface ExportOptions {
   url?: string;
@@ -146,6 +148,10 @@ async function loadJwks(source: string): Promise<{ keys: JWK[] }> {
     'Verify an export against its manifest (FILE.manifest.jws) and the broker keys; exit 1 on any problem',
 })
 export class AuditVerifyCommand extends CommandRunner {
+  constructor(@Inject(BROKER_CONFIG) private readonly config: BrokerConfig) {
+    super();
+  }
+
   async run([file]: string[], o: { jwks?: string }): Promise<void> {
     if (!file) return fail('usage: audit verify FILE [--jwks URL|FILE]');
     let manifestJws: string;
@@ -154,10 +160,16 @@ export class AuditVerifyCommand extends CommandRunner {
     } catch {
       return fail(`FAILED: no manifest ${file}.manifest.jws`, 1);
     }
-    const source = o.jwks ?? `${file}.jwks.json`;
+    // keys: --jwks if given; else the copy saved at export time; else the configured broker's JWKS
+    const saved = `${file}.jwks.json`;
+    const source =
+      o.jwks ??
+      (existsSync(saved)
+        ? saved
+        : `http://${this.config.gatewayHost}:${this.config.gatewayPort}/.well-known/jwks.json`);
     if (!o.jwks) {
       process.stderr.write(
-        `note: keys from ${source}, saved at export time; for independent assurance pass --jwks with keys obtained another way\n`,
+        `note: broker keys from ${source}; for independent assurance pass --jwks with keys obtained another way\n`,
       );
     }
     let jwks: { keys: JWK[] };
@@ -171,7 +183,11 @@ export class AuditVerifyCommand extends CommandRunner {
     if (!report.ok) process.exitCode = 1;
   }
 
-  @Option({ flags: '--jwks <urlOrFile>', description: "the broker's public keys (URL or file)" })
+  @Option({
+    flags: '--jwks <urlOrFile>',
+    description:
+      "the broker's public keys (URL or file; default FILE.jwks.json, else the configured gateway's /.well-known/jwks.json)",
+  })
   parseJwks(v: string): string {
     return v;
   }
