@@ -21,6 +21,9 @@ describe('loadBrokerConfig', () => {
       databaseUrl: DEFAULT_DATABASE_URL,
       migrateOnBoot: true,
       trustFile: undefined,
+      signingKeyFile: undefined,
+      checkpointIntervalS: 60,
+      maxStaffTokenLifetimeS: 3600,
       rnppAttemptTimeoutMs: 1000,
       rnppTotalTimeoutMs: 2500,
       rnppMaxAttempts: 3,
@@ -46,6 +49,9 @@ describe('loadBrokerConfig', () => {
     const c = loadBrokerConfig({
       BROKER_MODE: 'production',
       BROKER_TRUST_FILE: '/etc/broker/trust.yaml',
+      BROKER_SIGNING_KEY_FILE: '/etc/broker/signing-key.json',
+      CHECKPOINT_INTERVAL_S: '30',
+      STAFF_TOKEN_MAX_LIFETIME_S: '600',
       GATEWAY_HOST: '0.0.0.0',
       GATEWAY_PORT: '8080',
       RNPP_URL: 'https://rnpp.example.lu/api///',
@@ -74,6 +80,9 @@ describe('loadBrokerConfig', () => {
       clockToleranceS: 0,
       maxBodyBytes: 1024,
       logLevel: 'debug',
+      signingKeyFile: '/etc/broker/signing-key.json',
+      checkpointIntervalS: 30,
+      maxStaffTokenLifetimeS: 600,
     });
   });
 
@@ -102,21 +111,33 @@ describe('loadBrokerConfig', () => {
 
   describe('production mode', () => {
     it('requires BROKER_TRUST_FILE', () => {
-      const e = configError({ BROKER_MODE: 'production' });
+      const e = configError({ BROKER_MODE: 'production', BROKER_SIGNING_KEY_FILE: '/k.json' });
       expect(e.problems).toEqual(['BROKER_TRUST_FILE is required in production mode']);
     });
 
-    it('requires a non-empty BROKER_TRUST_FILE', () => {
-      expect(configError({ BROKER_MODE: 'production', BROKER_TRUST_FILE: '' }).problems).toEqual([
-        'BROKER_TRUST_FILE is required in production mode',
+    it('requires BROKER_SIGNING_KEY_FILE (the broker never generates its production key)', () => {
+      const e = configError({ BROKER_MODE: 'production', BROKER_TRUST_FILE: '/t.json' });
+      expect(e.problems).toEqual([
+        'BROKER_SIGNING_KEY_FILE is required in production mode (dev keys are generated only in development)',
       ]);
     });
 
+    it('requires a non-empty BROKER_TRUST_FILE', () => {
+      expect(
+        configError({ BROKER_MODE: 'production', BROKER_TRUST_FILE: '', BROKER_SIGNING_KEY_FILE: '/k.json' })
+          .problems,
+      ).toEqual(['BROKER_TRUST_FILE is required in production mode']);
+    });
+
     it('is implied by NODE_ENV=production when BROKER_MODE is unset', () => {
-      expect(configError({ NODE_ENV: 'production' }).problems).toEqual([
+      expect(configError({ NODE_ENV: 'production', BROKER_SIGNING_KEY_FILE: '/k.json' }).problems).toEqual([
         'BROKER_TRUST_FILE is required in production mode',
       ]);
-      const c = loadBrokerConfig({ NODE_ENV: 'production', BROKER_TRUST_FILE: '/t.json' });
+      const c = loadBrokerConfig({
+        NODE_ENV: 'production',
+        BROKER_TRUST_FILE: '/t.json',
+        BROKER_SIGNING_KEY_FILE: '/k.json',
+      });
       expect(c.mode).toBe('production');
     });
 
@@ -128,7 +149,11 @@ describe('loadBrokerConfig', () => {
 
     it('does not migrate on boot unless DB_MIGRATE=auto', () => {
       expect(
-        loadBrokerConfig({ BROKER_MODE: 'production', BROKER_TRUST_FILE: '/t.json' }).migrateOnBoot,
+        loadBrokerConfig({
+          BROKER_MODE: 'production',
+          BROKER_TRUST_FILE: '/t.json',
+          BROKER_SIGNING_KEY_FILE: '/k.json',
+        }).migrateOnBoot,
       ).toBe(false);
       expect(loadBrokerConfig({ DB_MIGRATE: 'off' }).migrateOnBoot).toBe(false);
     });
@@ -181,6 +206,7 @@ describe('loadBrokerConfig', () => {
       const names = e.problems.map((p) => p.split(' ')[0]);
       expect(names.sort()).toEqual(
         [
+          'BROKER_SIGNING_KEY_FILE',
           'GATEWAY_PORT',
           'RNPP_PORT',
           'LOG_LEVEL',

@@ -112,6 +112,11 @@ export function loadBrokerConfig(env: Env = process.env): BrokerConfig {
   };
   if (mode === 'production' && !config.trustFile)
     problems.push('BROKER_TRUST_FILE is required in production mode');
+  if (mode === 'production' && !config.signingKeyFile) {
+    problems.push(
+      'BROKER_SIGNING_KEY_FILE is required in production mode (dev keys are generated only in development)',
+    );
+  }
   if (problems.length) throw new ConfigError(problems);
   return config;
 }
