@@ -67,14 +67,30 @@ export const DEMO_PURPOSES = [
 
 export const DEMO_ISSUER = { id: 'myguichet-consent', name: 'MyGuichet.lu consent service' };
 
+/** The demo's staff issuer, whose auditor tokens `npm run demo:audit` mints. */
+export const DEMO_STAFF = {
+  id: 'cnpd-staff',
+  name: 'Commission nationale pour la protection des données (demo)',
+};
+
 export interface DevKeys {
   members: Record<string, SigningKey>;
   issuers: Record<string, SigningKey>;
+  /** Added after the first release of the demo: generated on demand for older .data/ folders. */
+  staff?: Record<string, SigningKey>;
 }
 
 /** Loads the dev keys, generating them at first start (private keys stay in .data/, mode 0600). */
 export async function ensureDevKeys(): Promise<DevKeys> {
-  if (existsSync(DEV_KEYS_FILE)) return JSON.parse(await readFile(DEV_KEYS_FILE, 'utf8')) as DevKeys;
+  if (existsSync(DEV_KEYS_FILE)) {
+    const known = JSON.parse(await readFile(DEV_KEYS_FILE, 'utf8')) as DevKeys;
+    if (known.staff?.[DEMO_STAFF.id]) return known;
+    known.staff = {
+      [DEMO_STAFF.id]: await generateSigningKey('ES256', `${DEMO_STAFF.id}-dev-${Date.now().toString(36)}`),
+    };
+    await writeFile(DEV_KEYS_FILE, JSON.stringify(known, null, 2), { mode: 0o600 });
+    return known;
+  }
   await mkdir(DATA_DIR, { recursive: true });
   const keys: DevKeys = { members: {}, issuers: {} };
   for (const [i, m] of DEMO_MEMBERS.entries()) {
@@ -87,6 +103,9 @@ export async function ensureDevKeys(): Promise<DevKeys> {
     'ES256',
     `${DEMO_ISSUER.id}-dev-${Date.now().toString(36)}`,
   );
+  keys.staff = {
+    [DEMO_STAFF.id]: await generateSigningKey('ES256', `${DEMO_STAFF.id}-dev-${Date.now().toString(36)}`),
+  };
   await writeFile(DEV_KEYS_FILE, JSON.stringify(keys, null, 2), { mode: 0o600 });
   await chmod(DEV_KEYS_FILE, 0o600);
   return keys;
@@ -109,6 +128,9 @@ export function demoTrustDocument(keys: DevKeys): TrustDocument {
         name: DEMO_ISSUER.name,
         jwks: { keys: [keys.issuers[DEMO_ISSUER.id].publicJwk] },
       },
+    ],
+    staffIssuers: [
+      { id: DEMO_STAFF.id, name: DEMO_STAFF.name, jwks: { keys: [keys.staff![DEMO_STAFF.id].publicJwk] } },
     ],
   };
 }

@@ -136,7 +136,10 @@ async function main(): Promise<void> {
     say('example request (tokens valid 5 minutes; `npm run demo:request` mints fresh ones):');
     process.stdout.write(`${asCurl(`${base}/graphql`, req)}\n`);
   }
-  say('verify the access log with `npm run access-log:verify`; stop with Ctrl-C');
+  say(
+    'verify the access log with `npm run access-log:verify`; export and verify it as an auditor with `npm run demo:audit`',
+  );
+  say('stop with Ctrl-C');
 }
 
 process.on('SIGINT', () => void shutdown(0));
