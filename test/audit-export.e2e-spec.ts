@@ -4,7 +4,7 @@
  * names the place of every single-line change or a forged manifest. The CSV is read back with an
  * independent parser (csv-parse) and compared with the NDJSON.
  */
-import { randomUUID } from 'node:crypto';
+import { createHmac, randomUUID } from 'node:crypto';
 import { mkdtemp, readFile, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
@@ -299,6 +299,66 @@ describe('auditor exports and offline verification', () => {
     const bad = await get(await auditorToken(), 'subject=123');
     expect(bad.status).toBe(400);
     expect(JSON.parse(bad.body).errors[0].extensions.code).toBe('INVALID_MATRICULE');
+  });
+
+  describe('export jobs (BullMQ on the real Redis)', () => {
+    interface Status {
+      id: string;
+      state: string;
+      progress: { rows: number; total: number | null };
+      download?: { file: string; manifest: string; expiresAt: string };
+    }
+    const call = async (method: 'GET' | 'POST', url: string, token?: string) => {
+      const res = await request(`${broker.baseUrl}${url}`, {
+        method,
+        headers: token ? { authorization: `Bearer ${token}` } : {},
+      });
+      return { status: res.statusCode, body: await res.body.text() };
+    };
+
+    it('writes the export with progress, and serves it through a signed, time-limited link', async () => {
+      const token = await auditorToken();
+      const submitted = await call('POST', '/audit/export/jobs?format=ndjson', token);
+      expect(submitted.status).toBe(202);
+      const { id } = JSON.parse(submitted.body) as Status;
+      let status: Status | undefined;
+      for (let i = 0; i < 100; i++) {
+        status = JSON.parse((await call('GET', `/audit/export/jobs/${id}`, token)).body) as Status;
+        if (status.state === 'COMPLETED' || status.state === 'FAILED') break;
+        await new Promise((r) => setTimeout(r, 200));
+      }
+      expect(status?.state).toBe('COMPLETED');
+      expect(status?.progress.rows).toBe(status?.progress.total);
+      expect(status?.progress.rows).toBeGreaterThanOrEqual(40);
+
+      const file = path.join(dir, 'job.ndjson');
+      const body = await call('GET', status!.download!.file);
+      expect(body.status).toBe(200);
+      await writeFile(file, body.body);
+      await writeFile(`${file}.manifest.jws`, (await call('GET', status!.download!.manifest)).body);
+      const v = await cli(['audit', 'verify', file, '--jwks', `${broker.baseUrl}/.well-known/jwks.json`]);
+      expect(v.code).toBe(0);
+      expect(body.body.split('\n').filter(Boolean)).toHaveLength(status!.progress.rows);
+
+      // another auditor cannot see the job; a changed link is refused; an expired one says so
+      const other = await mintStaffToken(t().s1.key, t().s1.id, t().brokerId, 'someone-else');
+      expect((await call('GET', `/audit/export/jobs/${id}`, other)).status).toBe(404);
+      expect((await call('GET', status!.download!.file.replace(/sig=.../, 'sig=AAA'))).status).toBe(404);
+      const key = JSON.parse(await readFile(broker.signingKeyFile, 'utf8')) as { d: string };
+      const linkKey = createHmac('sha256', Buffer.from(key.d, 'base64url'))
+        .update('audit-download-link/v1')
+        .digest();
+      const past = Math.floor(Date.now() / 1000) - 10;
+      const sig = createHmac('sha256', linkKey).update(`${id}\nfile\n${past}`).digest('base64url');
+      const expired = await call('GET', `/audit/export/files/${id}?kind=file&expires=${past}&sig=${sig}`);
+      expect(expired.status).toBe(410);
+      expect(JSON.parse(expired.body).errors[0].extensions.code).toBe('LINK_EXPIRED');
+    });
+
+    it('refuses a job from a non-auditor', async () => {
+      const r = await call('POST', '/audit/export/jobs?format=csv', await auditorToken({ roles: ['clerk'] }));
+      expect(r.status).toBe(403);
+    });
   });
 
   it('publishes the broker public keys, without private parts', async () => {

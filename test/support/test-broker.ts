@@ -75,6 +75,7 @@ export async function startTestBroker(
   const config = loadBrokerConfig({
     BROKER_SIGNING_KEY_FILE: share?.signingKeyFile ?? signingKeyFile,
     BROKER_TRUST_FILE: trust.file,
+    EXPORT_DIR: path.join(dir, 'exports'),
     DATABASE_URL: db.url,
     RNPP_URL: rnppUrl,
     LOG_LEVEL: 'error',

@@ -27,12 +27,25 @@ function fail(message: string, code = 2): void {
   process.exitCode = code;
 }
 
-/** Counts bytes and lines going through, and shows them on a terminal. */
-function progress(label: string): Transform {
+/** Counts lines going through and, on a terminal, draws a progress bar against `total` entries. */
+function progress(label: string, total: number | null, headerLines: number): Transform {
   let bytes = 0;
   let lines = 0;
   let last = 0;
   const tty = process.stderr.isTTY;
+  const draw = (): void => {
+    const done = Math.max(0, lines - headerLines);
+    const mib = `${(bytes / 1048576).toFixed(1)} MiB`;
+    if (total && total > 0) {
+      const ratio = Math.min(1, done / total);
+      const bar = '#'.repeat(Math.round(ratio * 30)).padEnd(30, '.');
+      process.stderr.write(
+        `\r${label} [${bar}] ${(ratio * 100).toFixed(0).padStart(3)}% ${done.toLocaleString('en')}/${total.toLocaleString('en')} entries, ${mib}`,
+      );
+    } else {
+      process.stderr.write(`\r${label}: ${done.toLocaleString('en')} entries, ${mib}`);
+    }
+  };
   return new Transform({
     transform(chunk: Buffer, _enc, done) {
       bytes += chunk.length;
@@ -40,17 +53,15 @@ function progress(label: string): Transform {
       const now = Date.now();
       if (tty && now - last > 200) {
         last = now;
-        process.stderr.write(
-          `\r${label}: ${lines.toLocaleString('en')} lines, ${(bytes / 1048576).toFixed(1)} MiB`,
-        );
+        draw();
       }
       done(null, chunk);
     },
     flush(done) {
-      if (tty)
-        process.stderr.write(
-          `\r${label}: ${lines.toLocaleString('en')} lines, ${(bytes / 1048576).toFixed(1)} MiB\n`,
-        );
+      if (tty) {
+        draw();
+        process.stderr.write('\n');
+      }
       done();
     },
   });
@@ -75,7 +86,13 @@ export class AuditExportCommand extends CommandRunner {
       return fail(`export refused: HTTP ${res.statusCode} ${await res.body.text()}`, 1);
     const headSeq = String(res.headers['x-audit-head-seq'] ?? '');
     const partial = `${o.out}.partial`;
-    await pipeline(res.body, progress('exported'), createWriteStream(partial));
+    const announced = Number(res.headers['x-audit-entries']);
+    const total = Number.isFinite(announced) ? announced : null;
+    await pipeline(
+      res.body,
+      progress('exporting', total, format === 'csv' ? 1 : 0),
+      createWriteStream(partial),
+    );
     await rename(partial, o.out);
 
     const manifestQuery = new URLSearchParams(query);

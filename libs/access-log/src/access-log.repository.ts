@@ -101,6 +101,24 @@ export interface AccessLogFilter {
   outcome?: 'DISCLOSED' | 'REFUSED';
 }
 
+/** The WHERE clauses of a filter, numbering parameters after `params`. */
+function filterSql(filter: AccessLogFilter, upTo: bigint, params: unknown[]): { where: string[]; params: unknown[] } {
+  const where: string[] = [];
+  const add = (sqlText: string, value: unknown): void => {
+    params.push(value);
+    where.push(sqlText.replace('?', `$${params.length}`));
+  };
+  add('seq <= ?', upTo.toString());
+  if (filter.from) add('occurred_at >= ?::timestamptz', filter.from);
+  if (filter.to) add('occurred_at < ?::timestamptz', filter.to);
+  if (filter.memberId) add('member_id = ?', filter.memberId);
+  if (filter.members) add('member_id = ANY(?::text[])', filter.members);
+  if (filter.purpose) add('purpose = ?', filter.purpose);
+  if (filter.subject) add('subject = ?', filter.subject);
+  if (filter.outcome) add('outcome = ?', filter.outcome);
+  return { where, params };
+}
+
 /** SQL of the access log; every technology detail of the table lives here. */
 export class AccessLogRepository {
   constructor(private readonly ds: DataSource) {}
@@ -159,25 +177,21 @@ export class AccessLogRepository {
     upTo: bigint,
     limit: number,
   ): Promise<AccessEntry[]> {
-    const params: unknown[] = [after.seq.toString(), after.occurredAt ?? '-infinity', upTo.toString()];
-    const where = ['(seq, occurred_at) > ($1::bigint, $2::timestamptz)', 'seq <= $3'];
-    const add = (sqlText: string, value: unknown): void => {
-      params.push(value);
-      where.push(sqlText.replace('?', `$${params.length}`));
-    };
-    if (filter.from) add('occurred_at >= ?::timestamptz', filter.from);
-    if (filter.to) add('occurred_at < ?::timestamptz', filter.to);
-    if (filter.memberId) add('member_id = ?', filter.memberId);
-    if (filter.members) add('member_id = ANY(?::text[])', filter.members);
-    if (filter.purpose) add('purpose = ?', filter.purpose);
-    if (filter.subject) add('subject = ?', filter.subject);
-    if (filter.outcome) add('outcome = ?', filter.outcome);
+    const { where, params } = filterSql(filter, upTo, [after.seq.toString(), after.occurredAt ?? '-infinity']);
+    where.unshift('(seq, occurred_at) > ($1::bigint, $2::timestamptz)');
     params.push(limit);
     const rows: Row[] = await this.ds.query(
       `SELECT ${COLUMNS.join(', ')} FROM access_log WHERE ${where.join(' AND ')} ORDER BY seq, occurred_at LIMIT $${params.length}`,
       params,
     );
     return rows.map(toEntry);
+  }
+
+  /** How many entries up to `upTo` match the filter (for progress reports). */
+  async exportCount(filter: AccessLogFilter, upTo: bigint): Promise<number> {
+    const { where, params } = filterSql(filter, upTo, []);
+    const rows: { n: string }[] = await this.ds.query(`SELECT count(*) AS n FROM access_log WHERE ${where.join(' AND ')}`, params);
+    return Number(rows[0].n);
   }
 
   /** Number of rows whose seq lies above the recorded head (there should be none). */

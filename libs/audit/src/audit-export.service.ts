@@ -59,6 +59,11 @@ export class AuditExportService {
     }
   }
 
+  /** How many entries of the cut match the filter. */
+  count(filter: ExportFilter, headSeq: bigint): Promise<number> {
+    return this.repo.exportCount(filter, headSeq);
+  }
+
   /** Logs the manifest request and signs the manifest of the export cut at `headSeq` (default: the head now). */
   async manifest(req: ExportRequest, headSeq: bigint | undefined): Promise<string> {
     const head = await this.checkpoints.head();

@@ -62,6 +62,11 @@ export class BrokerSigner implements OnModuleInit {
     return this.privateJwk.kid as string;
   }
 
+  /** Secret material for keys derived from the broker key (e.g. download-link HMACs); never published. */
+  secretMaterial(): Buffer {
+    return Buffer.from(String(this.privateJwk.d), 'base64url');
+  }
+
   /** The public JWKS (no private parts). */
   jwks(): { keys: JWK[] } {
     const { d: _d, ...pub } = this.privateJwk;

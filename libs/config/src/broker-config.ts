@@ -29,6 +29,12 @@ export interface BrokerConfig {
   checkpointIntervalS: number;
   /** Longest accepted lifetime of an auditor (staff) token. */
   maxStaffTokenLifetimeS: number;
+  /** Redis for BullMQ queues; when nothing answers there, queued features are off (said at boot). */
+  redisUrl: string;
+  /** Where export jobs write their files (shared storage when gateways are several). */
+  exportDir: string;
+  /** How long an export job's download link (and its files) stay valid. */
+  exportLinkTtlS: number;
 }
 
 export const DEFAULT_DATABASE_URL = 'postgres://postgres@127.0.0.1:5432/broker';
@@ -109,6 +115,9 @@ export function loadBrokerConfig(env: Env = process.env): BrokerConfig {
     signingKeyFile: env.BROKER_SIGNING_KEY_FILE || undefined,
     checkpointIntervalS: intVar(env, 'CHECKPOINT_INTERVAL_S', 60, 1, 86400, problems),
     maxStaffTokenLifetimeS: intVar(env, 'STAFF_TOKEN_MAX_LIFETIME_S', 3600, 60, 86400, problems),
+    redisUrl: urlVar(env, 'REDIS_URL', 'redis://127.0.0.1:6379', ['redis:', 'rediss:'], problems),
+    exportDir: env.EXPORT_DIR || '.data/exports',
+    exportLinkTtlS: intVar(env, 'EXPORT_LINK_TTL_S', 3600, 60, 7 * 86400, problems),
   };
   if (mode === 'production' && !config.trustFile)
     problems.push('BROKER_TRUST_FILE is required in production mode');

@@ -20,6 +20,9 @@ export enum ErrorCode {
   BATCHING_NOT_SUPPORTED = 'BATCHING_NOT_SUPPORTED',
   REQUEST_TOO_LARGE = 'REQUEST_TOO_LARGE',
   BAD_REQUEST = 'BAD_REQUEST',
+  NOT_FOUND = 'NOT_FOUND',
+  LINK_EXPIRED = 'LINK_EXPIRED',
+  QUEUE_UNAVAILABLE = 'QUEUE_UNAVAILABLE',
   INTERNAL_ERROR = 'INTERNAL_ERROR',
 }
 
@@ -162,6 +165,28 @@ export const ERROR_CATALOGUE: Record<ErrorCode, ErrorCodeDoc> = {
     meaning:
       'The HTTP request is not a GraphQL request the gateway understands (content type, JSON, missing query).',
     remedy: 'POST application/json with {"query", "variables"}.',
+  },
+  [ErrorCode.NOT_FOUND]: {
+    origin: 'caller',
+    retryable: false,
+    logged: 'no',
+    meaning:
+      "No such export job for this auditor (another auditor's job is not found either), or a download link that is not valid.",
+    remedy: "Check the job id; use the link from the job's own status.",
+  },
+  [ErrorCode.LINK_EXPIRED]: {
+    origin: 'caller',
+    retryable: false,
+    logged: 'no',
+    meaning: 'The download link of an export job has expired (EXPORT_LINK_TTL_S); the file is deleted.',
+    remedy: 'Submit the export job again.',
+  },
+  [ErrorCode.QUEUE_UNAVAILABLE]: {
+    origin: 'broker',
+    retryable: true,
+    logged: 'no',
+    meaning: 'Queued work (export jobs) needs Redis, and none answered when the gateway started.',
+    remedy: 'Use the streamed export (GET /audit/export), or retry once operators have Redis running.',
   },
   [ErrorCode.INTERNAL_ERROR]: {
     origin: 'broker',

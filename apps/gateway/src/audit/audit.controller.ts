@@ -1,12 +1,27 @@
 import { Readable } from 'node:stream';
-import { Controller, Get, Header, Headers, Inject, Query, Req, Res } from '@nestjs/common';
+import { createReadStream } from 'node:fs';
+import {
+  Controller,
+  Get,
+  Header,
+  Headers,
+  HttpCode,
+  Inject,
+  Param,
+  Post,
+  Query,
+  Req,
+  Res,
+} from '@nestjs/common';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import {
   AuditExportService,
   BrokerSigner,
   EXPORT_CONTENT_TYPES,
+  ExportJobsService,
   type ExportFilter,
   type ExportFormat,
+  type ExportJobStatus,
 } from '@broker/audit';
 import { StaffAuthenticatorService } from '@broker/consent';
 import { BrokerError, ErrorCode } from '@broker/errors';
@@ -74,6 +89,7 @@ export class AuditController {
     @Inject(StaffAuthenticatorService) private readonly staff: StaffAuthenticatorService,
     @Inject(AuditExportService) private readonly exports: AuditExportService,
     @Inject(BrokerSigner) private readonly signer: BrokerSigner,
+    @Inject(ExportJobsService) private readonly jobs: ExportJobsService,
   ) {}
 
   @Get('.well-known/jwks.json')
@@ -93,11 +109,13 @@ export class AuditController {
     const { filter, format } = this.scoped(parseExportQuery(q), auditor.members);
     const correlationId = (req as FastifyRequest & { correlationId: string }).correlationId;
     const headSeq = await this.exports.startExport({ auditor, filter, format, correlationId });
+    const total = await this.exports.count(filter, headSeq);
     void reply
       .status(200)
       .header('content-type', EXPORT_CONTENT_TYPES[format])
       .header('content-disposition', `attachment; filename="access-log-${headSeq}.${format}"`)
       .header('x-audit-head-seq', headSeq.toString())
+      .header('x-audit-entries', String(total))
       .header('cache-control', 'no-store')
       .send(Readable.from(this.exports.body(filter, format, headSeq)));
   }
@@ -124,6 +142,50 @@ export class AuditController {
       .header('content-type', 'application/jose')
       .header('cache-control', 'no-store')
       .send(jws);
+  }
+
+  /** Queues a large export (BullMQ); answers 202 with the job's status. */
+  @Post('audit/export/jobs')
+  @HttpCode(202)
+  async submitJob(
+    @Headers('authorization') authorization: string | undefined,
+    @Query() q: Query,
+    @Req() req: FastifyRequest,
+  ): Promise<ExportJobStatus> {
+    const auditor = await this.staff.authenticateAuditor(authorization);
+    const { filter, format } = this.scoped(parseExportQuery(q), auditor.members);
+    return this.jobs.submit(
+      auditor,
+      filter,
+      format,
+      (req as FastifyRequest & { correlationId: string }).correlationId,
+    );
+  }
+
+  /** State and progress of an export job; download links once it is done. */
+  @Get('audit/export/jobs/:id')
+  async jobStatus(
+    @Headers('authorization') authorization: string | undefined,
+    @Param('id') id: string,
+  ): Promise<ExportJobStatus> {
+    const auditor = await this.staff.authenticateAuditor(authorization);
+    return this.jobs.status(auditor, id);
+  }
+
+  /** A job's file or manifest, through the signed, time-limited link of its status (the link is the credential). */
+  @Get('audit/export/files/:id')
+  async download(@Param('id') id: string, @Query() q: Query, @Res() reply: FastifyReply): Promise<void> {
+    const { file, format } = await this.jobs.resolveLink(
+      id,
+      one(q, 'kind') ?? 'file',
+      one(q, 'expires') ?? '',
+      one(q, 'sig') ?? '',
+    );
+    void reply
+      .status(200)
+      .header('content-type', format === 'manifest' ? 'application/jose' : EXPORT_CONTENT_TYPES[format])
+      .header('cache-control', 'no-store')
+      .send(createReadStream(file));
   }
 
   /** Applies the token's members restriction; asking for a member outside it is FORBIDDEN. */

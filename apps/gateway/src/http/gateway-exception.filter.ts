@@ -22,6 +22,9 @@ const HTTP_STATUS: Record<ErrorCode, number> = {
   [ErrorCode.BATCHING_NOT_SUPPORTED]: 400,
   [ErrorCode.REQUEST_TOO_LARGE]: 413,
   [ErrorCode.BAD_REQUEST]: 400,
+  [ErrorCode.NOT_FOUND]: 404,
+  [ErrorCode.LINK_EXPIRED]: 410,
+  [ErrorCode.QUEUE_UNAVAILABLE]: 503,
   [ErrorCode.INTERNAL_ERROR]: 500,
 };
 
