@@ -102,7 +102,11 @@ export interface AccessLogFilter {
 }
 
 /** The WHERE clauses of a filter, numbering parameters after `params`. */
-function filterSql(filter: AccessLogFilter, upTo: bigint, params: unknown[]): { where: string[]; params: unknown[] } {
+function filterSql(
+  filter: AccessLogFilter,
+  upTo: bigint,
+  params: unknown[],
+): { where: string[]; params: unknown[] } {
   const where: string[] = [];
   const add = (sqlText: string, value: unknown): void => {
     params.push(value);
@@ -177,7 +181,10 @@ export class AccessLogRepository {
     upTo: bigint,
     limit: number,
   ): Promise<AccessEntry[]> {
-    const { where, params } = filterSql(filter, upTo, [after.seq.toString(), after.occurredAt ?? '-infinity']);
+    const { where, params } = filterSql(filter, upTo, [
+      after.seq.toString(),
+      after.occurredAt ?? '-infinity',
+    ]);
     where.unshift('(seq, occurred_at) > ($1::bigint, $2::timestamptz)');
     params.push(limit);
     const rows: Row[] = await this.ds.query(
@@ -190,7 +197,10 @@ export class AccessLogRepository {
   /** How many entries up to `upTo` match the filter (for progress reports). */
   async exportCount(filter: AccessLogFilter, upTo: bigint): Promise<number> {
     const { where, params } = filterSql(filter, upTo, []);
-    const rows: { n: string }[] = await this.ds.query(`SELECT count(*) AS n FROM access_log WHERE ${where.join(' AND ')}`, params);
+    const rows: { n: string }[] = await this.ds.query(
+      `SELECT count(*) AS n FROM access_log WHERE ${where.join(' AND ')}`,
+      params,
+    );
     return Number(rows[0].n);
   }
 
