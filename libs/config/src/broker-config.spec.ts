@@ -24,6 +24,9 @@ describe('loadBrokerConfig', () => {
       signingKeyFile: undefined,
       checkpointIntervalS: 60,
       maxStaffTokenLifetimeS: 3600,
+      redisUrl: 'redis://127.0.0.1:6379',
+      exportDir: '.data/exports',
+      exportLinkTtlS: 3600,
       rnppAttemptTimeoutMs: 1000,
       rnppTotalTimeoutMs: 2500,
       rnppMaxAttempts: 3,
@@ -52,6 +55,9 @@ describe('loadBrokerConfig', () => {
       BROKER_SIGNING_KEY_FILE: '/etc/broker/signing-key.json',
       CHECKPOINT_INTERVAL_S: '30',
       STAFF_TOKEN_MAX_LIFETIME_S: '600',
+      REDIS_URL: 'redis://redis:6379/2',
+      EXPORT_DIR: '/srv/exports',
+      EXPORT_LINK_TTL_S: '900',
       GATEWAY_HOST: '0.0.0.0',
       GATEWAY_PORT: '8080',
       RNPP_URL: 'https://rnpp.example.lu/api///',
@@ -83,6 +89,9 @@ describe('loadBrokerConfig', () => {
       signingKeyFile: '/etc/broker/signing-key.json',
       checkpointIntervalS: 30,
       maxStaffTokenLifetimeS: 600,
+      redisUrl: 'redis://redis:6379/2',
+      exportDir: '/srv/exports',
+      exportLinkTtlS: 900,
     });
   });
 
