@@ -22,6 +22,7 @@ import {
   type ExportFilter,
   type ExportFormat,
   type ExportJobStatus,
+  type ExportRequest,
 } from '@broker/audit';
 import { StaffAuthenticatorService } from '@broker/consent';
 import { BrokerError, ErrorCode } from '@broker/errors';
@@ -105,10 +106,9 @@ export class AuditController {
     @Req() req: FastifyRequest,
     @Res() reply: FastifyReply,
   ): Promise<void> {
-    const auditor = await this.staff.authenticateAuditor(authorization);
-    const { filter, format } = this.scoped(parseExportQuery(q), auditor.members);
-    const correlationId = (req as FastifyRequest & { correlationId: string }).correlationId;
-    const headSeq = await this.exports.startExport({ auditor, filter, format, correlationId });
+    const request = await this.auditorRequest(authorization, q, req);
+    const { filter, format } = request;
+    const headSeq = await this.exports.startExport(request);
     const total = await this.exports.count(filter, headSeq);
     void reply
       .status(200)
@@ -127,16 +127,12 @@ export class AuditController {
     @Req() req: FastifyRequest,
     @Res() reply: FastifyReply,
   ): Promise<void> {
-    const auditor = await this.staff.authenticateAuditor(authorization);
-    const { filter, format } = this.scoped(parseExportQuery(q), auditor.members);
     const raw = one(q, 'headSeq');
-    if (raw !== undefined && !/^[0-9]{1,19}$/.test(raw))
+    if (raw !== undefined && !/^[0-9]{1,19}$/.test(raw)) {
       throw new BrokerError(ErrorCode.BAD_REQUEST, 'headSeq is a sequence number.');
-    const correlationId = (req as FastifyRequest & { correlationId: string }).correlationId;
-    const jws = await this.exports.manifest(
-      { auditor, filter, format, correlationId },
-      raw === undefined ? undefined : BigInt(raw),
-    );
+    }
+    const request = await this.auditorRequest(authorization, q, req);
+    const jws = await this.exports.manifest(request, raw === undefined ? undefined : BigInt(raw));
     void reply
       .status(200)
       .header('content-type', 'application/jose')
@@ -152,14 +148,8 @@ export class AuditController {
     @Query() q: Query,
     @Req() req: FastifyRequest,
   ): Promise<ExportJobStatus> {
-    const auditor = await this.staff.authenticateAuditor(authorization);
-    const { filter, format } = this.scoped(parseExportQuery(q), auditor.members);
-    return this.jobs.submit(
-      auditor,
-      filter,
-      format,
-      (req as FastifyRequest & { correlationId: string }).correlationId,
-    );
+    const { auditor, filter, format, correlationId } = await this.auditorRequest(authorization, q, req);
+    return this.jobs.submit(auditor, filter, format, correlationId);
   }
 
   /** State and progress of an export job; download links once it is done. */
@@ -186,6 +176,22 @@ export class AuditController {
       .header('content-type', format === 'manifest' ? 'application/jose' : EXPORT_CONTENT_TYPES[format])
       .header('cache-control', 'no-store')
       .send(createReadStream(file));
+  }
+
+  /** Authenticates the auditor and validates the query, within the token's members restriction. */
+  private async auditorRequest(
+    authorization: string | undefined,
+    q: Query,
+    req: FastifyRequest,
+  ): Promise<ExportRequest> {
+    const auditor = await this.staff.authenticateAuditor(authorization);
+    const { filter, format } = this.scoped(parseExportQuery(q), auditor.members);
+    return {
+      auditor,
+      filter,
+      format,
+      correlationId: (req as FastifyRequest & { correlationId: string }).correlationId,
+    };
   }
 
   /** Applies the token's members restriction; asking for a member outside it is FORBIDDEN. */
