@@ -30,7 +30,7 @@ export async function verifyAccessLog(
     const walker = new ChainWalker();
     let after: { seq: bigint; occurredAt: Date | null } = { seq: 0n, occurredAt: null };
     for (;;) {
-      const page = await repo.page(q, after, head.seq, PAGE);
+      const page = await repo.exportPage({}, after, head.seq, PAGE, q);
       for (const e of page) walker.push(e);
       onProgress?.(walker.entries, head.seq);
       if (page.length < PAGE) break;

@@ -153,33 +153,17 @@ export class AccessLogRepository {
   }
 
   /**
-   * Entries after the key (seq, occurredAt), in that order, up to seq `upTo`, at most `limit`.
-   * The key is the primary key, so a duplicated seq (a tampering) is still read, never skipped.
-   */
-  async page(
-    q: QueryRunner,
-    after: { seq: bigint; occurredAt: Date | null },
-    upTo: bigint,
-    limit: number,
-  ): Promise<AccessEntry[]> {
-    const rows: Row[] = await q.query(
-      `SELECT ${COLUMNS.join(', ')} FROM access_log
-        WHERE (seq, occurred_at) > ($1::bigint, $2::timestamptz) AND seq <= $3
-        ORDER BY seq, occurred_at LIMIT $4`,
-      [after.seq.toString(), after.occurredAt ?? '-infinity', upTo.toString(), limit],
-    );
-    return rows.map(toEntry);
-  }
-
-  /**
-   * One page of an export: entries up to `upTo` matching the filter, after the key (seq,
-   * occurredAt), in chain order. Keyset pages keep memory flat whatever the export's size.
+   * One page of entries up to `upTo` matching the filter, after the key (seq, occurredAt), in
+   * chain order: exports page with it, and the verifier (empty filter, inside its snapshot `q`).
+   * The key is the primary key, so a duplicated seq (a tampering) is still read, never skipped,
+   * and keyset pages keep memory flat whatever the size.
    */
   async exportPage(
     filter: AccessLogFilter,
     after: { seq: bigint; occurredAt: Date | null },
     upTo: bigint,
     limit: number,
+    q?: QueryRunner,
   ): Promise<AccessEntry[]> {
     const { where, params } = filterSql(filter, upTo, [
       after.seq.toString(),
@@ -187,7 +171,7 @@ export class AccessLogRepository {
     ]);
     where.unshift('(seq, occurred_at) > ($1::bigint, $2::timestamptz)');
     params.push(limit);
-    const rows: Row[] = await this.ds.query(
+    const rows: Row[] = await (q ?? this.ds).query(
       `SELECT ${COLUMNS.join(', ')} FROM access_log WHERE ${where.join(' AND ')} ORDER BY seq, occurred_at LIMIT $${params.length}`,
       params,
     );

@@ -2,7 +2,7 @@ import { Inject, Injectable, Logger } from '@nestjs/common';
 import { BROKER_CONFIG, type BrokerConfig } from '@broker/config';
 import { BrokerError, ErrorCode } from '@broker/errors';
 import { TRUST_REGISTRY, type Member, type TrustRegistry } from '@broker/trust';
-import { TokenRejected, verifySignedToken } from './signed-token';
+import { TokenRejected, bearerToken, verifySignedToken } from './signed-token';
 
 /** Longest accepted lifetime (exp - iat) of a member assertion. */
 export const MAX_ASSERTION_LIFETIME_S = 300;
@@ -38,7 +38,7 @@ export class MemberAuthenticatorService {
 
   /** Returns the member or throws BrokerError(UNAUTHENTICATED). */
   async authenticate(authorization: string | undefined): Promise<AuthenticatedMember> {
-    const token = /^Bearer ([^\s]+)$/i.exec(authorization?.trim() ?? '')?.[1];
+    const token = bearerToken(authorization);
     if (!token) return this.reject('missing or non-Bearer Authorization header');
     const now = Math.floor(Date.now() / 1000);
     const cached = this.cache.get(token);

@@ -5,6 +5,11 @@ import type { VerificationKey } from '@broker/trust';
 export const MAX_TOKEN_LENGTH = 8192;
 const COMPACT_JWS = /^[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+$/;
 
+/** The token of an `Authorization: Bearer <token>` header, or undefined. */
+export function bearerToken(authorization: string | undefined): string | undefined {
+  return /^Bearer ([^\s]+)$/i.exec(authorization?.trim() ?? '')?.[1];
+}
+
 /** Why a token was not accepted; `expired` is kept apart because it has its own error code. */
 export class TokenRejected extends Error {
   constructor(

@@ -2,7 +2,7 @@ import { Inject, Injectable, Logger } from '@nestjs/common';
 import { BROKER_CONFIG, type BrokerConfig } from '@broker/config';
 import { BrokerError, ErrorCode } from '@broker/errors';
 import { TRUST_REGISTRY, type TrustRegistry } from '@broker/trust';
-import { TokenRejected, verifySignedToken } from './signed-token';
+import { TokenRejected, bearerToken, verifySignedToken } from './signed-token';
 
 /** An authenticated staff member acting as auditor. */
 export interface Auditor {
@@ -30,7 +30,7 @@ export class StaffAuthenticatorService {
 
   /** Returns the auditor, or throws BrokerError UNAUTHENTICATED (not a valid staff token) or FORBIDDEN (no auditor role). */
   async authenticateAuditor(authorization: string | undefined): Promise<Auditor> {
-    const token = /^Bearer ([^\s]+)$/i.exec(authorization?.trim() ?? '')?.[1];
+    const token = bearerToken(authorization);
     if (!token) return this.refuse(ErrorCode.UNAUTHENTICATED, 'missing or non-Bearer Authorization header');
     let payload;
     try {

@@ -45,14 +45,9 @@ export class GatewayExceptionFilter implements ExceptionFilter {
     const reply = host.switchToHttp().getResponse<FastifyReply>();
     if (exception instanceof BrokerError) {
       this.onHttpError(exception.code);
-      void reply.status(HTTP_STATUS[exception.code]).send({
-        errors: [
-          {
-            message: exception.message,
-            extensions: { code: exception.code, ...(exception.details ?? {}) },
-          },
-        ],
-      });
+      void reply
+        .status(HTTP_STATUS[exception.code])
+        .send(errorBody(exception.code, exception.message, exception.details));
       return undefined;
     }
     const status = exception instanceof HttpException ? exception.getStatus() : 500;

@@ -5,8 +5,12 @@ import { ErrorCode } from '@broker/errors';
 const CORRELATION_ID = /^[A-Za-z0-9._:@-]{1,128}$/;
 
 /** A GraphQL-shaped error body, so that even transport refusals carry an extensions.code. */
-export function errorBody(code: ErrorCode | string, message: string): { errors: object[] } {
-  return { errors: [{ message, extensions: { code } }] };
+export function errorBody(
+  code: ErrorCode | string,
+  message: string,
+  details: Record<string, unknown> = {},
+): { errors: object[] } {
+  return { errors: [{ message, extensions: { code, ...details } }] };
 }
 
 /**
