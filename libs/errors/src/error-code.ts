@@ -8,6 +8,7 @@ export enum ErrorCode {
   FORBIDDEN = 'FORBIDDEN',
   CONSENT_INVALID = 'CONSENT_INVALID',
   CONSENT_EXPIRED = 'CONSENT_EXPIRED',
+  CONSENT_REVOKED = 'CONSENT_REVOKED',
   CONSENT_SUBJECT_MISMATCH = 'CONSENT_SUBJECT_MISMATCH',
   CONSENT_AUDIENCE_MISMATCH = 'CONSENT_AUDIENCE_MISMATCH',
   SCOPE_NOT_GRANTED = 'SCOPE_NOT_GRANTED',
@@ -23,6 +24,9 @@ export enum ErrorCode {
   NOT_FOUND = 'NOT_FOUND',
   LINK_EXPIRED = 'LINK_EXPIRED',
   QUEUE_UNAVAILABLE = 'QUEUE_UNAVAILABLE',
+  BATCH_TOO_LARGE = 'BATCH_TOO_LARGE',
+  TOO_MANY_JOBS = 'TOO_MANY_JOBS',
+  IDEMPOTENCY_CONFLICT = 'IDEMPOTENCY_CONFLICT',
   INTERNAL_ERROR = 'INTERNAL_ERROR',
 }
 
@@ -73,6 +77,14 @@ export const ERROR_CATALOGUE: Record<ErrorCode, ErrorCodeDoc> = {
     logged: 'yes',
     meaning: 'The consent token is authentic but its exp is in the past.',
     remedy: 'Ask the citizen for a new consent.',
+  },
+  [ErrorCode.CONSENT_REVOKED]: {
+    origin: 'consent',
+    retryable: false,
+    logged: 'yes',
+    meaning:
+      'The consent token is authentic but was withdrawn: by the citizen on the citizen page, or by its issuer.',
+    remedy: 'Do not retry with this consent; ask the citizen for a new one if the procedure still needs the data.',
   },
   [ErrorCode.CONSENT_SUBJECT_MISMATCH]: {
     origin: 'consent',
@@ -187,6 +199,27 @@ export const ERROR_CATALOGUE: Record<ErrorCode, ErrorCodeDoc> = {
     logged: 'no',
     meaning: 'Queued work (export jobs) needs Redis, and none answered when the gateway started.',
     remedy: 'Use the streamed export (GET /audit/export), or retry once operators have Redis running.',
+  },
+  [ErrorCode.BATCH_TOO_LARGE]: {
+    origin: 'caller',
+    retryable: false,
+    logged: 'no',
+    meaning: 'A submitPersonBatch request has no item or more items than the documented maximum per job.',
+    remedy: 'Split the requests into jobs of at most the maximum (see docs/async.md).',
+  },
+  [ErrorCode.TOO_MANY_JOBS]: {
+    origin: 'caller',
+    retryable: true,
+    logged: 'no',
+    meaning: 'The member already has the maximum number of batch jobs queued or running.',
+    remedy: 'Wait for one of your jobs to complete, then submit again.',
+  },
+  [ErrorCode.IDEMPOTENCY_CONFLICT]: {
+    origin: 'caller',
+    retryable: false,
+    logged: 'no',
+    meaning: 'The idempotencyKey was already used by this member for a batch with different content.',
+    remedy: 'Use a new idempotencyKey for a different batch; resend the same batch to get the same job.',
   },
   [ErrorCode.INTERNAL_ERROR]: {
     origin: 'broker',

@@ -10,6 +10,7 @@ const HTTP_STATUS: Record<ErrorCode, number> = {
   [ErrorCode.FORBIDDEN]: 403,
   [ErrorCode.CONSENT_INVALID]: 403,
   [ErrorCode.CONSENT_EXPIRED]: 403,
+  [ErrorCode.CONSENT_REVOKED]: 403,
   [ErrorCode.CONSENT_SUBJECT_MISMATCH]: 403,
   [ErrorCode.CONSENT_AUDIENCE_MISMATCH]: 403,
   [ErrorCode.SCOPE_NOT_GRANTED]: 403,
@@ -25,6 +26,9 @@ const HTTP_STATUS: Record<ErrorCode, number> = {
   [ErrorCode.NOT_FOUND]: 404,
   [ErrorCode.LINK_EXPIRED]: 410,
   [ErrorCode.QUEUE_UNAVAILABLE]: 503,
+  [ErrorCode.BATCH_TOO_LARGE]: 400,
+  [ErrorCode.TOO_MANY_JOBS]: 429,
+  [ErrorCode.IDEMPOTENCY_CONFLICT]: 409,
   [ErrorCode.INTERNAL_ERROR]: 500,
 };
 
