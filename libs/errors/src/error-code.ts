@@ -84,7 +84,8 @@ export const ERROR_CATALOGUE: Record<ErrorCode, ErrorCodeDoc> = {
     logged: 'yes',
     meaning:
       'The consent token is authentic but was withdrawn: by the citizen on the citizen page, or by its issuer.',
-    remedy: 'Do not retry with this consent; ask the citizen for a new one if the procedure still needs the data.',
+    remedy:
+      'Do not retry with this consent; ask the citizen for a new one if the procedure still needs the data.',
   },
   [ErrorCode.CONSENT_SUBJECT_MISMATCH]: {
     origin: 'consent',
