@@ -1,5 +1,6 @@
 import { execFile } from 'node:child_process';
-import { mkdtemp, rm } from 'node:fs/promises';
+import { randomBytes } from 'node:crypto';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
@@ -53,6 +54,8 @@ export interface TestBroker {
   baseUrl: string;
   databaseUrl: string;
   signingKeyFile: string;
+  /** The environment the gateway was configured with (a worker process started with it joins the same broker). */
+  env: Record<string, string>;
   trust: TrustFixture;
   app: NestFastifyApplication;
   close(): Promise<void>;
@@ -72,15 +75,19 @@ export async function startTestBroker(
   const db = share ? { url: share.databaseUrl, drop: async () => undefined } : await createTestDatabase();
   const signingKeyFile = path.join(dir, 'broker-signing-key.json');
   if (!share) await loadOrCreateSigningKey(signingKeyFile, 'development');
-  const config = loadBrokerConfig({
+  const resultsKeyFile = share?.env.BATCH_RESULTS_KEY_FILE ?? path.join(dir, 'batch-results.key');
+  if (!share) await writeFile(resultsKeyFile, randomBytes(32).toString('base64'), { mode: 0o600 });
+  const fullEnv: Record<string, string> = {
     BROKER_SIGNING_KEY_FILE: share?.signingKeyFile ?? signingKeyFile,
     BROKER_TRUST_FILE: trust.file,
     EXPORT_DIR: path.join(dir, 'exports'),
+    BATCH_RESULTS_KEY_FILE: resultsKeyFile,
     DATABASE_URL: db.url,
     RNPP_URL: rnppUrl,
     LOG_LEVEL: 'error',
     ...env,
-  });
+  };
+  const config = loadBrokerConfig(fullEnv);
   const app = await createGateway(config);
   await app.listen(0, '127.0.0.1');
   const port = (app.getHttpServer().address() as AddressInfo).port;
@@ -90,6 +97,7 @@ export async function startTestBroker(
     baseUrl,
     databaseUrl: db.url,
     signingKeyFile: share?.signingKeyFile ?? signingKeyFile,
+    env: fullEnv,
     trust,
     app,
     async close() {

@@ -7,7 +7,8 @@ import { loadBrokerConfig, type BrokerConfig } from '@broker/config';
 import { GatewayModule } from './gateway.module';
 import { GatewayMetrics } from './health/gateway-metrics';
 import { GatewayExceptionFilter } from './http/gateway-exception.filter';
-import { installHttpHooks } from './http/http-hooks';
+import { installBodyLimits, installHttpHooks } from './http/http-hooks';
+import { MemberAuthenticatorService } from '@broker/consent';
 
 const LEVELS: Record<BrokerConfig['logLevel'], LogLevel[]> = {
   error: ['error', 'fatal'],
@@ -36,13 +37,24 @@ function clientErrorHandler(err: Error & { code?: string }, socket: Socket): voi
 export async function createGateway(
   config: BrokerConfig = loadBrokerConfig(),
 ): Promise<NestFastifyApplication> {
-  const adapter = new FastifyAdapter({ bodyLimit: config.maxBodyBytes, logger: false, clientErrorHandler });
+  const adapter = new FastifyAdapter({
+    bodyLimit: config.maxBatchBodyBytes,
+    logger: false,
+    clientErrorHandler,
+  });
   const metricsRef: { current?: GatewayMetrics } = {};
   installHttpHooks(adapter.getInstance(), (code) => metricsRef.current?.countError(code));
   const app = await NestFactory.create<NestFastifyApplication>(GatewayModule.forRoot(config), adapter, {
     logger: LEVELS[config.logLevel],
     abortOnError: false,
   });
+  const members = app.get(MemberAuthenticatorService);
+  installBodyLimits(adapter.getInstance(), config.maxBodyBytes, (authorization) =>
+    members.authenticate(authorization).then(
+      () => true,
+      () => false,
+    ),
+  );
   const metrics = app.get(GatewayMetrics);
   metricsRef.current = metrics;
   app.useGlobalFilters(new GatewayExceptionFilter((code) => metrics.countError(code)));

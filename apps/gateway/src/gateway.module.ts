@@ -4,9 +4,11 @@ import { GraphQLModule } from '@nestjs/graphql';
 import { BROKER_CONFIG, BrokerConfigModule, type BrokerConfig } from '@broker/config';
 import { DatabaseModule } from '@broker/database';
 import { AuditModule } from '@broker/audit';
+import { BatchModule } from '@broker/batch';
 import { DisclosureModule } from '@broker/disclosure';
 import { TrustModule } from '@broker/trust';
 import { AuditController } from './audit/audit.controller';
+import { BatchResolver } from './batch/batch.resolver';
 import { graphqlOptions } from './graphql/graphql-options';
 import { GatewayMetrics } from './health/gateway-metrics';
 import { HealthController } from './health/health.controller';
@@ -27,6 +29,7 @@ export class GatewayModule {
         DatabaseModule,
         DisclosureModule,
         AuditModule,
+        BatchModule.forRoot({ role: 'gateway' }),
         GraphQLModule.forRootAsync<ApolloDriverConfig>({
           driver: ApolloDriver,
           inject: [BROKER_CONFIG, GatewayMetrics],
@@ -34,7 +37,7 @@ export class GatewayModule {
         }),
       ],
       controllers: [HealthController, AuditController],
-      providers: [PersonResolver, MemberAuthGuard],
+      providers: [PersonResolver, BatchResolver, MemberAuthGuard],
     };
   }
 }

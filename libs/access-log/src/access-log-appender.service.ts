@@ -1,5 +1,5 @@
 import { Logger } from '@nestjs/common';
-import type { DataSource } from 'typeorm';
+import type { DataSource, QueryRunner } from 'typeorm';
 import { BrokerError, ErrorCode } from '@broker/errors';
 import type { AccessEntry, NewAccessEntry } from './access-entry';
 import { sealEntries } from './access-chain';
@@ -13,6 +13,8 @@ interface Pending {
 
 /** Most entries sealed in one transaction. */
 const MAX_BATCH = 200;
+/** Most entries in one INSERT (PostgreSQL allows 65,535 parameters per statement). */
+const INSERT_SLICE = 1000;
 
 /**
  * Appends entries to the hash chain and resolves only once they are committed.
@@ -45,6 +47,23 @@ export class AccessLogAppender {
       this.queue.push({ entry, resolve, reject });
       if (!this.flushing) void this.flush();
     });
+  }
+
+  /**
+   * Seals and inserts `entries` inside the caller's open transaction `q`, so that they commit or
+   * roll back together with the caller's own writes (a batch item is released in the same
+   * transaction as its entry: never one without the other). The head row stays locked until
+   * the caller commits: callers lock their own rows first and keep the transaction short.
+   */
+  async appendWithin(q: QueryRunner, entries: readonly NewAccessEntry[]): Promise<AccessEntry[]> {
+    if (entries.length === 0) return [];
+    const head = await this.repo.lockHead(q);
+    const sealed = sealEntries(entries, head);
+    for (let i = 0; i < sealed.length; i += INSERT_SLICE) {
+      await this.repo.insertSealed(q, sealed.slice(i, i + INSERT_SLICE));
+    }
+    this.appended += sealed.length;
+    return sealed;
   }
 
   private async flush(): Promise<void> {

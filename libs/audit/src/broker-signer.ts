@@ -25,7 +25,13 @@ export async function loadOrCreateSigningKey(
     kid: `broker-dev-${Date.now().toString(36)}`,
   };
   await mkdir(path.dirname(target), { recursive: true });
-  await writeFile(target, JSON.stringify(jwk, null, 2), { mode: 0o600 });
+  try {
+    // exclusive: of two processes starting together (gateway and worker), one key wins, both use it
+    await writeFile(target, JSON.stringify(jwk, null, 2), { mode: 0o600, flag: 'wx' });
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code !== 'EEXIST') throw e;
+    return JSON.parse(await readFile(target, 'utf8')) as JWK;
+  }
   return jwk;
 }
 

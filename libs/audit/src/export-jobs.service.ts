@@ -76,6 +76,8 @@ export class ExportJobsService implements OnModuleInit, OnModuleDestroy {
       prefix,
       concurrency: 1,
     });
+    this.worker.on('error', (e) => this.logger.warn(`export worker: ${e.message}`));
+    this.queue.on('error', (e) => this.logger.warn(`export queue: ${e.message}`));
     this.worker.on('failed', (job, err) =>
       this.logger.warn(`export job ${job?.id ?? '?'} failed: ${err.message}`),
     );

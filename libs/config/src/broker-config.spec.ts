@@ -34,6 +34,17 @@ describe('loadBrokerConfig', () => {
       clockToleranceS: 30,
       maxBodyBytes: 64 * 1024,
       logLevel: 'log',
+      maxBatchBodyBytes: 16 * 1024 * 1024,
+      batchMaxItems: 10_000,
+      batchMaxInFlight: 4,
+      batchChunkSize: 50,
+      batchMaxAttempts: 5,
+      batchBackoffMs: 1000,
+      batchRetentionS: 86_400,
+      batchReconcileIntervalS: 5,
+      batchExecution: 'auto',
+      batchResultsKeyFile: undefined,
+      workerConcurrency: 4,
     });
   });
 
@@ -70,6 +81,17 @@ describe('loadBrokerConfig', () => {
       CLOCK_TOLERANCE_S: '0',
       GRAPHQL_MAX_BODY_BYTES: '1024',
       LOG_LEVEL: 'debug',
+      GRAPHQL_MAX_BATCH_BODY_BYTES: '2048',
+      BATCH_MAX_ITEMS: '500',
+      BATCH_MAX_IN_FLIGHT: '2',
+      BATCH_CHUNK_SIZE: '10',
+      BATCH_MAX_ATTEMPTS: '3',
+      BATCH_BACKOFF_MS: '200',
+      BATCH_RETENTION_S: '3600',
+      BATCH_RECONCILE_INTERVAL_S: '2',
+      BATCH_EXECUTION: 'queue',
+      BATCH_RESULTS_KEY_FILE: '/etc/broker/results.key',
+      WORKER_CONCURRENCY: '8',
     });
     expect(c).toEqual({
       mode: 'production',
@@ -92,7 +114,34 @@ describe('loadBrokerConfig', () => {
       redisUrl: 'redis://redis:6379/2',
       exportDir: '/srv/exports',
       exportLinkTtlS: 900,
+      maxBatchBodyBytes: 2048,
+      batchMaxItems: 500,
+      batchMaxInFlight: 2,
+      batchChunkSize: 10,
+      batchMaxAttempts: 3,
+      batchBackoffMs: 200,
+      batchRetentionS: 3600,
+      batchReconcileIntervalS: 2,
+      batchExecution: 'queue',
+      batchResultsKeyFile: '/etc/broker/results.key',
+      workerConcurrency: 8,
     });
+  });
+
+  it('keeps batch jobs on the queue in production and requires the results key there', () => {
+    const e = configError({
+      BROKER_MODE: 'production',
+      BROKER_TRUST_FILE: '/t',
+      BROKER_SIGNING_KEY_FILE: '/k',
+      BATCH_EXECUTION: 'auto',
+    });
+    expect(e.problems).toEqual(
+      expect.arrayContaining([
+        expect.stringContaining('BATCH_EXECUTION must be queue in production'),
+        expect.stringContaining('BATCH_RESULTS_KEY_FILE is required'),
+      ]),
+    );
+    expect(configError({ BATCH_EXECUTION: 'sometimes' }).problems[0]).toContain('BATCH_EXECUTION must be');
   });
 
   it('derives the register URL from RNPP_PORT when RNPP_URL is unset', () => {
@@ -120,12 +169,12 @@ describe('loadBrokerConfig', () => {
 
   describe('production mode', () => {
     it('requires BROKER_TRUST_FILE', () => {
-      const e = configError({ BROKER_MODE: 'production', BROKER_SIGNING_KEY_FILE: '/k.json' });
+      const e = configError({ BROKER_MODE: 'production', BATCH_RESULTS_KEY_FILE: '/r.key', BROKER_SIGNING_KEY_FILE: '/k.json' });
       expect(e.problems).toEqual(['BROKER_TRUST_FILE is required in production mode']);
     });
 
     it('requires BROKER_SIGNING_KEY_FILE (the broker never generates its production key)', () => {
-      const e = configError({ BROKER_MODE: 'production', BROKER_TRUST_FILE: '/t.json' });
+      const e = configError({ BROKER_MODE: 'production', BATCH_RESULTS_KEY_FILE: '/r.key', BROKER_TRUST_FILE: '/t.json' });
       expect(e.problems).toEqual([
         'BROKER_SIGNING_KEY_FILE is required in production mode (dev keys are generated only in development)',
       ]);
@@ -133,17 +182,17 @@ describe('loadBrokerConfig', () => {
 
     it('requires a non-empty BROKER_TRUST_FILE', () => {
       expect(
-        configError({ BROKER_MODE: 'production', BROKER_TRUST_FILE: '', BROKER_SIGNING_KEY_FILE: '/k.json' })
+        configError({ BROKER_MODE: 'production', BATCH_RESULTS_KEY_FILE: '/r.key', BROKER_TRUST_FILE: '', BROKER_SIGNING_KEY_FILE: '/k.json' })
           .problems,
       ).toEqual(['BROKER_TRUST_FILE is required in production mode']);
     });
 
     it('is implied by NODE_ENV=production when BROKER_MODE is unset', () => {
-      expect(configError({ NODE_ENV: 'production', BROKER_SIGNING_KEY_FILE: '/k.json' }).problems).toEqual([
+      expect(configError({ NODE_ENV: 'production', BATCH_RESULTS_KEY_FILE: '/r.key', BROKER_SIGNING_KEY_FILE: '/k.json' }).problems).toEqual([
         'BROKER_TRUST_FILE is required in production mode',
       ]);
       const c = loadBrokerConfig({
-        NODE_ENV: 'production',
+        NODE_ENV: 'production', BATCH_RESULTS_KEY_FILE: '/r.key',
         BROKER_TRUST_FILE: '/t.json',
         BROKER_SIGNING_KEY_FILE: '/k.json',
       });
@@ -151,7 +200,7 @@ describe('loadBrokerConfig', () => {
     });
 
     it('is overridden by an explicit BROKER_MODE=development', () => {
-      const c = loadBrokerConfig({ NODE_ENV: 'production', BROKER_MODE: 'development' });
+      const c = loadBrokerConfig({ NODE_ENV: 'production', BATCH_RESULTS_KEY_FILE: '/r.key', BROKER_MODE: 'development' });
       expect(c.mode).toBe('development');
       expect(c.trustFile).toBeUndefined();
     });
@@ -159,7 +208,7 @@ describe('loadBrokerConfig', () => {
     it('does not migrate on boot unless DB_MIGRATE=auto', () => {
       expect(
         loadBrokerConfig({
-          BROKER_MODE: 'production',
+          BROKER_MODE: 'production', BATCH_RESULTS_KEY_FILE: '/r.key',
           BROKER_TRUST_FILE: '/t.json',
           BROKER_SIGNING_KEY_FILE: '/k.json',
         }).migrateOnBoot,
@@ -198,7 +247,7 @@ describe('loadBrokerConfig', () => {
 
     it('lists every problem in one ConfigError', () => {
       const e = configError({
-        BROKER_MODE: 'production',
+        BROKER_MODE: 'production', BATCH_RESULTS_KEY_FILE: '/r.key',
         GATEWAY_PORT: '0',
         RNPP_PORT: 'x',
         LOG_LEVEL: 'loud',

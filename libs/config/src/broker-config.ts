@@ -35,6 +35,28 @@ export interface BrokerConfig {
   exportDir: string;
   /** How long an export job's download link (and its files) stay valid. */
   exportLinkTtlS: number;
+  /** Largest HTTP body of a member's GraphQL request (a submitPersonBatch); others keep maxBodyBytes. */
+  maxBatchBodyBytes: number;
+  /** Most requests (citizens) in one submitPersonBatch. */
+  batchMaxItems: number;
+  /** Most batch jobs one member may have queued or running at once. */
+  batchMaxInFlight: number;
+  /** Items handled together by one queue job (one BullMQ job per chunk). */
+  batchChunkSize: number;
+  /** Attempts at a source read before an item is dead-lettered (FAILED). */
+  batchMaxAttempts: number;
+  /** First retry delay; doubles each attempt, with full jitter. */
+  batchBackoffMs: number;
+  /** How long a job's results are kept after completion, then purged. */
+  batchRetentionS: number;
+  /** How often the reconciler compares PostgreSQL (the truth) with the queue. */
+  batchReconcileIntervalS: number;
+  /** `queue`: BullMQ on Redis (required in production); `auto`: BullMQ when Redis answers, else in-process (development). */
+  batchExecution: 'queue' | 'auto';
+  /** File holding the AES-256-GCM key (base64, 32 bytes) that encrypts batch results at rest. */
+  batchResultsKeyFile: string | undefined;
+  /** Chunks one worker process handles at once. */
+  workerConcurrency: number;
 }
 
 export const DEFAULT_DATABASE_URL = 'postgres://postgres@127.0.0.1:5432/broker';
@@ -118,7 +140,26 @@ export function loadBrokerConfig(env: Env = process.env): BrokerConfig {
     redisUrl: urlVar(env, 'REDIS_URL', 'redis://127.0.0.1:6379', ['redis:', 'rediss:'], problems),
     exportDir: env.EXPORT_DIR || '.data/exports',
     exportLinkTtlS: intVar(env, 'EXPORT_LINK_TTL_S', 3600, 60, 7 * 86400, problems),
+    maxBatchBodyBytes: intVar(env, 'GRAPHQL_MAX_BATCH_BODY_BYTES', 16 * 1024 * 1024, 1024, 256 * 1024 * 1024, problems),
+    batchMaxItems: intVar(env, 'BATCH_MAX_ITEMS', 10_000, 1, 100_000, problems),
+    batchMaxInFlight: intVar(env, 'BATCH_MAX_IN_FLIGHT', 4, 1, 1000, problems),
+    batchChunkSize: intVar(env, 'BATCH_CHUNK_SIZE', 50, 1, 1000, problems),
+    batchMaxAttempts: intVar(env, 'BATCH_MAX_ATTEMPTS', 5, 1, 50, problems),
+    batchBackoffMs: intVar(env, 'BATCH_BACKOFF_MS', 1000, 10, 600_000, problems),
+    batchRetentionS: intVar(env, 'BATCH_RETENTION_S', 86_400, 60, 90 * 86_400, problems),
+    batchReconcileIntervalS: intVar(env, 'BATCH_RECONCILE_INTERVAL_S', 5, 1, 3600, problems),
+    batchExecution: (env.BATCH_EXECUTION || (mode === 'production' ? 'queue' : 'auto')) as 'queue' | 'auto',
+    batchResultsKeyFile: env.BATCH_RESULTS_KEY_FILE || undefined,
+    workerConcurrency: intVar(env, 'WORKER_CONCURRENCY', 4, 1, 64, problems),
   };
+  if (config.batchExecution !== 'queue' && config.batchExecution !== 'auto')
+    problems.push(`BATCH_EXECUTION must be queue or auto, got "${String(config.batchExecution)}"`);
+  if (mode === 'production' && config.batchExecution !== 'queue')
+    problems.push('BATCH_EXECUTION must be queue in production mode (jobs never run in-process there)');
+  if (mode === 'production' && !config.batchResultsKeyFile)
+    problems.push('BATCH_RESULTS_KEY_FILE is required in production mode (the batch results key)');
+  if (config.maxBatchBodyBytes < config.maxBodyBytes)
+    problems.push('GRAPHQL_MAX_BATCH_BODY_BYTES must not be below GRAPHQL_MAX_BODY_BYTES');
   if (mode === 'production' && !config.trustFile)
     problems.push('BROKER_TRUST_FILE is required in production mode');
   if (mode === 'production' && !config.signingKeyFile) {

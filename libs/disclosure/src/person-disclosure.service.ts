@@ -124,8 +124,8 @@ export class PersonDisclosureService {
   }
 }
 
-/** Keeps only the fields asked for, whatever the source sent (defence in depth). */
-function toDisclosed(
+/** Keeps only the fields asked for, whatever the source sent (defence in depth); the async path uses it too. */
+export function toDisclosed(
   record: Partial<RnppPerson>,
   fields: readonly string[],
   subject: string,

@@ -13,6 +13,8 @@ export interface Member {
   id: string;
   name: string;
   keys: ReadonlyMap<string, VerificationKey>;
+  /** Registered URL for signed batch-job notices (none: the member polls batchJob). */
+  batchCallbackUrl?: string;
   /** purpose code -> data items the member may receive for it */
   grants: ReadonlyMap<string, ReadonlySet<DataItem>>;
 }
@@ -31,6 +33,7 @@ export interface TrustDocument {
     id: string;
     name: string;
     jwks: { keys: JWK[] };
+    batchCallbackUrl?: string;
     grants: { purpose: string; items: DataItem[] }[];
   }[];
   consentIssuers: { id: string; name?: string; jwks: { keys: JWK[] } }[];
@@ -63,6 +66,7 @@ export class TrustRegistry {
         id: m.id,
         name: m.name,
         keys: await importKeys(m.jwks.keys, `member ${m.id}`),
+        batchCallbackUrl: m.batchCallbackUrl,
         grants,
       });
     }

@@ -2,6 +2,13 @@ import { Controller, Get, Header, Inject, Res } from '@nestjs/common';
 import type { FastifyReply } from 'fastify';
 import type { DataSource } from 'typeorm';
 import { AccessLogAppender } from '@broker/access-log';
+import {
+  BatchRepository,
+  BullMqDispatcher,
+  CHUNK_DISPATCHER,
+  InProcessDispatcher,
+  type ChunkDispatcher,
+} from '@broker/batch';
 import { MemberAuthenticatorService } from '@broker/consent';
 import { DATA_SOURCE } from '@broker/database';
 import { PERSON_SOURCE, type PersonSource } from '@broker/sources';
@@ -16,6 +23,8 @@ export class HealthController {
     @Inject(AccessLogAppender) private readonly appender: AccessLogAppender,
     @Inject(MemberAuthenticatorService) private readonly auth: MemberAuthenticatorService,
     @Inject(GatewayMetrics) private readonly metrics: GatewayMetrics,
+    @Inject(CHUNK_DISPATCHER) private readonly dispatcher: ChunkDispatcher,
+    @Inject(BatchRepository) private readonly batches: BatchRepository,
   ) {}
 
   @Get('health/live')
@@ -28,22 +37,46 @@ export class HealthController {
     const [database, register] = await Promise.all([this.databaseReady(), this.source.isReady()]);
     const ok = database && register;
     void reply.status(ok ? 200 : 503);
+    // the queue does not decide readiness: submissions are kept in PostgreSQL and queued later
+    const queue =
+      this.dispatcher.mode === 'in-process' ? 'in-process' : (await this.queueCounts()) ? 'up' : 'down';
     return {
       status: ok ? 'ready' : 'not ready',
       database: database ? 'up' : 'down',
       [this.source.name]: register ? 'up' : 'down',
+      queue,
     };
   }
 
   @Get('metrics')
   @Header('content-type', 'text/plain; version=0.0.4')
-  render(): string {
+  async render(): Promise<string> {
     const { appended, failures } = this.appender.stats;
-    return this.metrics.render({
+    const extra: Record<string, number> = {
       broker_access_log_appended_total: appended,
       broker_access_log_append_failures_total: failures,
       broker_unauthenticated_total: this.auth.rejectedCount,
-    });
+    };
+    // queue depth and failures (BullMQ, or the in-process runner), and jobs by state (PostgreSQL)
+    const counts = await this.queueCounts();
+    for (const [state, n] of Object.entries(counts ?? {}))
+      extra[`broker_batch_queue_jobs{state="${state}"}`] = n;
+    extra.broker_batch_queue_up = counts ? 1 : 0;
+    try {
+      const stats = await this.batches.stats();
+      for (const state of ['QUEUED', 'RUNNING', 'COMPLETED', 'FAILED'])
+        extra[`broker_batch_jobs{state="${state}"}`] = stats.byState[state] ?? 0;
+      extra.broker_batch_items_pending = stats.pendingItems;
+    } catch {
+      // the database's own health is in /health/ready
+    }
+    return this.metrics.render(extra);
+  }
+
+  private async queueCounts(): Promise<Record<string, number> | null> {
+    if (this.dispatcher instanceof InProcessDispatcher) return this.dispatcher.depth;
+    if (this.dispatcher instanceof BullMqDispatcher) return this.dispatcher.counts().catch(() => null);
+    return null;
   }
 
   private async databaseReady(): Promise<boolean> {

@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
+import { Transform } from 'node:stream';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
-import { ErrorCode } from '@broker/errors';
+import { BrokerError, ErrorCode } from '@broker/errors';
 
 const CORRELATION_ID = /^[A-Za-z0-9._:@-]{1,128}$/;
 
@@ -38,4 +39,37 @@ export function installHttpHooks(app: FastifyInstance, onHttpError: (code: strin
         );
     }
   });
+}
+
+/**
+ * Two body limits: any request may send up to `smallBytes` (a member's synchronous query needs
+ * a few KiB); only a request whose Authorization is a valid member assertion may send more, up to
+ * Fastify's own limit (GRAPHQL_MAX_BATCH_BODY_BYTES, a submitPersonBatch of 10,000 consents).
+ * So an anonymous client cannot make the gateway read and parse megabytes.
+ */
+export function installBodyLimits(
+  app: FastifyInstance,
+  smallBytes: number,
+  isMember: (authorization: string | undefined) => Promise<boolean>,
+): void {
+  app.addHook('preParsing', async (req: FastifyRequest, _reply: FastifyReply, payload) => {
+    const declared = Number(req.headers['content-length']);
+    if (Number.isFinite(declared) && declared <= smallBytes) return payload;
+    if (await isMember(req.headers.authorization)) return payload;
+    if (Number.isFinite(declared)) throw tooLarge();
+    // no length declared (chunked): count as it streams
+    let seen = 0;
+    const limited = new Transform({
+      transform(chunk: Buffer, _enc, done) {
+        seen += chunk.length;
+        if (seen > smallBytes) done(tooLarge());
+        else done(null, chunk);
+      },
+    });
+    return payload.pipe(limited);
+  });
+}
+
+function tooLarge(): BrokerError {
+  return new BrokerError(ErrorCode.REQUEST_TOO_LARGE, 'The request body is too large.');
 }

@@ -1,0 +1,34 @@
+import 'reflect-metadata';
+import { Logger, type LogLevel } from '@nestjs/common';
+import { NestFactory } from '@nestjs/core';
+import { loadBrokerConfig, type BrokerConfig } from '@broker/config';
+import { WorkerModule } from './worker.module';
+
+const LEVELS: Record<BrokerConfig['logLevel'], LogLevel[]> = {
+  error: ['error', 'fatal'],
+  warn: ['error', 'fatal', 'warn'],
+  log: ['error', 'fatal', 'warn', 'log'],
+  debug: ['error', 'fatal', 'warn', 'log', 'debug'],
+};
+
+/**
+ * `npm run start:worker`: one worker process (start more to scale; none assumes it is alone).
+ * SIGTERM/SIGINT finish the chunks in hand and exit.
+ */
+async function main(): Promise<void> {
+  const config = loadBrokerConfig();
+  const app = await NestFactory.createApplicationContext(WorkerModule.forRoot(config), {
+    logger: LEVELS[config.logLevel],
+    abortOnError: false,
+  });
+  app.enableShutdownHooks();
+  new Logger('Worker').log(
+    `worker ${process.pid} processing person-batch.v1 at ${new URL(config.redisUrl).host} (concurrency ${config.workerConcurrency})`,
+  );
+}
+
+main().catch((e: unknown) => {
+  // eslint-disable-next-line no-console
+  console.error(`worker failed to start: ${e instanceof Error ? e.message : String(e)}`);
+  process.exit(1);
+});

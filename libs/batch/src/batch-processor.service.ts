@@ -1,0 +1,238 @@
+import { Inject, Injectable, Logger, Optional } from '@nestjs/common';
+import type { DataSource } from 'typeorm';
+import { AccessLogAppender, type NewAccessEntry } from '@broker/access-log';
+import { BROKER_CONFIG, type BrokerConfig } from '@broker/config';
+import { CONSENT_REVOCATIONS, type Consent, type ConsentRevocations } from '@broker/consent';
+import { DATA_SOURCE } from '@broker/database';
+import { ITEM_RNPP_FIELDS, type DataItem } from '@broker/data-items';
+import { assertDisclosureAllowed, toDisclosed } from '@broker/disclosure';
+import { BrokerError, ErrorCode } from '@broker/errors';
+import { PERSON_SOURCE, type PersonSource } from '@broker/sources';
+import { TRUST_REGISTRY, type TrustRegistry } from '@broker/trust';
+import { BatchRepository, type ItemSettlement, type PendingItem, type StoredJob } from './batch.repository';
+import type { BatchState, StoredConsent } from './batch.types';
+import { ResultsCipher, resultAad } from './results-cipher';
+
+/** Source reads in flight at once for one chunk. */
+const FETCH_CONCURRENCY = 8;
+
+export interface ChunkOutcome {
+  /** Items settled in this round (released, refused or failed). */
+  settled: number;
+  /** Items left pending because the source failed (to be retried). */
+  retry: number;
+  /** The last source failure, when `retry` > 0. */
+  reason?: string;
+  /** Items dead-lettered (FAILED) in this round. */
+  deadLettered?: number;
+  /** The job's new state when this round settled its last item. */
+  finished?: BatchState;
+}
+
+/** Raised to the queue when items of a chunk wait for the source: the queue retries with backoff. */
+export class ChunkRetry extends Error {
+  constructor(readonly outcome: ChunkOutcome) {
+    super(`${outcome.retry} items wait for the source: ${outcome.reason ?? 'unavailable'}`);
+    this.name = 'ChunkRetry';
+  }
+}
+
+/**
+ * Processes one chunk of a batch job, the same code whether BullMQ or the in-process runner
+ * calls it. The checks made at submission are repeated (a consent may have expired or been
+ * withdrawn meanwhile, the member's grant may have changed), then only the job's data items are
+ * read from the source. Each item is settled in one PostgreSQL transaction together with its
+ * access-log entry, after locking the item row while it is still PENDING: a chunk run twice
+ * (a worker killed, a queue replayed after a Redis loss) releases nothing twice.
+ */
+@Injectable()
+export class BatchProcessorService {
+  private readonly logger = new Logger('BatchProcessor');
+
+  constructor(
+    @Inject(DATA_SOURCE) private readonly ds: DataSource,
+    @Inject(BatchRepository) private readonly repo: BatchRepository,
+    @Inject(TRUST_REGISTRY) private readonly trust: TrustRegistry,
+    @Inject(PERSON_SOURCE) private readonly source: PersonSource,
+    @Inject(AccessLogAppender) private readonly log: AccessLogAppender,
+    @Inject(ResultsCipher) private readonly cipher: ResultsCipher,
+    @Inject(BROKER_CONFIG) private readonly config: BrokerConfig,
+    @Optional() @Inject(CONSENT_REVOCATIONS) private readonly revocations?: ConsentRevocations,
+  ) {}
+
+  /**
+   * Runs chunk `chunk` of job `jobId`. `lastAttempt`: the queue will not retry this chunk, so
+   * items the source still fails are dead-lettered (FAILED with the reason) now.
+   */
+  async processChunk(jobId: string, chunk: number, lastAttempt: boolean): Promise<ChunkOutcome> {
+    const job = await this.repo.findJob(jobId);
+    if (!job || job.state === 'COMPLETED' || job.state === 'FAILED') return { settled: 0, retry: 0 };
+    const from = chunk * job.chunkSize;
+    const pending = await this.repo.pendingItems(jobId, from, from + job.chunkSize);
+    if (pending.length === 0) {
+      const finished =
+        (await this.repo.finishIfDone(undefined, jobId, this.config.batchRetentionS)) ?? undefined;
+      return { settled: 0, retry: 0, finished };
+    }
+    await this.repo.markRunning(jobId);
+
+    const settlements = await this.decideAndFetch(job, pending, lastAttempt);
+    const finished = await this.commit(job, settlements);
+    const retry = settlements.filter((s) => s.state === 'PENDING');
+    const dead = settlements.filter((s) => s.state === 'FAILED');
+    const outcome: ChunkOutcome = {
+      settled: settlements.length - retry.length,
+      retry: retry.length,
+      deadLettered: dead.length,
+      finished: finished ?? undefined,
+    };
+    const first = retry[0] ?? dead[0];
+    if (first && 'message' in first) outcome.reason = first.message;
+    return outcome;
+  }
+
+  private async decideAndFetch(
+    job: StoredJob,
+    pending: PendingItem[],
+    lastAttempt: boolean,
+  ): Promise<Pending[]> {
+    const member = this.trust.member(job.memberId);
+    const revoked = this.revocations
+      ? await this.revocations.revokedAmong(pending.map((p) => p.consent.jti))
+      : new Set<string>();
+    const now = Date.now() / 1000;
+    const out: Pending[] = [];
+    const toFetch: PendingItem[] = [];
+    for (const p of pending) {
+      try {
+        if (!member)
+          throw new BrokerError(ErrorCode.FORBIDDEN, 'The administration is no longer registered.');
+        if (revoked.has(p.consent.jti))
+          throw new BrokerError(ErrorCode.CONSENT_REVOKED, 'The consent was withdrawn.');
+        if (p.consent.exp < now - this.config.clockToleranceS)
+          throw new BrokerError(
+            ErrorCode.CONSENT_EXPIRED,
+            'The consent expired before the data was released.',
+          );
+        assertDisclosureAllowed(member, toConsent(p.consent), p.matricule, job.items);
+        toFetch.push(p);
+      } catch (e) {
+        const err = e instanceof BrokerError ? e : new BrokerError(ErrorCode.INTERNAL_ERROR);
+        out.push({ item: p, state: 'REFUSED', code: err.code, message: err.message, sourced: false });
+      }
+    }
+    const fields = job.items.flatMap((i) => ITEM_RNPP_FIELDS[i]);
+    let next = 0;
+    const run = async (): Promise<void> => {
+      while (next < toFetch.length) {
+        const p = toFetch[next++];
+        try {
+          const record = await this.source.fetchPerson(p.matricule, fields);
+          const person = toDisclosed(record, fields, p.matricule);
+          const sealed = this.cipher.seal(
+            Buffer.from(JSON.stringify(person), 'utf8'),
+            resultAad(job.id, p.index),
+          );
+          out.push({ item: p, state: 'RELEASED', result: sealed });
+        } catch (e) {
+          const code = e instanceof BrokerError ? e.code : ErrorCode.SOURCE_UNAVAILABLE;
+          if (code === ErrorCode.PERSON_NOT_FOUND) {
+            out.push({ item: p, state: 'REFUSED', code, message: (e as Error).message, sourced: true });
+          } else if (lastAttempt || p.attempts + 1 >= this.config.batchMaxAttempts) {
+            out.push({
+              item: p,
+              state: 'FAILED',
+              code: ErrorCode.SOURCE_UNAVAILABLE,
+              message: `dead-lettered after ${p.attempts + 1} attempts: ${(e as Error).message}`,
+              sourced: true,
+            });
+          } else {
+            out.push({ item: p, state: 'PENDING', message: (e as Error).message });
+          }
+        }
+      }
+    };
+    await Promise.all(Array.from({ length: Math.min(FETCH_CONCURRENCY, toFetch.length) }, run));
+    return out;
+  }
+
+  /** One transaction: lock the items still pending, append their entries, settle them, finish the job if done. */
+  private async commit(job: StoredJob, decided: Pending[]): Promise<BatchState | null> {
+    const q = this.ds.createQueryRunner();
+    await q.connect();
+    try {
+      await q.startTransaction('READ COMMITTED');
+      const still = await this.repo.lockPending(
+        q,
+        job.id,
+        decided.map((d) => d.item.index),
+      );
+      const mine = decided.filter((d) => still.has(d.item.index));
+      const final = mine.filter((d): d is Exclude<Pending, { state: 'PENDING' }> => d.state !== 'PENDING');
+      const occurredAt = new Date();
+      const sealed = await this.log.appendWithin(
+        q,
+        final.map((d) => this.entry(job, d, occurredAt)),
+      );
+      const settlements: ItemSettlement[] = mine.map((d) => {
+        if (d.state === 'PENDING')
+          return { index: d.item.index, state: 'PENDING', message: d.message.slice(0, 500) };
+        const logSeq = sealed[final.indexOf(d)].seq;
+        return d.state === 'RELEASED'
+          ? { index: d.item.index, state: 'RELEASED', result: d.result, logSeq }
+          : { index: d.item.index, state: d.state, code: d.code, message: d.message.slice(0, 500), logSeq };
+      });
+      await this.repo.applySettlements(q, job.id, settlements);
+      const finished = await this.repo.finishIfDone(q, job.id, this.config.batchRetentionS);
+      await q.commitTransaction();
+      if (mine.length < decided.length) {
+        this.logger.debug(`job ${job.id}: ${decided.length - mine.length} items were settled by another run`);
+      }
+      return finished;
+    } catch (e) {
+      if (q.isTransactionActive) await q.rollbackTransaction().catch(() => undefined);
+      throw e;
+    } finally {
+      await q.release();
+    }
+  }
+
+  private entry(job: StoredJob, d: Exclude<Pending, { state: 'PENDING' }>, occurredAt: Date): NewAccessEntry {
+    const c = d.item.consent;
+    const released = d.state === 'RELEASED';
+    return {
+      occurredAt,
+      channel: 'async',
+      memberId: job.memberId,
+      purpose: c.purpose,
+      consentIssuer: c.issuer,
+      consentJti: c.jti,
+      subject: d.item.matricule,
+      itemsRequested: job.items,
+      itemsDisclosed: released ? job.items : [],
+      outcome: released ? 'DISCLOSED' : 'REFUSED',
+      reasonCode: released ? null : d.code,
+      source: released || d.sourced ? this.source.name : null,
+      correlationId: job.correlationId,
+      jobId: job.id,
+    };
+  }
+}
+
+type Pending =
+  | { item: PendingItem; state: 'RELEASED'; result: Buffer }
+  | { item: PendingItem; state: 'REFUSED' | 'FAILED'; code: ErrorCode; message: string; sourced: boolean }
+  | { item: PendingItem; state: 'PENDING'; message: string };
+
+function toConsent(c: StoredConsent): Consent {
+  return {
+    issuer: c.issuer,
+    jti: c.jti,
+    subject: c.subject,
+    audience: c.audience,
+    purpose: c.purpose,
+    scope: new Set<DataItem>(c.scope),
+    issuedAt: c.iat,
+    expiresAt: c.exp,
+  };
+}

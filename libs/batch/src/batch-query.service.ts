@@ -1,0 +1,63 @@
+import { Inject, Injectable, Logger } from '@nestjs/common';
+import { BrokerError, ErrorCode } from '@broker/errors';
+import type { Member } from '@broker/trust';
+import { BatchRepository, type StoredJob } from './batch.repository';
+import type { BatchResultView } from './batch.types';
+import { ResultsCipher, resultAad } from './results-cipher';
+
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+/** Most results in one page. */
+export const MAX_RESULTS_PAGE = 1000;
+
+/**
+ * Reads a job and its results for the member that submitted it. Anyone else, a malformed id,
+ * a purged job: the same NOT_FOUND, so that a job id reveals nothing. Results are decrypted
+ * here, per page; PostgreSQL only holds ciphertexts.
+ */
+@Injectable()
+export class BatchQueryService {
+  private readonly logger = new Logger('BatchQuery');
+
+  constructor(
+    @Inject(BatchRepository) private readonly repo: BatchRepository,
+    @Inject(ResultsCipher) private readonly cipher: ResultsCipher,
+  ) {}
+
+  async job(member: Member, id: string): Promise<StoredJob> {
+    const job = UUID.test(id) ? await this.repo.findJob(id.toLowerCase()) : null;
+    if (!job || job.memberId !== member.id) throw new BrokerError(ErrorCode.NOT_FOUND, 'No such batch job.');
+    return job;
+  }
+
+  async results(job: StoredJob, offset = 0, limit = 100): Promise<BatchResultView[]> {
+    if (
+      !Number.isInteger(offset) ||
+      offset < 0 ||
+      !Number.isInteger(limit) ||
+      limit < 0 ||
+      limit > MAX_RESULTS_PAGE
+    ) {
+      throw new BrokerError(
+        ErrorCode.BAD_REQUEST,
+        `results(offset, limit): offset >= 0 and 0 <= limit <= ${MAX_RESULTS_PAGE}.`,
+      );
+    }
+    if (limit === 0) return [];
+    const rows = await this.repo.results(job.id, offset, limit);
+    return rows.map((r) => {
+      let person: Record<string, unknown> | null = null;
+      let error = r.errorCode ? { code: r.errorCode, message: r.errorMessage ?? r.errorCode } : null;
+      if (r.state === 'RELEASED' && r.result) {
+        try {
+          person = JSON.parse(
+            this.cipher.open(r.result, resultAad(job.id, r.index)).toString('utf8'),
+          ) as Record<string, unknown>;
+        } catch {
+          this.logger.error(`job ${job.id} item ${r.index}: result does not decrypt (wrong key or altered)`);
+          error = { code: ErrorCode.INTERNAL_ERROR, message: 'The stored result could not be decrypted.' };
+        }
+      }
+      return { index: r.index, matricule: r.matricule, state: r.state, person, error };
+    });
+  }
+}

@@ -1,0 +1,298 @@
+import { createHash, randomUUID } from 'node:crypto';
+import { Inject, Injectable, Logger } from '@nestjs/common';
+import type { DataSource } from 'typeorm';
+import { AccessLogAppender, type NewAccessEntry } from '@broker/access-log';
+import { BROKER_CONFIG, type BrokerConfig } from '@broker/config';
+import { ConsentExpiredError, ConsentVerifierService, type Consent } from '@broker/consent';
+import { DATA_SOURCE } from '@broker/database';
+import { normaliseItems, type DataItem } from '@broker/data-items';
+import { assertDisclosureAllowed } from '@broker/disclosure';
+import { BrokerError, ErrorCode } from '@broker/errors';
+import { checkMatricule } from '@broker/matricule';
+import type { Member } from '@broker/trust';
+import { BatchRepository, type NewItem, type StoredJob } from './batch.repository';
+import type { BatchSubmission, StoredConsent } from './batch.types';
+import { CHUNK_DISPATCHER, type ChunkDispatcher } from './chunk-dispatcher';
+
+const MAX_IDEMPOTENCY_KEY = 200;
+
+/** The decision on one request at submission: queued, or refused with its code at once. */
+type Decision =
+  | { state: 'PENDING'; matricule: string; consent: StoredConsent }
+  | {
+      state: 'REFUSED';
+      matricule: string;
+      subject: string | null;
+      consent: Partial<StoredConsent> | null;
+      code: ErrorCode;
+      message: string;
+    };
+
+/**
+ * Accepts a member's batch: checks every request now (matricule, consent, scope, grant) so
+ * that a bad one is refused and logged at once and never queued; stores the job and its items
+ * in PostgreSQL (the truth) in one transaction with the refusals' log entries; then hands the
+ * chunks that hold pending items to the dispatcher. Resubmitting with the same idempotency key
+ * returns the same job and logs nothing more.
+ */
+@Injectable()
+export class BatchSubmissionService {
+  private readonly logger = new Logger('BatchSubmission');
+
+  constructor(
+    @Inject(DATA_SOURCE) private readonly ds: DataSource,
+    @Inject(BatchRepository) private readonly repo: BatchRepository,
+    @Inject(ConsentVerifierService) private readonly consents: ConsentVerifierService,
+    @Inject(AccessLogAppender) private readonly log: AccessLogAppender,
+    @Inject(CHUNK_DISPATCHER) private readonly dispatcher: ChunkDispatcher,
+    @Inject(BROKER_CONFIG) private readonly config: BrokerConfig,
+  ) {}
+
+  async submit(member: Member, input: BatchSubmission, correlationId: string): Promise<StoredJob> {
+    const n = input.requests.length;
+    if (n === 0 || n > this.config.batchMaxItems) {
+      throw new BrokerError(
+        ErrorCode.BATCH_TOO_LARGE,
+        `A batch holds 1 to ${this.config.batchMaxItems} requests; this one has ${n}.`,
+        { max: this.config.batchMaxItems, got: n },
+      );
+    }
+    const items = normaliseItems(input.items);
+    if (items.length === 0)
+      throw new BrokerError(ErrorCode.BAD_REQUEST, 'items must name at least one data item.');
+    const key = input.idempotencyKey ?? null;
+    if (key !== null && (key.length === 0 || key.length > MAX_IDEMPOTENCY_KEY)) {
+      throw new BrokerError(
+        ErrorCode.BAD_REQUEST,
+        `idempotencyKey must be 1 to ${MAX_IDEMPOTENCY_KEY} characters.`,
+      );
+    }
+    const requestHash = hashRequest(input.purpose, items, input);
+    if (key !== null) {
+      const q = this.ds.createQueryRunner();
+      try {
+        const existing = await this.repo.findByIdempotencyKey(q, member.id, key);
+        if (existing) return this.sameOrConflict(existing, requestHash);
+      } finally {
+        await q.release();
+      }
+    }
+
+    const occurredAt = new Date();
+    const decisions: Decision[] = [];
+    for (const r of input.requests) decisions.push(await this.decide(member, input.purpose, items, r));
+
+    const jobId = randomUUID();
+    const refusedCount = decisions.filter((d) => d.state === 'REFUSED').length;
+    const q = this.ds.createQueryRunner();
+    await q.connect();
+    try {
+      await q.startTransaction('READ COMMITTED');
+      await this.repo.lockMember(q, member.id);
+      if (key !== null) {
+        const existing = await this.repo.findByIdempotencyKey(q, member.id, key);
+        if (existing) {
+          await q.rollbackTransaction();
+          return this.sameOrConflict(existing, requestHash);
+        }
+      }
+      const open = await this.repo.countOpenJobs(q, member.id);
+      if (open >= this.config.batchMaxInFlight) {
+        throw new BrokerError(
+          ErrorCode.TOO_MANY_JOBS,
+          `Your administration already has ${open} batch jobs queued or running (the limit is ${this.config.batchMaxInFlight}).`,
+          { limit: this.config.batchMaxInFlight },
+        );
+      }
+      await this.repo.insertJob(q, {
+        id: jobId,
+        memberId: member.id,
+        purpose: input.purpose,
+        items,
+        idempotencyKey: key,
+        requestHash,
+        total: n,
+        refused: refusedCount,
+        chunkSize: this.config.batchChunkSize,
+        correlationId,
+        completed: refusedCount === n,
+        retentionS: this.config.batchRetentionS,
+      });
+      // refusals are logged in the same transaction as the job: none without its entry
+      const refusals = decisions
+        .map((d, index) => ({ d, index }))
+        .filter(
+          (x): x is { d: Extract<Decision, { state: 'REFUSED' }>; index: number } => x.d.state === 'REFUSED',
+        );
+      const sealed = await this.log.appendWithin(
+        q,
+        refusals.map(({ d }) => this.refusalEntry(member, jobId, correlationId, occurredAt, items, d)),
+      );
+      const seqOf = new Map(refusals.map((r, i) => [r.index, sealed[i].seq]));
+      const rows: NewItem[] = decisions.map((d, index) =>
+        d.state === 'PENDING'
+          ? {
+              index,
+              matricule: d.matricule,
+              state: 'PENDING',
+              consent: d.consent,
+              errorCode: null,
+              errorMessage: null,
+              logSeq: null,
+            }
+          : {
+              index,
+              matricule: d.matricule,
+              state: 'REFUSED',
+              consent: d.consent,
+              errorCode: d.code,
+              errorMessage: d.message,
+              logSeq: seqOf.get(index) ?? null,
+            },
+      );
+      await this.repo.insertItems(q, jobId, rows);
+      await q.commitTransaction();
+    } catch (e) {
+      if (q.isTransactionActive) await q.rollbackTransaction().catch(() => undefined);
+      if (e instanceof BrokerError) throw e;
+      if ((e as { code?: string }).code === '23505' && key !== null) {
+        // a concurrent submission with the same key won the race: answer with its job
+        const existing = await this.repo.findByIdempotencyKey(q, member.id, key);
+        if (existing) return this.sameOrConflict(existing, requestHash);
+      }
+      this.logger.error(`batch submission failed: ${(e as Error).message}`);
+      throw new BrokerError(
+        ErrorCode.ACCESS_LOG_UNAVAILABLE,
+        'The batch could not be stored; nothing was queued.',
+      );
+    } finally {
+      await q.release();
+    }
+
+    const chunks = new Set<number>();
+    decisions.forEach((d, i) => {
+      if (d.state === 'PENDING') chunks.add(Math.floor(i / this.config.batchChunkSize));
+    });
+    // the job is safe in PostgreSQL: if Redis does not take the chunks now, the reconciler will
+    await this.dispatcher
+      .enqueue(jobId, [...chunks])
+      .catch((e: Error) =>
+        this.logger.warn(
+          `job ${jobId}: chunks not queued yet (${e.message}); the reconciler will queue them`,
+        ),
+      );
+    const job = await this.repo.findJob(jobId);
+    if (!job) throw new BrokerError(ErrorCode.INTERNAL_ERROR);
+    return job;
+  }
+
+  private sameOrConflict(existing: StoredJob, requestHash: string): StoredJob {
+    if (existing.requestHash !== requestHash) {
+      throw new BrokerError(
+        ErrorCode.IDEMPOTENCY_CONFLICT,
+        'This idempotencyKey was already used for a different batch.',
+        { jobId: existing.id },
+      );
+    }
+    return existing;
+  }
+
+  private async decide(
+    member: Member,
+    purpose: string,
+    items: DataItem[],
+    r: { matricule: unknown; consentToken: string },
+  ): Promise<Decision> {
+    const raw = typeof r.matricule === 'string' ? r.matricule : String(r.matricule ?? '');
+    const checked = checkMatricule(r.matricule);
+    if (!checked.valid) {
+      return {
+        state: 'REFUSED',
+        matricule: raw.slice(0, 64),
+        subject: null,
+        consent: null,
+        code: ErrorCode.INVALID_MATRICULE,
+        message: 'The matricule is not a valid national identification number.',
+      };
+    }
+    const subject = checked.matricule;
+    let consent: Consent | undefined;
+    try {
+      consent = await this.consents.verify(r.consentToken);
+      if (consent.purpose !== purpose) {
+        throw new BrokerError(
+          ErrorCode.PURPOSE_NOT_ALLOWED,
+          "The consent's purpose is not the batch's purpose.",
+        );
+      }
+      assertDisclosureAllowed(member, consent, subject, items);
+      return { state: 'PENDING', matricule: subject, consent: storedConsent(consent) };
+    } catch (e) {
+      if (!(e instanceof BrokerError)) throw e;
+      const known = consent
+        ? storedConsent(consent)
+        : 'consent' in e
+          ? (e as ConsentExpiredError).consent
+          : null;
+      return {
+        state: 'REFUSED',
+        matricule: subject,
+        subject,
+        consent: known,
+        code: e.code,
+        message: e.message,
+      };
+    }
+  }
+
+  private refusalEntry(
+    member: Member,
+    jobId: string,
+    correlationId: string,
+    occurredAt: Date,
+    items: DataItem[],
+    d: Extract<Decision, { state: 'REFUSED' }>,
+  ): NewAccessEntry {
+    return {
+      occurredAt,
+      channel: 'async',
+      memberId: member.id,
+      purpose: d.consent?.purpose ?? null,
+      consentIssuer: d.consent?.issuer ?? null,
+      consentJti: d.consent?.jti ?? null,
+      subject: d.subject,
+      itemsRequested: items,
+      itemsDisclosed: [],
+      outcome: 'REFUSED',
+      reasonCode: d.code,
+      source: null,
+      correlationId,
+      jobId,
+    };
+  }
+}
+
+export function storedConsent(c: Consent): StoredConsent {
+  return {
+    issuer: c.issuer,
+    jti: c.jti,
+    subject: c.subject,
+    audience: c.audience,
+    purpose: c.purpose,
+    scope: [...c.scope],
+    iat: c.issuedAt,
+    exp: c.expiresAt,
+  };
+}
+
+/** SHA-256 of what makes two submissions the same batch (idempotency). */
+export function hashRequest(
+  purpose: string,
+  items: readonly DataItem[],
+  input: Pick<BatchSubmission, 'requests'>,
+): string {
+  const h = createHash('sha256');
+  h.update(JSON.stringify([purpose, [...items].sort()]));
+  for (const r of input.requests) h.update(JSON.stringify([String(r.matricule), r.consentToken]));
+  return h.digest('hex');
+}

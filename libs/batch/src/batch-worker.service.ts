@@ -1,0 +1,72 @@
+import { Inject, Injectable, Logger, type OnApplicationShutdown, type OnModuleInit } from '@nestjs/common';
+import { UnrecoverableError, Worker, type Job } from 'bullmq';
+import { BROKER_CONFIG, type BrokerConfig } from '@broker/config';
+import { BatchProcessorService, ChunkRetry } from './batch-processor.service';
+import { PERSON_BATCH_QUEUE, type PersonBatchChunkV1 } from './batch.types';
+import { CHUNK_DISPATCHER } from './chunk-dispatcher';
+import { BullMqDispatcher, redisConnection } from './bullmq-dispatcher';
+import { BatchNotifier } from './batch-notifier.service';
+
+/**
+ * The BullMQ side of a worker process: takes chunks from `person-batch.v1` and runs them through
+ * the processor. A chunk whose items still fail at the source is thrown back to the queue,
+ * which retries it with exponential backoff and jitter; on its last attempt the processor
+ * dead-letters those items (FAILED, with the reason) and the queue keeps the chunk in its
+ * failed set for operators. On SIGTERM, `close()` lets the chunks in hand finish; a worker
+ * killed outright leaves them to BullMQ's stalled-job check and the reconciler, and the
+ * processor's row locks make the replay harmless.
+ */
+@Injectable()
+export class BatchWorkerService implements OnModuleInit, OnApplicationShutdown {
+  private readonly logger = new Logger('BatchWorker');
+  private worker?: Worker<PersonBatchChunkV1>;
+  private processed = 0;
+
+  constructor(
+    @Inject(BROKER_CONFIG) private readonly config: BrokerConfig,
+    @Inject(BatchProcessorService) private readonly processor: BatchProcessorService,
+    @Inject(CHUNK_DISPATCHER) private readonly dispatcher: BullMqDispatcher,
+    @Inject(BatchNotifier) private readonly notifier: BatchNotifier,
+  ) {}
+
+  onModuleInit(): void {
+    this.worker = new Worker<PersonBatchChunkV1>(PERSON_BATCH_QUEUE, (job) => this.process(job), {
+      connection: redisConnection(this.config),
+      prefix: this.dispatcher.prefix,
+      concurrency: this.config.workerConcurrency,
+      // a killed worker's chunks come back after the lock expires; a replay is harmless
+      lockDuration: 15_000,
+      stalledInterval: 5_000,
+      maxStalledCount: 1000,
+    });
+    this.worker.on('error', (e) => this.logger.warn(`worker: ${e.message}`));
+    this.worker.on('failed', (job, e) => {
+      if (job && job.attemptsMade >= (job.opts.attempts ?? 1))
+        this.logger.warn(`chunk ${job.id} dead-lettered: ${e.message}`);
+    });
+  }
+
+  get stats(): { processed: number } {
+    return { processed: this.processed };
+  }
+
+  async onApplicationShutdown(): Promise<void> {
+    // finishes the chunks in hand (each is short) and takes no new ones
+    await this.worker?.close();
+  }
+
+  private async process(job: Job<PersonBatchChunkV1>): Promise<unknown> {
+    if (job.data.v !== 1) throw new UnrecoverableError(`unknown payload version ${String(job.data.v)}`);
+    const last = job.attemptsMade + 1 >= (job.opts.attempts ?? 1);
+    const outcome = await this.processor.processChunk(job.data.jobId, job.data.chunk, last);
+    this.processed++;
+    if (outcome.finished) void this.notifier.jobFinished(job.data.jobId);
+    if (outcome.retry > 0) throw new ChunkRetry(outcome);
+    if (outcome.deadLettered) {
+      throw new UnrecoverableError(
+        `${outcome.deadLettered} items dead-lettered: ${outcome.reason ?? 'source failure'}`,
+      );
+    }
+    return { settled: outcome.settled };
+  }
+}
