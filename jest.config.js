@@ -24,8 +24,8 @@ const transform = {
     },
   ],
 };
-// jose 6 ships ESM only: let swc turn it into CommonJS for jest.
-const transformIgnorePatterns = ['/node_modules/(?!(jose)/)'];
+// jose 6 and content-disposition 2 (under bull-board's @fastify/static) ship ESM only: swc turns them into CommonJS for jest.
+const transformIgnorePatterns = ['/node_modules/(?!(jose|content-disposition)/)'];
 const common = { moduleNameMapper, transform, transformIgnorePatterns, testEnvironment: 'node' };
 
 module.exports = {

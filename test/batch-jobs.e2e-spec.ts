@@ -1,5 +1,5 @@
 import { request } from 'undici';
-import { GRANTED_PURPOSE, mintConsent, mintMemberAssertion, sql } from '@broker/testing';
+import { GRANTED_PURPOSE, mintConsent, mintMemberAssertion, mintStaffToken, sql } from '@broker/testing';
 import { startRedis, startWorker, waitFor, type TestRedis, type TestWorker } from './support/processes';
 import {
   codes,
@@ -484,4 +484,43 @@ describe('batch jobs where no Redis runs (development: in-process)', () => {
     );
     expect(Number(logged[0].n)).toBe(end.succeeded);
   }, 60_000);
+});
+
+describe('operator queue dashboard', () => {
+  let sim: TestSimulator;
+  let broker: TestBroker;
+  let redis: TestRedis;
+  beforeAll(async () => {
+    sim = await startSimulator();
+    redis = await startRedis();
+    broker = await startTestBroker(sim.url, { REDIS_URL: redis.url, BATCH_EXECUTION: 'queue' });
+  }, 60_000);
+  afterAll(async () => {
+    await broker?.close();
+    await redis?.stop();
+    await sim?.close();
+  });
+
+  it('is served at /ops/queues to operators only', async () => {
+    const t = broker.trust;
+    const get = async (auth?: string) => {
+      const r = await request(`${broker.baseUrl}/ops/queues/api/queues`, {
+        headers: auth ? { authorization: `Bearer ${auth}` } : {},
+      });
+      return { status: r.statusCode, text: await r.body.text() };
+    };
+    expect((await get()).status).toBe(401);
+    expect((await get(await mintMemberAssertion(t.m1.key, t.m1.id, t.brokerId))).status).toBe(401);
+    const auditor = await mintStaffToken(t.s1.key, t.s1.id, t.brokerId, 'a', { roles: ['auditor'] });
+    expect((await get(auditor)).status).toBe(403);
+    const operator = await mintStaffToken(t.s1.key, t.s1.id, t.brokerId, 'o', { roles: ['operator'] });
+    const ok = await get(operator);
+    expect(ok.status).toBe(200);
+    expect(ok.text).toContain('person-batch.v1');
+    const page = await request(`${broker.baseUrl}/ops/queues`, {
+      headers: { cookie: `broker_ops=${operator}` },
+    });
+    expect(page.statusCode).toBe(200);
+    expect(await page.body.text()).toMatch(/<html/i);
+  });
 });

@@ -9,7 +9,8 @@ import * as path from 'node:path';
 import { Client } from 'pg';
 import { request } from 'undici';
 import { DEFAULT_DATABASE_URL, loadBrokerConfig, redactUrl } from '@broker/config';
-import { loadOrCreateSigningKey } from '@broker/audit';
+import { loadOrCreateSigningKey, redisAnswers } from '@broker/audit';
+import { loadOrCreateResultsKey } from '@broker/batch';
 import { openDatabase } from '@broker/database';
 import { asCurl, demoPerson, demoRequest } from './demo-client';
 import { DATA_DIR, ensureDevKeys, writeDemoTrustFile } from './demo-trust';
@@ -104,6 +105,10 @@ async function main(): Promise<void> {
   // the broker's own signing key (checkpoints, export manifests): made here, once, so that every
   // process of the demo signs with the same key
   await loadOrCreateSigningKey(process.env.BROKER_SIGNING_KEY_FILE, config.mode);
+  // likewise the key that encrypts batch results at rest, shared by the gateway and the worker
+  await loadOrCreateResultsKey(process.env.BATCH_RESULTS_KEY_FILE, config.mode);
+  const redis = await redisAnswers(config.redisUrl);
+  env.BATCH_EXECUTION = redis ? 'queue' : 'auto';
   let trustFile = process.env.BROKER_TRUST_FILE;
   const ownTrust = !trustFile;
   if (!trustFile) trustFile = await writeDemoTrustFile(keys);
@@ -122,6 +127,12 @@ async function main(): Promise<void> {
   startChild('gateway', path.join(dist, 'gateway', 'src', 'main.js'), env);
   const base = `http://${config.gatewayHost}:${config.gatewayPort}`;
   if (!(await waitFor(`${base}/health/ready`, 90_000))) throw new Error('the gateway did not become ready');
+  if (redis) {
+    startChild('worker', path.join(dist, 'worker', 'src', 'main.js'), env);
+    say(`batch jobs: BullMQ on Redis at ${new URL(config.redisUrl).host}, one worker process (more: npm run start:worker)`);
+  } else {
+    say(`batch jobs: no Redis answers at ${new URL(config.redisUrl).host}, so they run in-process in the gateway`);
+  }
 
   say('ready');
   say(`GraphQL      ${base}/graphql`);

@@ -8,7 +8,10 @@ import { GatewayModule } from './gateway.module';
 import { GatewayMetrics } from './health/gateway-metrics';
 import { GatewayExceptionFilter } from './http/gateway-exception.filter';
 import { installBodyLimits, installHttpHooks } from './http/http-hooks';
-import { MemberAuthenticatorService } from '@broker/consent';
+import type { Queue } from 'bullmq';
+import { BullMqDispatcher, CHUNK_DISPATCHER, type ChunkDispatcher } from '@broker/batch';
+import { MemberAuthenticatorService, StaffAuthenticatorService } from '@broker/consent';
+import { installQueueDashboard } from './ops/queue-dashboard';
 
 const LEVELS: Record<BrokerConfig['logLevel'], LogLevel[]> = {
   error: ['error', 'fatal'],
@@ -55,6 +58,14 @@ export async function createGateway(
       () => false,
     ),
   );
+  const dispatcher = app.get<ChunkDispatcher>(CHUNK_DISPATCHER);
+  const staff = app.get(StaffAuthenticatorService);
+  // export jobs' queue is created at init (it depends on Redis at boot): only batch chunks are shown
+  if (dispatcher instanceof BullMqDispatcher) {
+    await installQueueDashboard(adapter.getInstance(), [dispatcher.queue as Queue], (authorization) =>
+      staff.authenticateStaff(authorization, 'operator'),
+    );
+  }
   const metrics = app.get(GatewayMetrics);
   metricsRef.current = metrics;
   app.useGlobalFilters(new GatewayExceptionFilter((code) => metrics.countError(code)));

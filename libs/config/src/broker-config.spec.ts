@@ -169,12 +169,20 @@ describe('loadBrokerConfig', () => {
 
   describe('production mode', () => {
     it('requires BROKER_TRUST_FILE', () => {
-      const e = configError({ BROKER_MODE: 'production', BATCH_RESULTS_KEY_FILE: '/r.key', BROKER_SIGNING_KEY_FILE: '/k.json' });
+      const e = configError({
+        BROKER_MODE: 'production',
+        BATCH_RESULTS_KEY_FILE: '/r.key',
+        BROKER_SIGNING_KEY_FILE: '/k.json',
+      });
       expect(e.problems).toEqual(['BROKER_TRUST_FILE is required in production mode']);
     });
 
     it('requires BROKER_SIGNING_KEY_FILE (the broker never generates its production key)', () => {
-      const e = configError({ BROKER_MODE: 'production', BATCH_RESULTS_KEY_FILE: '/r.key', BROKER_TRUST_FILE: '/t.json' });
+      const e = configError({
+        BROKER_MODE: 'production',
+        BATCH_RESULTS_KEY_FILE: '/r.key',
+        BROKER_TRUST_FILE: '/t.json',
+      });
       expect(e.problems).toEqual([
         'BROKER_SIGNING_KEY_FILE is required in production mode (dev keys are generated only in development)',
       ]);
@@ -182,17 +190,26 @@ describe('loadBrokerConfig', () => {
 
     it('requires a non-empty BROKER_TRUST_FILE', () => {
       expect(
-        configError({ BROKER_MODE: 'production', BATCH_RESULTS_KEY_FILE: '/r.key', BROKER_TRUST_FILE: '', BROKER_SIGNING_KEY_FILE: '/k.json' })
-          .problems,
+        configError({
+          BROKER_MODE: 'production',
+          BATCH_RESULTS_KEY_FILE: '/r.key',
+          BROKER_TRUST_FILE: '',
+          BROKER_SIGNING_KEY_FILE: '/k.json',
+        }).problems,
       ).toEqual(['BROKER_TRUST_FILE is required in production mode']);
     });
 
     it('is implied by NODE_ENV=production when BROKER_MODE is unset', () => {
-      expect(configError({ NODE_ENV: 'production', BATCH_RESULTS_KEY_FILE: '/r.key', BROKER_SIGNING_KEY_FILE: '/k.json' }).problems).toEqual([
-        'BROKER_TRUST_FILE is required in production mode',
-      ]);
+      expect(
+        configError({
+          NODE_ENV: 'production',
+          BATCH_RESULTS_KEY_FILE: '/r.key',
+          BROKER_SIGNING_KEY_FILE: '/k.json',
+        }).problems,
+      ).toEqual(['BROKER_TRUST_FILE is required in production mode']);
       const c = loadBrokerConfig({
-        NODE_ENV: 'production', BATCH_RESULTS_KEY_FILE: '/r.key',
+        NODE_ENV: 'production',
+        BATCH_RESULTS_KEY_FILE: '/r.key',
         BROKER_TRUST_FILE: '/t.json',
         BROKER_SIGNING_KEY_FILE: '/k.json',
       });
@@ -200,7 +217,11 @@ describe('loadBrokerConfig', () => {
     });
 
     it('is overridden by an explicit BROKER_MODE=development', () => {
-      const c = loadBrokerConfig({ NODE_ENV: 'production', BATCH_RESULTS_KEY_FILE: '/r.key', BROKER_MODE: 'development' });
+      const c = loadBrokerConfig({
+        NODE_ENV: 'production',
+        BATCH_RESULTS_KEY_FILE: '/r.key',
+        BROKER_MODE: 'development',
+      });
       expect(c.mode).toBe('development');
       expect(c.trustFile).toBeUndefined();
     });
@@ -208,7 +229,8 @@ describe('loadBrokerConfig', () => {
     it('does not migrate on boot unless DB_MIGRATE=auto', () => {
       expect(
         loadBrokerConfig({
-          BROKER_MODE: 'production', BATCH_RESULTS_KEY_FILE: '/r.key',
+          BROKER_MODE: 'production',
+          BATCH_RESULTS_KEY_FILE: '/r.key',
           BROKER_TRUST_FILE: '/t.json',
           BROKER_SIGNING_KEY_FILE: '/k.json',
         }).migrateOnBoot,
@@ -247,7 +269,8 @@ describe('loadBrokerConfig', () => {
 
     it('lists every problem in one ConfigError', () => {
       const e = configError({
-        BROKER_MODE: 'production', BATCH_RESULTS_KEY_FILE: '/r.key',
+        BROKER_MODE: 'production',
+        BATCH_RESULTS_KEY_FILE: '/r.key',
         GATEWAY_PORT: '0',
         RNPP_PORT: 'x',
         LOG_LEVEL: 'loud',

@@ -29,7 +29,15 @@ export class StaffAuthenticatorService {
   ) {}
 
   /** Returns the auditor, or throws BrokerError UNAUTHENTICATED (not a valid staff token) or FORBIDDEN (no auditor role). */
-  async authenticateAuditor(authorization: string | undefined): Promise<Auditor> {
+  authenticateAuditor(authorization: string | undefined): Promise<Auditor> {
+    return this.authenticateStaff(authorization, 'auditor');
+  }
+
+  /**
+   * A staff member with `role` among the token's roles (`operator`: the queue dashboard), else
+   * UNAUTHENTICATED / FORBIDDEN as for auditors.
+   */
+  async authenticateStaff(authorization: string | undefined, role: 'auditor' | 'operator'): Promise<Auditor> {
     const token = bearerToken(authorization);
     if (!token) return this.refuse(ErrorCode.UNAUTHENTICATED, 'missing or non-Bearer Authorization header');
     let payload;
@@ -59,8 +67,8 @@ export class StaffAuthenticatorService {
     if (exp - (iat ?? Math.floor(Date.now() / 1000)) > this.config.maxStaffTokenLifetimeS) {
       return this.refuse(ErrorCode.UNAUTHENTICATED, `lifetime above ${this.config.maxStaffTokenLifetimeS} s`);
     }
-    if (!Array.isArray(roles) || !roles.includes('auditor'))
-      return this.refuse(ErrorCode.FORBIDDEN, 'no auditor role');
+    if (!Array.isArray(roles) || !roles.includes(role))
+      return this.refuse(ErrorCode.FORBIDDEN, `no ${role} role`);
     if (members !== undefined && !(Array.isArray(members) && members.every((m) => typeof m === 'string'))) {
       return this.refuse(ErrorCode.UNAUTHENTICATED, 'members is not an array of member ids');
     }
@@ -72,7 +80,7 @@ export class StaffAuthenticatorService {
     throw new BrokerError(
       code,
       code === ErrorCode.FORBIDDEN
-        ? 'This staff token may not export the access log.'
+        ? 'This staff token does not carry the role this needs.'
         : 'The staff token is missing or not valid.',
       {
         reason,
