@@ -1,3 +1,6 @@
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { compactVerify, createRemoteJWKSet } from 'jose';
 import { request } from 'undici';
 import { GRANTED_PURPOSE, mintConsent, mintMemberAssertion, mintStaffToken, sql } from '@broker/testing';
 import { startRedis, startWorker, waitFor, type TestRedis, type TestWorker } from './support/processes';
@@ -429,13 +432,33 @@ describe('batch jobs without a worker', () => {
 describe('batch jobs where no Redis runs (development: in-process)', () => {
   let sim: TestSimulator;
   let broker: TestBroker;
+  let hook: Server;
+  const notices: { type: string | undefined; body: string }[] = [];
   beforeAll(async () => {
     sim = await startSimulator();
-    broker = await startTestBroker(sim.url, { REDIS_URL: 'redis://127.0.0.1:1', BATCH_EXECUTION: 'auto' });
+    hook = createServer((req, res) => {
+      let body = '';
+      req.on('data', (d: Buffer) => (body += d.toString()));
+      req.on('end', () => {
+        notices.push({ type: req.headers['content-type'], body });
+        res.writeHead(204).end();
+      });
+    });
+    await new Promise<void>((r) => hook.listen(0, '127.0.0.1', r));
+    const hookUrl = `http://127.0.0.1:${(hook.address() as AddressInfo).port}/batch-done`;
+    broker = await startTestBroker(
+      sim.url,
+      { REDIS_URL: 'redis://127.0.0.1:1', BATCH_EXECUTION: 'auto' },
+      undefined,
+      (doc) => {
+        doc.members[0].batchCallbackUrl = hookUrl;
+      },
+    );
   }, 60_000);
   afterAll(async () => {
     await broker?.close();
     await sim?.close();
+    await new Promise((r) => hook?.close(r));
   });
 
   it('runs the job through the same processor in the gateway', async () => {
@@ -483,6 +506,15 @@ describe('batch jobs where no Redis runs (development: in-process)', () => {
       [id],
     );
     expect(Number(logged[0].n)).toBe(end.succeeded);
+    // the member is told, by a notice signed with the broker's published key
+    const notice = await waitFor('the signed notice', async () => notices[0], 10_000, 50);
+    expect(notice.type).toBe('application/jwt');
+    const jwks = createRemoteJWKSet(new URL(`${broker.baseUrl}/.well-known/jwks.json`));
+    const { payload, protectedHeader } = await compactVerify(notice.body, jwks);
+    expect(protectedHeader.typ).toBe('batch-event+jwt');
+    const claims = JSON.parse(new TextDecoder().decode(payload)) as Record<string, unknown>;
+    expect(claims).toMatchObject({ iss: t.brokerId, aud: t.m1.id, jobId: id, state: 'COMPLETED', total: 60 });
+    expect(notice.body).not.toContain(ms[0]);
   }, 60_000);
 });
 

@@ -69,9 +69,14 @@ export async function startTestBroker(
   rnppUrl: string,
   env: Record<string, string> = {},
   share?: TestBroker,
+  editTrust?: (doc: TrustFixture['doc']) => void,
 ): Promise<TestBroker> {
   const dir = await mkdtemp(path.join(tmpdir(), 'broker-test-'));
   const trust = share?.trust ?? (await makeTrustFixture(dir));
+  if (editTrust && !share) {
+    editTrust(trust.doc);
+    await writeFile(trust.file, JSON.stringify(trust.doc, null, 2));
+  }
   const db = share ? { url: share.databaseUrl, drop: async () => undefined } : await createTestDatabase();
   const signingKeyFile = path.join(dir, 'broker-signing-key.json');
   if (!share) await loadOrCreateSigningKey(signingKeyFile, 'development');

@@ -77,7 +77,11 @@ export class BatchProcessorService {
     await this.repo.markRunning(jobId);
 
     const settlements = await this.decideAndFetch(job, pending, lastAttempt);
-    const finished = await this.commit(job, settlements);
+    // two chunks settling at once each see the other's items still pending inside their own
+    // transaction: after the commit, look again (the UPDATE lets exactly one caller settle the job)
+    const finished =
+      (await this.commit(job, settlements)) ??
+      (await this.repo.finishIfDone(undefined, job.id, this.config.batchRetentionS));
     const retry = settlements.filter((s) => s.state === 'PENDING');
     const dead = settlements.filter((s) => s.state === 'FAILED');
     const outcome: ChunkOutcome = {

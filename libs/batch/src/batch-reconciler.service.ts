@@ -1,5 +1,6 @@
 import { Inject, Injectable, Logger, type OnApplicationShutdown, type OnModuleInit } from '@nestjs/common';
 import { BROKER_CONFIG, type BrokerConfig } from '@broker/config';
+import { BatchNotifier } from './batch-notifier.service';
 import { BatchRepository } from './batch.repository';
 import { CHUNK_DISPATCHER, type ChunkDispatcher } from './chunk-dispatcher';
 
@@ -29,6 +30,7 @@ export class BatchReconciler implements OnModuleInit, OnApplicationShutdown {
       ensure(jobId: string, chunks: readonly number[]): Promise<number>;
     },
     @Inject(RECONCILE) private readonly enabled: boolean,
+    @Inject(BatchNotifier) private readonly notifier: BatchNotifier,
   ) {}
 
   onModuleInit(): void {
@@ -54,7 +56,8 @@ export class BatchReconciler implements OnModuleInit, OnApplicationShutdown {
       for (const job of await this.repo.openJobs()) {
         const chunks = await this.repo.pendingChunks(job.id, job.chunkSize);
         if (chunks.length === 0) {
-          await this.repo.finishIfDone(undefined, job.id, this.config.batchRetentionS);
+          if (await this.repo.finishIfDone(undefined, job.id, this.config.batchRetentionS))
+            void this.notifier.jobFinished(job.id);
           continue;
         }
         const n = await this.dispatcher.ensure(job.id, chunks);

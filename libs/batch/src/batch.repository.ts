@@ -83,6 +83,21 @@ function toJob(r: JobRow): StoredJob {
   };
 }
 
+/**
+ * Rows of an UPDATE/DELETE … RETURNING: TypeORM's postgres driver answers those with
+ * `[rows, affectedCount]` rather than the rows themselves.
+ */
+function returned<T>(result: unknown): T[] {
+  if (
+    Array.isArray(result) &&
+    result.length === 2 &&
+    Array.isArray(result[0]) &&
+    typeof result[1] === 'number'
+  )
+    return result[0] as T[];
+  return result as T[];
+}
+
 /** SQL of batch jobs and items (PostgreSQL is the truth of every job). */
 export class BatchRepository {
   constructor(readonly ds: DataSource) {}
@@ -281,14 +296,16 @@ export class BatchRepository {
     jobId: string,
     retentionS: number,
   ): Promise<BatchState | null> {
-    const rows: { state: BatchState }[] = await (q ?? this.ds).query(
-      `UPDATE batch_job SET
+    const rows = returned<{ state: BatchState }>(
+      await (q ?? this.ds).query(
+        `UPDATE batch_job SET
          state = CASE WHEN succeeded = 0 AND failed > 0 THEN 'FAILED' ELSE 'COMPLETED' END,
          completed_at = now(), purge_after = now() + make_interval(secs => $2)
        WHERE id = $1 AND state IN ('QUEUED', 'RUNNING')
          AND NOT EXISTS (SELECT 1 FROM batch_item WHERE job_id = $1 AND state = 'PENDING')
        RETURNING state`,
-      [jobId, retentionS],
+        [jobId, retentionS],
+      ),
     );
     return rows[0]?.state ?? null;
   }
@@ -318,10 +335,12 @@ export class BatchRepository {
 
   /** Deletes jobs (and their items and results) whose retention is over; returns how many. */
   async purgeExpired(): Promise<number> {
-    const rows: { id: string }[] = await this.ds.query(
-      `DELETE FROM batch_job WHERE id IN (
-         SELECT id FROM batch_job WHERE purge_after < now() ORDER BY purge_after LIMIT 500)
-       RETURNING id`,
+    const rows = returned<{ id: string }>(
+      await this.ds.query(
+        `DELETE FROM batch_job WHERE id IN (
+           SELECT id FROM batch_job WHERE purge_after < now() ORDER BY purge_after LIMIT 500)
+         RETURNING id`,
+      ),
     );
     return rows.length;
   }
