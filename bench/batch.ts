@@ -1,0 +1,226 @@
+/**
+ * `npm run bench:batch`: items per second of a 10,000-item batch job (submitPersonBatch → COMPLETED)
+ * with one and with two worker processes, against the simulator at zero added latency, beside the
+ * synchronous path's throughput (person queries, 16 connections) measured in the same run, on the
+ * same gateway, simulator and databases. Each configuration runs BENCH_ROUNDS times (default 2),
+ * alternately; medians are reported. Needs Redis at REDIS_URL (default 127.0.0.1:6379).
+ * Results: stdout (markdown for docs/benchmarks.md) and bench/results/batch.json.
+ */
+import { spawn, type ChildProcess } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
+import { cpus, tmpdir } from 'node:os';
+import * as path from 'node:path';
+import autocannon from 'autocannon';
+import { request } from 'undici';
+import {
+  createTestDatabase,
+  makeTrustFixture,
+  mintConsent,
+  mintMemberAssertion,
+  GRANTED_PURPOSE,
+} from '@broker/testing';
+
+const ITEMS = Number(process.env.BENCH_BATCH_ITEMS ?? 10_000);
+const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 2);
+const DURATION_S = Number(process.env.BENCH_DURATION_S ?? 10);
+const CONNECTIONS = 16;
+const DIST = path.resolve(__dirname, '..');
+const RNPP_PORT = '4311';
+const GW_PORT = '4312';
+const GQL = `http://127.0.0.1:${GW_PORT}/graphql`;
+
+const median = (xs: number[]): number => {
+  const s = [...xs].sort((a, b) => a - b);
+  return s.length % 2 ? s[(s.length - 1) / 2] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2;
+};
+
+function start(script: string, env: Record<string, string>): ChildProcess {
+  return spawn(process.execPath, ['--disable-warning=ExperimentalWarning', path.join(DIST, script)], {
+    env: { ...process.env, ...env },
+    stdio: ['ignore', 'ignore', 'inherit'],
+  });
+}
+
+async function waitFor(url: string): Promise<void> {
+  for (let i = 0; i < 240; i++) {
+    try {
+      const res = await request(url);
+      await res.body.dump();
+      if (res.statusCode === 200) return;
+    } catch {
+      /* not yet */
+    }
+    await new Promise((r) => setTimeout(r, 250));
+  }
+  throw new Error(`${url} never answered 200`);
+}
+
+async function gql(token: string, query: string, variables: object): Promise<Record<string, unknown>> {
+  const res = await request(GQL, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json', authorization: `Bearer ${token}` },
+    body: JSON.stringify({ query, variables }),
+  });
+  const body = (await res.body.json()) as { data?: Record<string, unknown>; errors?: unknown[] };
+  if (body.errors) throw new Error(`GraphQL errors: ${JSON.stringify(body.errors).slice(0, 300)}`);
+  return body.data ?? {};
+}
+
+async function main(): Promise<void> {
+  const dir = mkdtempSync(path.join(tmpdir(), 'broker-bench-batch-'));
+  const trust = await makeTrustFixture(dir);
+  const db = await createTestDatabase('broker_bench_batch');
+  const resultsKey = path.join(dir, 'results.key');
+  writeFileSync(resultsKey, randomBytes(32).toString('base64'));
+  const env = {
+    RNPP_URL: `http://127.0.0.1:${RNPP_PORT}`,
+    DATABASE_URL: db.url,
+    BROKER_TRUST_FILE: trust.file,
+    BROKER_SIGNING_KEY_FILE: path.join(dir, 'signing-key.json'),
+    BATCH_RESULTS_KEY_FILE: resultsKey,
+    BATCH_EXECUTION: 'queue',
+    BATCH_MAX_IN_FLIGHT: '100',
+    GATEWAY_PORT: GW_PORT,
+    LOG_LEVEL: 'error',
+  };
+  const children: ChildProcess[] = [];
+  const workers: ChildProcess[] = [];
+  try {
+    children.push(start('apps/rnpp-simulator/src/main.js', { RNPP_PORT }));
+    await waitFor(`http://127.0.0.1:${RNPP_PORT}/health`);
+    children.push(start('apps/gateway/src/main.js', env));
+    await waitFor(`http://127.0.0.1:${GW_PORT}/health/ready`);
+    const persons: string[] = [];
+    while (persons.length < ITEMS) {
+      const page = (await (
+        await request(`http://127.0.0.1:${RNPP_PORT}/persons?offset=${persons.length}&limit=500`)
+      ).body.json()) as { items: string[] };
+      if (!page.items?.length) break;
+      persons.push(...page.items);
+    }
+    const member = () => mintMemberAssertion(trust.m1.key, trust.m1.id, trust.brokerId, { lifetimeS: 300 });
+    const consentFor = (m: string) =>
+      mintConsent(trust.i1.key, {
+        issuer: trust.i1.id,
+        subject: m,
+        audience: trust.m1.id,
+        purpose: GRANTED_PURPOSE,
+        scope: ['name', 'birth', 'address'],
+      });
+    const requests = await Promise.all(
+      Array.from({ length: ITEMS }, async (_, i) => {
+        const m = persons[i % persons.length];
+        return { matricule: m, consentToken: await consentFor(m) };
+      }),
+    );
+
+    // the synchronous path, same gateway and simulator
+    const subject = persons.find((m) => m) as string;
+    const syncBody = JSON.stringify({
+      query:
+        'query Q($m: ID!) { person(matricule: $m) { surname givenNames birthDate address { street locality } } }',
+      variables: { m: subject },
+    });
+    const syncHeaders = {
+      'content-type': 'application/json',
+      authorization: `Bearer ${await member()}`,
+      'consent-token': await consentFor(subject),
+    };
+    const probe = await request(GQL, { method: 'POST', headers: syncHeaders, body: syncBody });
+    const probeText = await probe.body.text();
+    if (!probeText.includes('"surname"')) throw new Error(`sync probe failed: ${probeText.slice(0, 200)}`);
+    const syncRuns: number[] = [];
+    const runs: Record<1 | 2, { itemsPerS: number; submitMs: number; succeeded: number }[]> = {
+      1: [],
+      2: [],
+    };
+
+    for (let round = 0; round < ROUNDS; round++) {
+      const s = await autocannon({
+        url: GQL,
+        method: 'POST',
+        headers: syncHeaders,
+        body: syncBody,
+        connections: CONNECTIONS,
+        duration: DURATION_S,
+      });
+      syncRuns.push(s.requests.average);
+      for (const n of [1, 2] as const) {
+        for (let w = 0; w < n; w++) workers.push(start('apps/worker/src/main.js', env));
+        await new Promise((r) => setTimeout(r, 1500)); // workers connect
+        const t0 = performance.now();
+        const sub = (await gql(
+          await member(),
+          'mutation S($input: PersonBatchInput!) { submitPersonBatch(input: $input) { id total } }',
+          { input: { purpose: GRANTED_PURPOSE, items: ['name', 'birth', 'address'], requests } },
+        )) as { submitPersonBatch: { id: string } };
+        const submitMs = performance.now() - t0;
+        const id = sub.submitPersonBatch.id;
+        let job: { state: string; succeeded: number; refused: number; failed: number } | undefined;
+        for (;;) {
+          const d = (await gql(
+            await member(),
+            'query J($id: ID!) { batchJob(id: $id) { state succeeded refused failed } }',
+            {
+              id,
+            },
+          )) as { batchJob: typeof job };
+          job = d.batchJob;
+          if (job && (job.state === 'COMPLETED' || job.state === 'FAILED')) break;
+          await new Promise((r) => setTimeout(r, 100));
+        }
+        const seconds = (performance.now() - t0) / 1000;
+        runs[n].push({ itemsPerS: ITEMS / seconds, submitMs, succeeded: job.succeeded });
+        process.stderr.write(
+          `round ${round + 1}/${ROUNDS}: sync ${syncRuns[round].toFixed(0)} req/s; ${n} worker(s): ${ITEMS} items in ${seconds.toFixed(1)} s = ${(ITEMS / seconds).toFixed(0)} items/s (submit ${submitMs.toFixed(0)} ms, ${job.succeeded} released, ${job.refused} refused, ${job.failed} failed)\n`,
+        );
+        await Promise.all(
+          workers.splice(0).map((w) => new Promise((r) => (w.once('exit', r), w.kill('SIGTERM')))),
+        );
+      }
+    }
+    const result = {
+      date: new Date().toISOString(),
+      machine: `${cpus().length} x ${cpus()[0]?.model ?? 'cpu'}, node ${process.version}`,
+      settings: { items: ITEMS, rounds: ROUNDS, syncConnections: CONNECTIONS, syncDurationS: DURATION_S },
+      syncRequestsPerS: median(syncRuns),
+      oneWorker: {
+        itemsPerS: median(runs[1].map((r) => r.itemsPerS)),
+        submitMs: median(runs[1].map((r) => r.submitMs)),
+      },
+      twoWorkers: {
+        itemsPerS: median(runs[2].map((r) => r.itemsPerS)),
+        submitMs: median(runs[2].map((r) => r.submitMs)),
+      },
+      raw: { syncRuns, runs },
+    };
+    mkdirSync(path.resolve(__dirname, '..', '..', 'bench', 'results'), { recursive: true });
+    writeFileSync(
+      path.resolve(__dirname, '..', '..', 'bench', 'results', 'batch.json'),
+      JSON.stringify(result, null, 2),
+    );
+    const f = (n: number) => n.toFixed(0);
+    process.stdout.write(
+      [
+        `| ${ITEMS}-item job, ${ROUNDS} rounds, medians | items/s | submit (ms) | vs synchronous path |`,
+        '|---|---|---|---|',
+        `| synchronous path (${CONNECTIONS} connections, person query) | ${f(result.syncRequestsPerS)} req/s | | 1.00 |`,
+        `| batch, 1 worker | ${f(result.oneWorker.itemsPerS)} | ${f(result.oneWorker.submitMs)} | ${(result.oneWorker.itemsPerS / result.syncRequestsPerS).toFixed(2)} |`,
+        `| batch, 2 workers | ${f(result.twoWorkers.itemsPerS)} | ${f(result.twoWorkers.submitMs)} | ${(result.twoWorkers.itemsPerS / result.syncRequestsPerS).toFixed(2)} |`,
+        `| 2 workers / 1 worker | ${(result.twoWorkers.itemsPerS / result.oneWorker.itemsPerS).toFixed(2)} | | |`,
+        '',
+      ].join('\n'),
+    );
+  } finally {
+    for (const w of workers) w.kill('SIGTERM');
+    for (const c of children) c.kill('SIGTERM');
+    await new Promise((r) => setTimeout(r, 1000));
+    await db.drop().catch(() => undefined);
+  }
+}
+
+main().catch((e: unknown) => {
+  process.stderr.write(`bench failed: ${e instanceof Error ? e.stack : String(e)}\n`);
+  process.exit(1);
+});
