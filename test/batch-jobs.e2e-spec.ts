@@ -362,6 +362,7 @@ describe('batch jobs without a worker', () => {
       REDIS_URL: redis.url,
       BATCH_EXECUTION: 'queue',
       BATCH_MAX_IN_FLIGHT: '2',
+      CLOCK_TOLERANCE_S: '0',
     });
   }, 60_000);
   afterAll(async () => {
@@ -425,6 +426,60 @@ describe('batch jobs without a worker', () => {
       const exit = await worker.stop();
       expect(exit.code === 0 || exit.signal === 'SIGTERM').toBe(true);
       expect(worker.output()).not.toMatch(/error/i);
+    }
+  }, 60_000);
+
+  it('checks the consent again at release: one that expired while queued is refused then, and logged', async () => {
+    const t = broker.trust;
+    const [m] = sim.population.list(10, 1);
+    const auth = { authorization: `Bearer ${await mintMemberAssertion(t.m1.key, t.m1.id, t.brokerId)}` };
+    const consentToken = await mintConsent(t.i1.key, {
+      issuer: t.i1.id,
+      subject: m,
+      audience: t.m1.id,
+      purpose: GRANTED_PURPOSE,
+      scope: ['name'],
+      lifetimeS: 2,
+    });
+    const r = await gql(
+      broker.graphqlUrl,
+      SUBMIT,
+      { input: { purpose: GRANTED_PURPOSE, items: ['name'], requests: [{ matricule: m, consentToken }] } },
+      auth,
+    );
+    const id = (r.body.data?.submitPersonBatch as Job).id;
+    expect((r.body.data?.submitPersonBatch as Job).refused).toBe(0); // valid when submitted
+    await new Promise((res) => setTimeout(res, 3000));
+    const worker = startWorker(broker.env);
+    try {
+      const end = await waitFor(
+        'settled',
+        async () => {
+          const s = await gql(
+            broker.graphqlUrl,
+            STATUS,
+            { id },
+            {
+              authorization: `Bearer ${await mintMemberAssertion(t.m1.key, t.m1.id, t.brokerId)}`,
+            },
+          );
+          const j = s.body.data?.batchJob as Job | null;
+          return j?.state === 'COMPLETED' ? j : undefined;
+        },
+        30_000,
+        200,
+      );
+      expect(end).toMatchObject({ succeeded: 0, refused: 1 });
+      const log = await sql<{ outcome: string; reason_code: string; consent_jti: string | null }>(
+        broker.databaseUrl,
+        `SELECT outcome, reason_code, consent_jti FROM access_log WHERE job_id = $1`,
+        [id],
+      );
+      expect(log).toHaveLength(1);
+      expect(log[0]).toMatchObject({ outcome: 'REFUSED', reason_code: 'CONSENT_EXPIRED' });
+      expect(log[0].consent_jti).not.toBeNull();
+    } finally {
+      await worker.stop();
     }
   }, 60_000);
 });
