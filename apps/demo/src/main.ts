@@ -129,9 +129,13 @@ async function main(): Promise<void> {
   if (!(await waitFor(`${base}/health/ready`, 90_000))) throw new Error('the gateway did not become ready');
   if (redis) {
     startChild('worker', path.join(dist, 'worker', 'src', 'main.js'), env);
-    say(`batch jobs: BullMQ on Redis at ${new URL(config.redisUrl).host}, one worker process (more: npm run start:worker)`);
+    say(
+      `batch jobs: BullMQ on Redis at ${new URL(config.redisUrl).host}, one worker process (more: npm run start:worker)`,
+    );
   } else {
-    say(`batch jobs: no Redis answers at ${new URL(config.redisUrl).host}, so they run in-process in the gateway`);
+    say(
+      `batch jobs: no Redis answers at ${new URL(config.redisUrl).host}, so they run in-process in the gateway`,
+    );
   }
 
   say('ready');

@@ -28,7 +28,6 @@ async function main(): Promise<void> {
 }
 
 main().catch((e: unknown) => {
-  // eslint-disable-next-line no-console
   console.error(`worker failed to start: ${e instanceof Error ? e.message : String(e)}`);
   process.exit(1);
 });
