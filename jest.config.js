@@ -36,7 +36,8 @@ module.exports = {
       displayName: 'e2e',
       testMatch: ['<rootDir>/test/**/*.e2e-spec.ts'],
       globalSetup: '<rootDir>/test/global-setup.js',
-      testTimeout: 60000,
+      // testTimeout is not read per project: the setup file sets it for tests and hooks alike
+      setupFilesAfterEnv: ['<rootDir>/test/e2e-timeout.js'],
     },
   ],
 };

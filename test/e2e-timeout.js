@@ -1,0 +1,3 @@
+// End-to-end tests and their hooks start real processes and databases on a shared machine:
+// 60 s each, unless a test says otherwise.
+jest.setTimeout(60_000);
