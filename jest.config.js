@@ -37,7 +37,7 @@ module.exports = {
       testMatch: ['<rootDir>/test/**/*.e2e-spec.ts'],
       globalSetup: '<rootDir>/test/global-setup.js',
       // testTimeout is not read per project: the setup file sets it for tests and hooks alike
-      setupFilesAfterEnv: ['<rootDir>/test/e2e-timeout.js'],
+      setupFilesAfterEnv: ['<rootDir>/test/e2e-timeout.ts'],
     },
   ],
 };
