@@ -14,4 +14,6 @@ COPY package.json package-lock.json ./
 RUN npm ci --omit=dev --no-audit --no-fund && npm cache clean --force
 COPY --from=build /app/dist ./dist
 COPY contracts ./contracts
+# the citizen page (static files served by the gateway at /me)
+COPY apps/citizen-web/public ./apps/citizen-web/public
 USER node
