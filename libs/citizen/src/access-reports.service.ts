@@ -1,4 +1,5 @@
 import { Inject, Injectable, Logger } from '@nestjs/common';
+import { AccessLogAppender, canonicalJson } from '@broker/access-log';
 import type { Auditor } from '@broker/consent';
 import { BrokerError, ErrorCode } from '@broker/errors';
 import type { Citizen } from './citizen';
@@ -12,7 +13,10 @@ const MAX_REPORTS_PAGE = 1000;
 export class AccessReportsService {
   private readonly logger = new Logger('AccessReports');
 
-  constructor(@Inject(AccessReportsRepository) private readonly repo: AccessReportsRepository) {}
+  constructor(
+    @Inject(AccessReportsRepository) private readonly repo: AccessReportsRepository,
+    @Inject(AccessLogAppender) private readonly log: AccessLogAppender,
+  ) {}
 
   /**
    * Flags entry `entryId` with a short text (1 to 1,000 characters). Only an entry about the
@@ -36,13 +40,43 @@ export class AccessReportsService {
     return true;
   }
 
-  /** Flags after `after` (an id), oldest first, restricted to the auditor's members if any. */
-  list(auditor: Auditor, after: string | undefined, limit: number | undefined): Promise<AccessReport[]> {
-    if (after !== undefined && !/^[0-9]{1,19}$/.test(after))
+  /**
+   * Flags after `after` (an id), oldest first, restricted to the auditor's members if any. Like
+   * every auditor action, the reading is logged first (channel audit, with the filter used).
+   */
+  async list(
+    auditor: Auditor,
+    after: string | undefined,
+    limit: number | undefined,
+    correlationId: string,
+  ): Promise<{ reports: AccessReport[]; next: string | null }> {
+    if (after !== undefined && !/^[0-9]{1,18}$/.test(after))
       throw new BrokerError(ErrorCode.BAD_REQUEST, 'after is a report id.');
     const n = limit ?? 100;
     if (!Number.isInteger(n) || n < 1 || n > MAX_REPORTS_PAGE)
       throw new BrokerError(ErrorCode.BAD_REQUEST, `limit is an integer in 1..${MAX_REPORTS_PAGE}.`);
-    return this.repo.list(BigInt(after ?? '0'), n, auditor.members);
+    await this.log.append({
+      occurredAt: new Date(),
+      channel: 'audit',
+      memberId: `auditor:${auditor.id}`,
+      purpose: 'audit.reports',
+      consentIssuer: null,
+      consentJti: null,
+      subject: null,
+      itemsRequested: [],
+      itemsDisclosed: [],
+      outcome: 'DISCLOSED',
+      reasonCode: null,
+      source: 'access-report',
+      correlationId,
+      jobId: null,
+      auditFilter: canonicalJson({
+        after: after ?? null,
+        limit: n,
+        members: auditor.members ? [...auditor.members] : null,
+      }),
+    });
+    const reports = await this.repo.list(BigInt(after ?? '0'), n, auditor.members);
+    return { reports, next: reports.length === n ? reports[reports.length - 1].id : null };
   }
 }

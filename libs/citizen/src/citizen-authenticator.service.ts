@@ -115,10 +115,13 @@ export class CitizenAuthenticatorService implements OnModuleInit {
     return this.trust.identityProvider(issuer) ?? (devIdp?.issuer === issuer ? devIdp : undefined);
   }
 
-  /** True when the token claims (unverified) to come from a trusted identity provider. */
+  /**
+   * True when the token claims (unverified) to come from a trusted identity provider that is
+   * not also a member id: only to pick which authenticator to run, never to trust the token.
+   */
   claimsProvider(token: string | undefined): boolean {
     const iss = unverifiedIssuer(token);
-    return iss !== undefined && this.provider(iss) !== undefined;
+    return iss !== undefined && this.provider(iss) !== undefined && !this.trust.member(iss);
   }
 
   /** The citizen of `Authorization: Bearer <ID token>`, or BrokerError(UNAUTHENTICATED). */

@@ -9,6 +9,7 @@ import { AccessReportsService } from './access-reports.service';
 import { CitizenAccessLogRepository } from './citizen-access-log.repository';
 import { CitizenAccessLogService } from './citizen-access-log.service';
 import { CitizenAuthenticatorService } from './citizen-authenticator.service';
+import { CitizenCallerService } from './citizen-caller.service';
 import { CitizenConsentsService } from './citizen-consents.service';
 import { DemoCitizensService } from './demo-citizens.service';
 import { DevIdentityProvider } from './dev-identity-provider';
@@ -18,6 +19,7 @@ import { SelfAccessService } from './self-access.service';
 const SERVICES = [
   DevIdentityProvider,
   CitizenAuthenticatorService,
+  CitizenCallerService,
   CitizenAccessLogService,
   CitizenConsentsService,
   AccessReportsService,

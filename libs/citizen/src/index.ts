@@ -5,6 +5,7 @@ export * from './access-log-csv';
 export * from './citizen-access-log.repository';
 export * from './citizen-access-log.service';
 export * from './citizen-authenticator.service';
+export * from './citizen-caller.service';
 export * from './citizen-consents.service';
 export * from './access-reports.repository';
 export * from './access-reports.service';
