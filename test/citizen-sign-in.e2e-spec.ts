@@ -44,7 +44,7 @@ async function http(
   status: number;
   headers: Record<string, string | string[] | undefined>;
   text: string;
-  json: () => any;
+  json: () => Record<string, unknown>;
 }> {
   const res = await request(`${base}${urlPath}`, { method, headers, body });
   const text = Buffer.from(await res.body.arrayBuffer()).toString('utf8');
