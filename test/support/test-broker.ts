@@ -13,6 +13,7 @@ import { buildSimulator } from '../../apps/rnpp-simulator/src/server';
 import { generatePopulation, type Population } from '../../apps/rnpp-simulator/src/population';
 import { createGateway } from '../../apps/gateway/src/bootstrap';
 import { createTestDatabase, makeTrustFixture, type TrustFixture } from '@broker/testing';
+import type { TrustDocument } from '@broker/trust';
 
 /** The RNPP simulator listening on a free loopback port. */
 export interface TestSimulator {
@@ -63,13 +64,14 @@ export interface TestBroker {
 
 /**
  * Starts a gateway against `rnppUrl` with a fresh database and keys; `env` overrides configuration.
- * `share` starts another instance over the same database and trust (several gateways at once).
+ * `share` starts another instance over the same database and trust (several gateways at once);
+ * `editTrust` changes the fixture's trust document before the gateway reads it.
  */
 export async function startTestBroker(
   rnppUrl: string,
   env: Record<string, string> = {},
   share?: TestBroker,
-  editTrust?: (doc: TrustFixture['doc']) => void,
+  editTrust?: (doc: TrustDocument) => void,
 ): Promise<TestBroker> {
   const dir = await mkdtemp(path.join(tmpdir(), 'broker-test-'));
   const trust = share?.trust ?? (await makeTrustFixture(dir));
@@ -87,6 +89,7 @@ export async function startTestBroker(
     BROKER_TRUST_FILE: trust.file,
     EXPORT_DIR: path.join(dir, 'exports'),
     BATCH_RESULTS_KEY_FILE: resultsKeyFile,
+    BROKER_DEV_IDP_KEY_FILE: path.join(dir, 'dev-idp-key.json'),
     DATABASE_URL: db.url,
     RNPP_URL: rnppUrl,
     LOG_LEVEL: 'error',

@@ -11,6 +11,7 @@ import { request } from 'undici';
 import { DEFAULT_DATABASE_URL, loadBrokerConfig, redactUrl } from '@broker/config';
 import { loadOrCreateSigningKey, redisAnswers } from '@broker/audit';
 import { loadOrCreateResultsKey } from '@broker/batch';
+import { loadOrCreateDevIdpKey } from '@broker/citizen';
 import { openDatabase } from '@broker/database';
 import { asCurl, demoPerson, demoRequest } from './demo-client';
 import { DATA_DIR, ensureDevKeys, writeDemoTrustFile } from './demo-trust';
@@ -111,7 +112,13 @@ async function main(): Promise<void> {
   env.BATCH_EXECUTION = redis ? 'queue' : 'auto';
   let trustFile = process.env.BROKER_TRUST_FILE;
   const ownTrust = !trustFile;
-  if (!trustFile) trustFile = await writeDemoTrustFile(keys);
+  // the demo identity provider of the citizen page's demo sign-in (development mode only): in the
+  // generated trust file; with your own trust file (never rewritten) the gateway adds it itself
+  const idp =
+    config.mode === 'development'
+      ? await loadOrCreateDevIdpKey(path.resolve(process.cwd(), config.devIdpKeyFile))
+      : undefined;
+  if (!trustFile) trustFile = await writeDemoTrustFile(keys, idp);
   env.BROKER_TRUST_FILE = trustFile;
 
   const ds = await openDatabase(databaseUrl, { migrate: true, poolSize: 2 });
@@ -141,6 +148,7 @@ async function main(): Promise<void> {
   say('ready');
   say(`GraphQL      ${base}/graphql`);
   say(`readiness    ${base}/health/ready   metrics ${base}/metrics`);
+  if (idp) say(`citizen page ${base}/me   (demo sign-in: pick a synthetic citizen)`);
   say(`RNPP (sim.)  ${config.rnppUrl}/persons?offset=0&limit=10`);
   say(
     `trust file   ${trustFile}${ownTrust ? ' (generated; dev keys in .data/dev-keys.json)' : ' (yours, read only)'}`,

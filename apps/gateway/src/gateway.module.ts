@@ -5,9 +5,17 @@ import { BROKER_CONFIG, BrokerConfigModule, type BrokerConfig } from '@broker/co
 import { DatabaseModule } from '@broker/database';
 import { AuditModule } from '@broker/audit';
 import { BatchModule } from '@broker/batch';
+import { CitizenModule } from '@broker/citizen';
 import { DisclosureModule } from '@broker/disclosure';
 import { TrustModule } from '@broker/trust';
 import { AuditController } from './audit/audit.controller';
+import { AccessReportsController } from './citizen/access-reports.controller';
+import { CitizenAuthGuard } from './citizen/citizen-auth.guard';
+import { CitizenBodyParsers } from './citizen/citizen-body-parsers';
+import { CitizenPageController } from './citizen/citizen-page.controller';
+import { CitizenSessionController } from './citizen/citizen-session.controller';
+import { CitizenResolver } from './citizen/citizen.resolver';
+import { ConsentRevocationsController } from './citizen/consent-revocations.controller';
 import { BatchResolver } from './batch/batch.resolver';
 import { graphqlOptions } from './graphql/graphql-options';
 import { GatewayMetrics } from './health/gateway-metrics';
@@ -16,7 +24,7 @@ import { MetricsModule } from './health/metrics.module';
 import { MemberAuthGuard } from './person/member-auth.guard';
 import { PersonResolver } from './person/person.resolver';
 
-/** The gateway process: GraphQL for members, health and metrics for operators. */
+/** The gateway process: GraphQL for members and citizens, the citizen page, health and metrics for operators. */
 @Module({})
 export class GatewayModule {
   static forRoot(config: BrokerConfig): DynamicModule {
@@ -30,14 +38,29 @@ export class GatewayModule {
         DisclosureModule,
         AuditModule,
         BatchModule.forRoot({ role: 'gateway' }),
+        CitizenModule,
         GraphQLModule.forRootAsync<ApolloDriverConfig>({
           driver: ApolloDriver,
           inject: [BROKER_CONFIG, GatewayMetrics],
           useFactory: (c: BrokerConfig, metrics: GatewayMetrics) => graphqlOptions(c, metrics),
         }),
       ],
-      controllers: [HealthController, AuditController],
-      providers: [PersonResolver, BatchResolver, MemberAuthGuard],
+      controllers: [
+        HealthController,
+        AuditController,
+        CitizenPageController,
+        CitizenSessionController,
+        ConsentRevocationsController,
+        AccessReportsController,
+      ],
+      providers: [
+        PersonResolver,
+        BatchResolver,
+        MemberAuthGuard,
+        CitizenResolver,
+        CitizenAuthGuard,
+        CitizenBodyParsers,
+      ],
     };
   }
 }

@@ -1,4 +1,4 @@
-import { Inject, Injectable, Logger, Optional } from '@nestjs/common';
+import { Inject, Injectable, Logger } from '@nestjs/common';
 import type { DataSource } from 'typeorm';
 import { AccessLogAppender, type NewAccessEntry } from '@broker/access-log';
 import { BROKER_CONFIG, type BrokerConfig } from '@broker/config';
@@ -57,7 +57,7 @@ export class BatchProcessorService {
     @Inject(AccessLogAppender) private readonly log: AccessLogAppender,
     @Inject(ResultsCipher) private readonly cipher: ResultsCipher,
     @Inject(BROKER_CONFIG) private readonly config: BrokerConfig,
-    @Optional() @Inject(CONSENT_REVOCATIONS) private readonly revocations?: ConsentRevocations,
+    @Inject(CONSENT_REVOCATIONS) private readonly revocations: ConsentRevocations,
   ) {}
 
   /**
@@ -101,9 +101,8 @@ export class BatchProcessorService {
     lastAttempt: boolean,
   ): Promise<Pending[]> {
     const member = this.trust.member(job.memberId);
-    const revoked = this.revocations
-      ? await this.revocations.revokedAmong(pending.map((p) => p.consent.jti))
-      : new Set<string>();
+    // a consent withdrawn since submission is refused now (CONSENT_REVOKED), like on the sync path
+    const revoked = await this.revocations.revokedAmong(pending.map((p) => p.consent.jti));
     const now = Date.now() / 1000;
     const out: Pending[] = [];
     const toFetch: PendingItem[] = [];

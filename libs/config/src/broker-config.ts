@@ -57,6 +57,10 @@ export interface BrokerConfig {
   batchResultsKeyFile: string | undefined;
   /** Chunks one worker process handles at once. */
   workerConcurrency: number;
+  /** Longest accepted lifetime (exp - iat) of a citizen's ID token. */
+  maxCitizenTokenLifetimeS: number;
+  /** Private key of the demo identity provider (development mode only; generated at first start). */
+  devIdpKeyFile: string;
 }
 
 export const DEFAULT_DATABASE_URL = 'postgres://postgres@127.0.0.1:5432/broker';
@@ -158,6 +162,8 @@ export function loadBrokerConfig(env: Env = process.env): BrokerConfig {
     batchExecution: (env.BATCH_EXECUTION || (mode === 'production' ? 'queue' : 'auto')) as 'queue' | 'auto',
     batchResultsKeyFile: env.BATCH_RESULTS_KEY_FILE || undefined,
     workerConcurrency: intVar(env, 'WORKER_CONCURRENCY', 4, 1, 64, problems),
+    maxCitizenTokenLifetimeS: intVar(env, 'CITIZEN_TOKEN_MAX_LIFETIME_S', 3600, 60, 86400, problems),
+    devIdpKeyFile: env.BROKER_DEV_IDP_KEY_FILE || '.data/dev-idp-key.json',
   };
   if (config.batchExecution !== 'queue' && config.batchExecution !== 'auto')
     problems.push(`BATCH_EXECUTION must be queue or auto, got "${String(config.batchExecution)}"`);

@@ -4,9 +4,17 @@ import { DataSource, type DataSourceOptions } from 'typeorm';
 import { CreateAccessLog1763900000000 } from '../../access-log/src/migrations/1763900000000-CreateAccessLog';
 import { AuditTrail1763910000000 } from '../../access-log/src/migrations/1763910000000-AuditTrail';
 import { BatchJobs1764100000000 } from '../../batch/src/migrations/1764100000000-BatchJobs';
+import { ConsentLedger1764000000000 } from '../../consent/src/migrations/1764000000000-ConsentLedger';
+import { CitizenPage1764000001000 } from '../../citizen/src/migrations/1764000001000-CitizenPage';
 
 /** Every migration of the broker, in order. New ones are appended, landed ones never edited. */
-export const MIGRATIONS = [CreateAccessLog1763900000000, AuditTrail1763910000000, BatchJobs1764100000000];
+export const MIGRATIONS = [
+  CreateAccessLog1763900000000,
+  AuditTrail1763910000000,
+  ConsentLedger1764000000000,
+  CitizenPage1764000001000,
+  BatchJobs1764100000000,
+];
 
 /** Creates the database named in `url` when it does not exist (as the README promises). */
 export async function ensureDatabaseExists(url: string): Promise<void> {
