@@ -3,7 +3,9 @@
 // no innerHTML, so nothing the server sends can become markup.
 
 /**
- * @typedef {string | number | Node | null | undefined | false} Child
+ * @typedef {string | number | Node | null | undefined | false} Leaf
+ * @typedef {Leaf | ChildList} Child
+ * @typedef {Array<Child>} ChildList
  * @typedef {Record<string, string | number | boolean | null | undefined | ((ev: any) => void)>} Attrs
  */
 
@@ -13,7 +15,7 @@
  * @template {keyof HTMLElementTagNameMap} K
  * @param {K} tag
  * @param {Attrs} [attrs]
- * @param {...(Child | Child[])} children
+ * @param {...Child} children
  * @returns {HTMLElementTagNameMap[K]}
  */
 export function h(tag, attrs = {}, ...children) {
@@ -35,19 +37,20 @@ export function h(tag, attrs = {}, ...children) {
 /**
  * Appends children (nested arrays allowed; strings become text nodes).
  * @param {Node} parent
- * @param {(Child | Child[])[]} children
+ * @param {Child[]} children
  */
 export function append(parent, children) {
-  for (const child of children.flat(Infinity)) {
+  for (const child of children) {
     if (child === null || child === undefined || child === false) continue;
-    parent.appendChild(child instanceof Node ? child : document.createTextNode(String(child)));
+    if (Array.isArray(child)) append(parent, child);
+    else parent.appendChild(child instanceof Node ? child : document.createTextNode(String(child)));
   }
 }
 
 /**
  * Replaces all children of `parent`.
  * @param {Element} parent
- * @param {...(Child | Child[])} children
+ * @param {...Child} children
  */
 export function replace(parent, ...children) {
   parent.replaceChildren();
