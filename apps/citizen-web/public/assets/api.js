@@ -78,8 +78,10 @@ async function send(url, init) {
 export async function demoCitizens() {
   const res = await send('/me/demo/citizens', { headers: { accept: 'application/json' } });
   if (res.status === 404) return null;
-  if (!res.ok) throw new ApiError(`HTTP_${res.status}`);
-  return /** @type {DemoCitizen[]} */ (await res.json());
+  if (!res.ok) throw new ApiError(await errorCode(res));
+  /** @type {DemoCitizen[] | { citizens: DemoCitizen[] }} */
+  const body = await res.json();
+  return Array.isArray(body) ? body : body.citizens;
 }
 
 /**
@@ -95,6 +97,30 @@ export async function demoSignIn(citizen) {
   if (!res.ok) throw new ApiError(await errorCode(res));
   const body = /** @type {{ token: string, expiresAt: string, subject: string }} */ (await res.json());
   keepSession(body.token, citizen.name);
+}
+
+/**
+ * Picks up a session from the broker's cookie: after the national sign-in (the identity
+ * provider posts to /me/session, which sends the browser back to /me), or in a new tab.
+ * @returns {Promise<boolean>} whether there is a session now
+ */
+export async function restoreSession() {
+  /** @type {Response} */
+  let res;
+  try {
+    res = await fetch('/me/session', { credentials: 'same-origin', headers: { accept: 'application/json' } });
+  } catch {
+    return false;
+  }
+  if (!res.ok) return false;
+  try {
+    const body = /** @type {{ token?: unknown }} */ (await res.json());
+    if (typeof body.token !== 'string' || !body.token) return false;
+    keepSession(body.token, null);
+    return true;
+  } catch {
+    return false;
+  }
 }
 
 /** Ends the session at the broker (cookie) and here (storage); never fails. */

@@ -117,6 +117,7 @@ async function start() {
     resetViews();
     void show({ fresh: true, focus: true }).then(() => showError(t('error.sessionEnded')));
   });
+  if (!api.token()) await api.restoreSession();
   await show({ fresh: true, focus: false });
 }
 

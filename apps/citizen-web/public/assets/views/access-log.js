@@ -6,7 +6,15 @@ import * as api from '../api.js';
 import { announce, h, replace, showError } from '../dom.js';
 import { openDialog } from '../dialog.js';
 import { errorMessage } from '../errors.js';
-import { formatDateTime, itemsInWords, localized, luxembourgDayStart, reasonInWords, t } from '../i18n.js';
+import {
+  formatDateTime,
+  itemsInWords,
+  lang,
+  localized,
+  luxembourgDayStart,
+  reasonInWords,
+  t,
+} from '../i18n.js';
 
 export const PAGE_SIZE = 20;
 const REPORT_MAX = 1000;
@@ -459,12 +467,9 @@ function downloads() {
     h(
       'ul',
       { class: 'downloads' },
-      h('li', {}, h('a', { href: '/me/access-log.csv', download: 'my-access-log.csv' }, t('download.csv'))),
-      h(
-        'li',
-        {},
-        h('a', { href: '/me/access-log.json', download: 'my-access-log.json' }, t('download.json')),
-      ),
+      // plain links: the HttpOnly cookie authenticates them, the broker names the files
+      h('li', {}, h('a', { href: `/me/access-log.csv?lang=${lang()}`, download: true }, t('download.csv'))),
+      h('li', {}, h('a', { href: '/me/access-log.json', download: true }, t('download.json'))),
     ),
   );
 }
