@@ -109,7 +109,14 @@ async function start() {
     });
   }
   byId('sign-out').addEventListener('click', () => void onSignOut());
+  // the skip link moves focus without touching the address (the hash names the view)
+  byId('skip-link').addEventListener('click', (ev) => {
+    ev.preventDefault();
+    byId('main').focus();
+  });
   window.addEventListener('hashchange', () => {
+    const name = window.location.hash.slice(1);
+    if (name && !(name in VIEWS)) return;
     showError('');
     void show({ fresh: true, focus: true });
   });
