@@ -54,6 +54,27 @@ function luxDay(days = 0): string {
   );
 }
 
+// Functions passed to page.evaluate run in the browser; the project is type-checked without
+// lib.dom, so the little of the DOM they use is declared here (module scope only).
+interface PageElement {
+  id: string;
+  className: string;
+  textContent: string | null;
+  closest(selector: string): PageElement | null;
+}
+interface PageStorage {
+  getItem(key: string): string | null;
+  setItem(key: string, value: string): void;
+}
+declare const document: {
+  activeElement: PageElement | null;
+  documentElement: { scrollWidth: number };
+  querySelector(selector: string): PageElement | null;
+};
+declare const window: unknown;
+declare const sessionStorage: PageStorage;
+declare const localStorage: PageStorage;
+
 interface AxeViolation {
   id: string;
   impact: string | null;
@@ -129,7 +150,7 @@ describe('citizen page in Chromium (demo sign-in, real gateway)', () => {
       const w = window as unknown as {
         axe: {
           run(
-            ctx: Document,
+            ctx: typeof document,
             opts: object,
           ): Promise<{
             violations: { id: string; impact: string | null; help: string; nodes: { target: string[] }[] }[];
