@@ -1,5 +1,5 @@
 import { execFile } from 'node:child_process';
-import { mkdtemp, rm } from 'node:fs/promises';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
@@ -12,6 +12,7 @@ import { buildSimulator } from '../../apps/rnpp-simulator/src/server';
 import { generatePopulation, type Population } from '../../apps/rnpp-simulator/src/population';
 import { createGateway } from '../../apps/gateway/src/bootstrap';
 import { createTestDatabase, makeTrustFixture, type TrustFixture } from '@broker/testing';
+import type { TrustDocument } from '@broker/trust';
 
 /** The RNPP simulator listening on a free loopback port. */
 export interface TestSimulator {
@@ -60,15 +61,21 @@ export interface TestBroker {
 
 /**
  * Starts a gateway against `rnppUrl` with a fresh database and keys; `env` overrides configuration.
- * `share` starts another instance over the same database and trust (several gateways at once).
+ * `share` starts another instance over the same database and trust (several gateways at once);
+ * `editTrust` changes the fixture's trust document before the gateway reads it.
  */
 export async function startTestBroker(
   rnppUrl: string,
   env: Record<string, string> = {},
   share?: TestBroker,
+  editTrust?: (doc: TrustDocument) => void,
 ): Promise<TestBroker> {
   const dir = await mkdtemp(path.join(tmpdir(), 'broker-test-'));
   const trust = share?.trust ?? (await makeTrustFixture(dir));
+  if (editTrust && !share) {
+    editTrust(trust.doc);
+    await writeFile(trust.file, JSON.stringify(trust.doc, null, 2));
+  }
   const db = share ? { url: share.databaseUrl, drop: async () => undefined } : await createTestDatabase();
   const signingKeyFile = path.join(dir, 'broker-signing-key.json');
   if (!share) await loadOrCreateSigningKey(signingKeyFile, 'development');
@@ -76,6 +83,7 @@ export async function startTestBroker(
     BROKER_SIGNING_KEY_FILE: share?.signingKeyFile ?? signingKeyFile,
     BROKER_TRUST_FILE: trust.file,
     EXPORT_DIR: path.join(dir, 'exports'),
+    BROKER_DEV_IDP_KEY_FILE: path.join(dir, 'dev-idp-key.json'),
     DATABASE_URL: db.url,
     RNPP_URL: rnppUrl,
     LOG_LEVEL: 'error',

@@ -4,9 +4,17 @@ import { GraphQLModule } from '@nestjs/graphql';
 import { BROKER_CONFIG, BrokerConfigModule, type BrokerConfig } from '@broker/config';
 import { DatabaseModule } from '@broker/database';
 import { AuditModule } from '@broker/audit';
+import { CitizenModule } from '@broker/citizen';
 import { DisclosureModule } from '@broker/disclosure';
 import { TrustModule } from '@broker/trust';
 import { AuditController } from './audit/audit.controller';
+import { AccessReportsController } from './citizen/access-reports.controller';
+import { CitizenAuthGuard } from './citizen/citizen-auth.guard';
+import { CitizenBodyParsers } from './citizen/citizen-body-parsers';
+import { CitizenPageController } from './citizen/citizen-page.controller';
+import { CitizenSessionController } from './citizen/citizen-session.controller';
+import { CitizenResolver } from './citizen/citizen.resolver';
+import { ConsentRevocationsController } from './citizen/consent-revocations.controller';
 import { graphqlOptions } from './graphql/graphql-options';
 import { GatewayMetrics } from './health/gateway-metrics';
 import { HealthController } from './health/health.controller';
@@ -14,7 +22,7 @@ import { MetricsModule } from './health/metrics.module';
 import { MemberAuthGuard } from './person/member-auth.guard';
 import { PersonResolver } from './person/person.resolver';
 
-/** The gateway process: GraphQL for members, health and metrics for operators. */
+/** The gateway process: GraphQL for members and citizens, the citizen page, health and metrics for operators. */
 @Module({})
 export class GatewayModule {
   static forRoot(config: BrokerConfig): DynamicModule {
@@ -27,14 +35,22 @@ export class GatewayModule {
         DatabaseModule,
         DisclosureModule,
         AuditModule,
+        CitizenModule,
         GraphQLModule.forRootAsync<ApolloDriverConfig>({
           driver: ApolloDriver,
           inject: [BROKER_CONFIG, GatewayMetrics],
           useFactory: (c: BrokerConfig, metrics: GatewayMetrics) => graphqlOptions(c, metrics),
         }),
       ],
-      controllers: [HealthController, AuditController],
-      providers: [PersonResolver, MemberAuthGuard],
+      controllers: [
+        HealthController,
+        AuditController,
+        CitizenPageController,
+        CitizenSessionController,
+        ConsentRevocationsController,
+        AccessReportsController,
+      ],
+      providers: [PersonResolver, MemberAuthGuard, CitizenResolver, CitizenAuthGuard, CitizenBodyParsers],
     };
   }
 }

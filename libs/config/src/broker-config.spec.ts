@@ -27,6 +27,8 @@ describe('loadBrokerConfig', () => {
       redisUrl: 'redis://127.0.0.1:6379',
       exportDir: '.data/exports',
       exportLinkTtlS: 3600,
+      maxCitizenTokenLifetimeS: 3600,
+      devIdpKeyFile: '.data/dev-idp-key.json',
       rnppAttemptTimeoutMs: 1000,
       rnppTotalTimeoutMs: 2500,
       rnppMaxAttempts: 3,
@@ -58,6 +60,8 @@ describe('loadBrokerConfig', () => {
       REDIS_URL: 'redis://redis:6379/2',
       EXPORT_DIR: '/srv/exports',
       EXPORT_LINK_TTL_S: '900',
+      CITIZEN_TOKEN_MAX_LIFETIME_S: '600',
+      BROKER_DEV_IDP_KEY_FILE: '/tmp/dev-idp.json',
       GATEWAY_HOST: '0.0.0.0',
       GATEWAY_PORT: '8080',
       RNPP_URL: 'https://rnpp.example.lu/api///',
@@ -92,6 +96,8 @@ describe('loadBrokerConfig', () => {
       redisUrl: 'redis://redis:6379/2',
       exportDir: '/srv/exports',
       exportLinkTtlS: 900,
+      maxCitizenTokenLifetimeS: 600,
+      devIdpKeyFile: '/tmp/dev-idp.json',
     });
   });
 
@@ -188,6 +194,11 @@ describe('loadBrokerConfig', () => {
       ['CLOCK_TOLERANCE_S', '301', /^CLOCK_TOLERANCE_S must be an integer in \[0, 300\]/],
       ['GRAPHQL_MAX_BODY_BYTES', '1023', /^GRAPHQL_MAX_BODY_BYTES must be an integer/],
       ['LOG_LEVEL', 'verbose', /^LOG_LEVEL must be error, warn, log or debug$/],
+      [
+        'CITIZEN_TOKEN_MAX_LIFETIME_S',
+        '59',
+        /^CITIZEN_TOKEN_MAX_LIFETIME_S must be an integer in \[60, 86400\]/,
+      ],
     ])('refuses %s=%p', (name, value, problem) => {
       const e = configError({ [name]: value });
       expect(e.problems).toHaveLength(1);

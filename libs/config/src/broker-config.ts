@@ -35,6 +35,10 @@ export interface BrokerConfig {
   exportDir: string;
   /** How long an export job's download link (and its files) stay valid. */
   exportLinkTtlS: number;
+  /** Longest accepted lifetime (exp - iat) of a citizen's ID token. */
+  maxCitizenTokenLifetimeS: number;
+  /** Private key of the demo identity provider (development mode only; generated at first start). */
+  devIdpKeyFile: string;
 }
 
 export const DEFAULT_DATABASE_URL = 'postgres://postgres@127.0.0.1:5432/broker';
@@ -118,6 +122,8 @@ export function loadBrokerConfig(env: Env = process.env): BrokerConfig {
     redisUrl: urlVar(env, 'REDIS_URL', 'redis://127.0.0.1:6379', ['redis:', 'rediss:'], problems),
     exportDir: env.EXPORT_DIR || '.data/exports',
     exportLinkTtlS: intVar(env, 'EXPORT_LINK_TTL_S', 3600, 60, 7 * 86400, problems),
+    maxCitizenTokenLifetimeS: intVar(env, 'CITIZEN_TOKEN_MAX_LIFETIME_S', 3600, 60, 86400, problems),
+    devIdpKeyFile: env.BROKER_DEV_IDP_KEY_FILE || '.data/dev-idp-key.json',
   };
   if (mode === 'production' && !config.trustFile)
     problems.push('BROKER_TRUST_FILE is required in production mode');

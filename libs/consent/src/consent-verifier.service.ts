@@ -6,6 +6,7 @@ import { TRUST_REGISTRY, type TrustRegistry } from '@broker/trust';
 import type { DataItem } from '@broker/data-items';
 import consentSchema from '../../../contracts/consent-token.schema.json';
 import type { Consent } from './consent';
+import { ConsentStore, type ConsentLedger } from './consent-store';
 import { TokenRejected, verifySignedToken } from './signed-token';
 
 const validateClaims = new Ajv2020({ allErrors: false, strict: false }).compile(consentSchema);
@@ -17,15 +18,24 @@ export class ConsentExpiredError extends BrokerError {
   }
 }
 
+/** An authentic consent that was withdrawn (by the citizen or its issuer); names it for the access log. */
+export class ConsentRevokedError extends BrokerError {
+  constructor(readonly consent: { issuer: string; jti: string; purpose: string }) {
+    super(ErrorCode.CONSENT_REVOKED, 'The consent was withdrawn.');
+  }
+}
+
 /** Verifies `Consent-Token` headers against the trusted consent issuers. */
 @Injectable()
 export class ConsentVerifierService {
   constructor(
     @Inject(TRUST_REGISTRY) private readonly trust: TrustRegistry,
     @Inject(BROKER_CONFIG) private readonly config: BrokerConfig,
+    /** Always injected by Nest; optional only so that pure unit tests can leave it out. */
+    @Inject(ConsentStore) private readonly ledger?: ConsentLedger,
   ) {}
 
-  /** Returns the verified consent or throws BrokerError(CONSENT_INVALID | CONSENT_EXPIRED). */
+  /** Returns the verified consent or throws BrokerError(CONSENT_INVALID | CONSENT_EXPIRED | CONSENT_REVOKED). */
   async verify(token: string | undefined): Promise<Consent> {
     if (!token) throw new BrokerError(ErrorCode.CONSENT_INVALID, 'The Consent-Token header is missing.');
     let payload;
@@ -78,7 +88,7 @@ export class ConsentVerifierService {
         reason: 'iat',
       });
     }
-    return {
+    const consent: Consent = {
       issuer: c.iss,
       jti: c.jti,
       subject: c.sub,
@@ -88,5 +98,14 @@ export class ConsentVerifierService {
       issuedAt: c.iat,
       expiresAt: c.exp,
     };
+    if (this.ledger) {
+      // recorded first, so that a consent withdrawn before its first use is still listed to the citizen
+      await this.ledger.recordSeen(consent);
+      // read on every verification (no cache): a withdrawal holds at once in every process
+      if ((await this.ledger.revokedAmong([consent.jti])).has(consent.jti)) {
+        throw new ConsentRevokedError({ issuer: consent.issuer, jti: consent.jti, purpose: consent.purpose });
+      }
+    }
+    return consent;
   }
 }

@@ -5,3 +5,5 @@ export * from './consent.module';
 export * from './signed-token';
 export * from './staff-authenticator.service';
 export * from './consent-revocations';
+export * from './consent-store';
+export * from './consent-store.module';

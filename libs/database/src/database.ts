@@ -3,9 +3,16 @@ import { DataSource, type DataSourceOptions } from 'typeorm';
 // imported by path, not through @broker/access-log, which itself depends on this lib
 import { CreateAccessLog1763900000000 } from '../../access-log/src/migrations/1763900000000-CreateAccessLog';
 import { AuditTrail1763910000000 } from '../../access-log/src/migrations/1763910000000-AuditTrail';
+import { ConsentLedger1764000000000 } from '../../consent/src/migrations/1764000000000-ConsentLedger';
+import { CitizenPage1764000001000 } from '../../citizen/src/migrations/1764000001000-CitizenPage';
 
 /** Every migration of the broker, in order. New ones are appended, landed ones never edited. */
-export const MIGRATIONS = [CreateAccessLog1763900000000, AuditTrail1763910000000];
+export const MIGRATIONS = [
+  CreateAccessLog1763900000000,
+  AuditTrail1763910000000,
+  ConsentLedger1764000000000,
+  CitizenPage1764000001000,
+];
 
 /** Creates the database named in `url` when it does not exist (as the README promises). */
 export async function ensureDatabaseExists(url: string): Promise<void> {

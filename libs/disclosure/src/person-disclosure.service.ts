@@ -1,6 +1,11 @@
 import { Inject, Injectable, Logger } from '@nestjs/common';
 import { AccessLogAppender, type AccessEntry, type NewAccessEntry } from '@broker/access-log';
-import { ConsentExpiredError, ConsentVerifierService, type Consent } from '@broker/consent';
+import {
+  ConsentExpiredError,
+  ConsentRevokedError,
+  ConsentVerifierService,
+  type Consent,
+} from '@broker/consent';
 import { BrokerError, ErrorCode } from '@broker/errors';
 import { ITEM_RNPP_FIELDS, normaliseItems, type DataItem } from '@broker/data-items';
 import { checkMatricule } from '@broker/matricule';
@@ -69,8 +74,10 @@ export class PersonDisclosureService {
       const code = e instanceof BrokerError ? e.code : ErrorCode.INTERNAL_ERROR;
       if (!(e instanceof BrokerError))
         this.logger.error(`unexpected failure: ${(e as Error).stack ?? String(e)}`);
-      // an expired consent is authentic: its issuer, jti and purpose belong in the entry
-      const known = consent ?? (e instanceof ConsentExpiredError ? e.consent : undefined);
+      // an expired or withdrawn consent is authentic: its issuer, jti and purpose belong in the entry
+      const known =
+        consent ??
+        (e instanceof ConsentExpiredError || e instanceof ConsentRevokedError ? e.consent : undefined);
       await this.logRefusal(ctx, occurredAt, items, subject, known, code);
       throw e;
     }

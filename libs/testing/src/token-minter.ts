@@ -95,3 +95,44 @@ export async function mintStaffToken(
     .setExpirationTime(iat + (opts.lifetimeS ?? 600))
     .sign(await importJWK(key.privateJwk, key.alg));
 }
+
+/** Signs a citizen's ID token (OpenID Connect): typ JWT, iss = provider, aud = broker, sub = matricule. */
+export async function mintCitizenToken(
+  key: SigningKey,
+  issuer: string,
+  brokerId: string,
+  matricule: string,
+  opts: {
+    lifetimeS?: number;
+    iat?: number;
+    claims?: Record<string, unknown>;
+    header?: Record<string, unknown>;
+  } = {},
+): Promise<string> {
+  const iat = opts.iat ?? now();
+  return new SignJWT({ jti: randomUUID(), ...(opts.claims ?? {}) })
+    .setProtectedHeader({ alg: key.alg, typ: 'JWT', kid: key.kid, ...(opts.header ?? {}) })
+    .setIssuer(issuer)
+    .setSubject(matricule)
+    .setAudience(brokerId)
+    .setIssuedAt(iat)
+    .setExpirationTime(iat + (opts.lifetimeS ?? 600))
+    .sign(await importJWK(key.privateJwk, key.alg));
+}
+
+/** Signs a consent revocation by its issuer: typ revocation+jwt, iss = issuer, jti = the consent's jti. */
+export async function mintRevocation(
+  key: SigningKey,
+  issuer: string,
+  consentJti: string,
+  opts: { lifetimeS?: number; iat?: number; claims?: Record<string, unknown>; typ?: string } = {},
+): Promise<string> {
+  const iat = opts.iat ?? now();
+  return new SignJWT({ ...(opts.claims ?? {}) })
+    .setProtectedHeader({ alg: key.alg, typ: opts.typ ?? 'revocation+jwt', kid: key.kid })
+    .setIssuer(issuer)
+    .setJti(consentJti)
+    .setIssuedAt(iat)
+    .setExpirationTime(iat + (opts.lifetimeS ?? 300))
+    .sign(await importJWK(key.privateJwk, key.alg));
+}

@@ -15,6 +15,8 @@ export interface TrustFixture {
   i2: { id: string; key: SigningKey };
   /** A staff issuer for auditor tokens. */
   s1: { id: string; key: SigningKey };
+  /** An identity provider for citizen ID tokens (issuer URL, inline JWKS). */
+  idp: { issuer: string; key: SigningKey };
   doc: TrustDocument;
   file: string;
 }
@@ -35,6 +37,10 @@ export async function makeTrustFixture(dir: string): Promise<TrustFixture> {
   const i1 = { id: `issuer-es-${tag}`, key: await generateSigningKey('ES256', `i1-${tag}`) };
   const i2 = { id: `issuer-ed-${tag}`, key: await generateSigningKey('EdDSA', `i2-${tag}`) };
   const s1 = { id: `staff-${tag}`, key: await generateSigningKey('ES256', `s1-${tag}`) };
+  const idp = {
+    issuer: `https://idp-${tag}.test.invalid`,
+    key: await generateSigningKey('ES256', `idp-${tag}`),
+  };
   const doc = {
     brokerId: `broker-test-${tag}`,
     members: [
@@ -56,8 +62,11 @@ export async function makeTrustFixture(dir: string): Promise<TrustFixture> {
       { id: i2.id, jwks: { keys: [i2.key.publicJwk] } },
     ],
     staffIssuers: [{ id: s1.id, jwks: { keys: [s1.key.publicJwk] } }],
+    identityProviders: [
+      { issuer: idp.issuer, name: 'Test identity provider', jwks: { keys: [idp.key.publicJwk] } },
+    ],
   } as TrustDocument;
   const file = path.join(dir, 'trust.json');
   await writeFile(file, JSON.stringify(doc, null, 2));
-  return { brokerId: doc.brokerId, m1, m2, i1, i2, s1, doc, file };
+  return { brokerId: doc.brokerId, m1, m2, i1, i2, s1, idp, doc, file };
 }

@@ -24,6 +24,17 @@ export interface ConsentIssuer {
   keys: ReadonlyMap<string, VerificationKey>;
 }
 
+/**
+ * An OpenID Connect provider whose ID tokens sign citizens in: keys from the trust file
+ * (`keys`) or fetched from its JWKS endpoint (`jwksUri`, by the citizen authenticator).
+ */
+export interface IdentityProvider {
+  issuer: string;
+  name: string;
+  keys?: ReadonlyMap<string, VerificationKey>;
+  jwksUri?: string;
+}
+
 export interface TrustDocument {
   brokerId: string;
   purposes?: { code: string; labels?: Record<string, string> }[];
@@ -34,7 +45,7 @@ export interface TrustDocument {
     grants: { purpose: string; items: DataItem[] }[];
   }[];
   consentIssuers: { id: string; name?: string; jwks: { keys: JWK[] } }[];
-  identityProviders?: unknown[];
+  identityProviders?: { issuer: string; name?: string; jwks?: { keys: JWK[] }; jwksUri?: string }[];
   staffIssuers?: { id: string; name?: string; jwks: { keys: JWK[] } }[];
 }
 
@@ -46,6 +57,7 @@ export class TrustRegistry {
     private readonly issuers: ReadonlyMap<string, ConsentIssuer>,
     private readonly purposeLabels: ReadonlyMap<string, Record<string, string>>,
     private readonly staff: ReadonlyMap<string, ConsentIssuer>,
+    private readonly providers: ReadonlyMap<string, IdentityProvider> = new Map(),
   ) {}
 
   /** Builds a registry from a schema-valid document (keys are imported once, here). */
@@ -85,7 +97,18 @@ export class TrustRegistry {
         keys: await importKeys(i.jwks.keys, `staff issuer ${i.id}`),
       });
     }
-    return new TrustRegistry(doc.brokerId, members, issuers, labels, staff);
+    const providers = new Map<string, IdentityProvider>();
+    for (const p of doc.identityProviders ?? []) {
+      if (providers.has(p.issuer)) throw new Error(`duplicate identity provider ${p.issuer}`);
+      if (!p.jwks === !p.jwksUri) throw new Error(`identity provider ${p.issuer}: give jwks or jwksUri`);
+      providers.set(p.issuer, {
+        issuer: p.issuer,
+        name: p.name ?? p.issuer,
+        keys: p.jwks ? await importKeys(p.jwks.keys, `identity provider ${p.issuer}`) : undefined,
+        jwksUri: p.jwksUri,
+      });
+    }
+    return new TrustRegistry(doc.brokerId, members, issuers, labels, staff, providers);
   }
 
   /** The member with this id, if registered. */
@@ -101,6 +124,16 @@ export class TrustRegistry {
   /** The staff issuer (auditor tokens) with this id, if trusted. */
   staffIssuer(id: string): ConsentIssuer | undefined {
     return this.staff.get(id);
+  }
+
+  /** The identity provider (citizen sign-in) with this issuer, if trusted. */
+  identityProvider(issuer: string): IdentityProvider | undefined {
+    return this.providers.get(issuer);
+  }
+
+  /** All identity providers of the trust file. */
+  identityProviders(): IdentityProvider[] {
+    return [...this.providers.values()];
   }
 
   /** All members (for listings and the demo). */

@@ -1,7 +1,8 @@
 import type { FastifyReply, FastifyRequest } from 'fastify';
+import type { Citizen } from '@broker/citizen';
 import type { Member } from '@broker/trust';
 
-/** Per-request GraphQL context: transport facts only; the member is set by MemberAuthGuard. */
+/** Per-request GraphQL context: transport facts only; the member (citizen) is set by MemberAuthGuard (CitizenAuthGuard). */
 export interface GatewayContext {
   req: FastifyRequest;
   reply: FastifyReply;
@@ -9,6 +10,7 @@ export interface GatewayContext {
   authorization: string | undefined;
   consentToken: string | undefined;
   member?: Member;
+  citizen?: Citizen;
 }
 
 /**

@@ -1,0 +1,138 @@
+import type { DataSource } from 'typeorm';
+import type { AccessChannel, AccessOutcome } from '@broker/access-log';
+
+/** A filter on one citizen's entries (absent keys do not filter). */
+export interface CitizenLogFilter {
+  /** Inclusive. */
+  from?: Date;
+  /** Exclusive. */
+  to?: Date;
+  memberId?: string;
+}
+
+/** The columns of an entry that the citizen page shows (never the subject: it is the citizen). */
+export interface CitizenLogRow {
+  seq: string;
+  occurredAt: Date;
+  channel: AccessChannel;
+  memberId: string;
+  purpose: string | null;
+  consentIssuer: string | null;
+  consentJti: string | null;
+  itemsRequested: string[];
+  itemsDisclosed: string[];
+  outcome: AccessOutcome;
+  reasonCode: string | null;
+  jobId: string | null;
+  reported: boolean;
+}
+
+interface Row {
+  seq: string;
+  occurred_at: Date;
+  channel: AccessChannel;
+  member_id: string;
+  purpose: string | null;
+  consent_issuer: string | null;
+  consent_jti: string | null;
+  items_requested: string[];
+  items_disclosed: string[];
+  outcome: AccessOutcome;
+  reason_code: string | null;
+  job_id: string | null;
+  reported: boolean;
+}
+
+/**
+ * SQL of one citizen's view of the access log and of the accesses they flag. Every statement
+ * takes the citizen's subject as its first parameter and filters on it: no query here can reach
+ * another citizen's rows, whatever the other parameters are.
+ */
+export class CitizenAccessLogRepository {
+  constructor(private readonly ds: DataSource) {}
+
+  private where(subject: string, filter: CitizenLogFilter): { where: string[]; params: unknown[] } {
+    const params: unknown[] = [subject];
+    const where = ['l.subject = $1'];
+    const add = (sqlText: string, value: unknown): void => {
+      params.push(value);
+      where.push(sqlText.replace('?', `$${params.length}`));
+    };
+    if (filter.from) add('l.occurred_at >= ?::timestamptz', filter.from);
+    if (filter.to) add('l.occurred_at < ?::timestamptz', filter.to);
+    if (filter.memberId !== undefined) add('l.member_id = ?', filter.memberId);
+    return { where, params };
+  }
+
+  /**
+   * Entries about `subject`, newest first, strictly before `beforeSeq` when given. A keyset
+   * page on the (subject, seq) index of every partition: the cost does not grow with the page
+   * number nor with the citizen's total.
+   */
+  async page(
+    subject: string,
+    filter: CitizenLogFilter,
+    beforeSeq: bigint | undefined,
+    limit: number,
+  ): Promise<CitizenLogRow[]> {
+    const { where, params } = this.where(subject, filter);
+    if (beforeSeq !== undefined) {
+      params.push(beforeSeq.toString());
+      where.push(`l.seq < $${params.length}::bigint`);
+    }
+    params.push(limit);
+    const rows: Row[] = await this.ds.query(
+      `SELECT l.seq, l.occurred_at, l.channel, l.member_id, l.purpose, l.consent_issuer, l.consent_jti,
+              l.items_requested, l.items_disclosed, l.outcome, l.reason_code, l.job_id,
+              EXISTS (SELECT 1 FROM access_report r WHERE r.subject = $1 AND r.entry_seq = l.seq) AS reported
+       FROM access_log l
+       WHERE ${where.join(' AND ')}
+       ORDER BY l.seq DESC
+       LIMIT $${params.length}`,
+      params,
+    );
+    return rows.map((r) => ({
+      seq: String(r.seq),
+      occurredAt: r.occurred_at,
+      channel: r.channel,
+      memberId: r.member_id,
+      purpose: r.purpose,
+      consentIssuer: r.consent_issuer,
+      consentJti: r.consent_jti,
+      itemsRequested: r.items_requested,
+      itemsDisclosed: r.items_disclosed,
+      outcome: r.outcome,
+      reasonCode: r.reason_code,
+      jobId: r.job_id,
+      reported: r.reported,
+    }));
+  }
+
+  /** How many entries about `subject` match the filter. */
+  async count(subject: string, filter: CitizenLogFilter): Promise<number> {
+    const { where, params } = this.where(subject, filter);
+    const rows: { n: string }[] = await this.ds.query(
+      `SELECT count(*) AS n FROM access_log l WHERE ${where.join(' AND ')}`,
+      params,
+    );
+    return Number(rows[0].n);
+  }
+
+  /** The requesters (member ids) that appear in the entries about `subject`. */
+  async memberIds(subject: string): Promise<string[]> {
+    const rows: { member_id: string }[] = await this.ds.query(
+      'SELECT DISTINCT member_id FROM access_log WHERE subject = $1 ORDER BY member_id',
+      [subject],
+    );
+    return rows.map((r) => r.member_id);
+  }
+
+  /** True when the entry `seq` is about `subject`. */
+  async isAbout(subject: string, seq: bigint): Promise<boolean> {
+    const rows: unknown[] = await this.ds.query(
+      'SELECT 1 FROM access_log WHERE subject = $1 AND seq = $2::bigint LIMIT 1',
+      [subject, seq.toString()],
+    );
+    return rows.length > 0;
+  }
+}

@@ -1,0 +1,171 @@
+import { Logger } from '@nestjs/common';
+import type { DataSource } from 'typeorm';
+import type { Consent } from './consent';
+import type { ConsentRevocations } from './consent-revocations';
+
+/** Who withdrew a consent. */
+export type RevokedBy = 'citizen' | 'issuer';
+
+/** A consent the broker has seen, with its withdrawal if any. */
+export interface ConsentRecord {
+  issuer: string;
+  jti: string;
+  subject: string;
+  audience: string;
+  purpose: string;
+  scope: string[];
+  issuedAt: Date;
+  expiresAt: Date;
+  firstSeenAt: Date;
+  lastUsedAt: Date;
+  revokedAt: Date | null;
+  revokedBy: RevokedBy | null;
+}
+
+/** What the consent verifier needs: record what it saw, and ask what was withdrawn. */
+export interface ConsentLedger extends ConsentRevocations {
+  recordSeen(consent: Consent): Promise<void>;
+}
+
+interface RecordRow {
+  issuer: string;
+  jti: string;
+  subject: string;
+  audience: string;
+  purpose: string;
+  scope: string[];
+  issued_at: Date;
+  expires_at: Date;
+  first_seen_at: Date;
+  last_used_at: Date;
+  revoked_at: Date | null;
+  revoked_by: RevokedBy | null;
+}
+
+const SELECT_RECORDS = `
+  SELECT c.issuer, c.jti, c.subject, c.audience, c.purpose, c.scope, c.issued_at, c.expires_at,
+         c.first_seen_at, c.last_used_at, r.revoked_at, r.revoked_by
+  FROM consent_record c
+  LEFT JOIN consent_revocation r ON r.issuer = c.issuer AND r.jti = c.jti`;
+
+function toRecord(r: RecordRow): ConsentRecord {
+  return {
+    issuer: r.issuer,
+    jti: r.jti,
+    subject: r.subject,
+    audience: r.audience,
+    purpose: r.purpose,
+    scope: r.scope,
+    issuedAt: r.issued_at,
+    expiresAt: r.expires_at,
+    firstSeenAt: r.first_seen_at,
+    lastUsedAt: r.last_used_at,
+    revokedAt: r.revoked_at,
+    revokedBy: r.revoked_by,
+  };
+}
+
+/** How long this process skips re-writing a consent it recorded (last_used_at is that coarse). */
+const RECORD_THROTTLE_MS = 60_000;
+const RECORD_CACHE_LIMIT = 50_000;
+
+/**
+ * PostgreSQL ledger of consents: the ones the broker has seen (`consent_record`) and the
+ * withdrawn ones (`consent_revocation`). Every gateway and worker reads the same tables, so a
+ * withdrawal holds everywhere from the moment it is committed.
+ *
+ * Revocations are looked up by jti alone (the port's contract): should two issuers ever use the
+ * same jti, a revocation of one refuses both, which errs on the safe side.
+ */
+export class ConsentStore implements ConsentLedger {
+  private readonly logger = new Logger('ConsentStore');
+  /** issuer + jti -> when this process last wrote it (bounds the write load of the sync path). */
+  private readonly recorded = new Map<string, number>();
+
+  constructor(private readonly ds: DataSource) {}
+
+  /** Upserts a verified consent (first seen, last used); at most once a minute per consent and process. */
+  async recordSeen(c: Consent): Promise<void> {
+    const key = `${c.issuer}\u0000${c.jti}`;
+    const now = Date.now();
+    const last = this.recorded.get(key);
+    if (last !== undefined && now - last < RECORD_THROTTLE_MS) return;
+    try {
+      await this.ds.query(
+        `INSERT INTO consent_record (issuer, jti, subject, audience, purpose, scope, issued_at, expires_at,
+                                     first_seen_at, last_used_at)
+         VALUES ($1, $2, $3, $4, $5, $6, to_timestamp($7), to_timestamp($8), $9, $9)
+         ON CONFLICT (issuer, jti) DO UPDATE
+           SET last_used_at = GREATEST(consent_record.last_used_at, EXCLUDED.last_used_at)`,
+        [
+          c.issuer,
+          c.jti,
+          c.subject,
+          c.audience,
+          c.purpose,
+          [...c.scope],
+          c.issuedAt,
+          c.expiresAt,
+          new Date(now),
+        ],
+      );
+      if (this.recorded.size >= RECORD_CACHE_LIMIT) this.recorded.clear();
+      this.recorded.set(key, now);
+    } catch (e) {
+      // the listing is for the citizen's information; the decision does not depend on it
+      this.logger.warn(`could not record a consent: ${(e as Error).message}`);
+    }
+  }
+
+  async revokedAmong(jtis: readonly string[]): Promise<Set<string>> {
+    if (jtis.length === 0) return new Set();
+    const rows: { jti: string }[] = await this.ds.query(
+      'SELECT DISTINCT jti FROM consent_revocation WHERE jti = ANY($1::text[])',
+      [[...jtis]],
+    );
+    return new Set(rows.map((r) => r.jti));
+  }
+
+  /** Withdraws a consent (idempotent: a second call keeps the first time); returns when it was withdrawn. */
+  async revoke(issuer: string, jti: string, by: RevokedBy): Promise<Date> {
+    const rows: { revoked_at: Date }[] = await this.ds.query(
+      `WITH ins AS (
+         INSERT INTO consent_revocation (issuer, jti, revoked_at, revoked_by) VALUES ($1, $2, now(), $3)
+         ON CONFLICT (issuer, jti) DO NOTHING
+         RETURNING revoked_at)
+       SELECT revoked_at FROM ins
+       UNION ALL
+       SELECT revoked_at FROM consent_revocation WHERE issuer = $1 AND jti = $2
+       LIMIT 1`,
+      [issuer, jti, by],
+    );
+    return rows[0].revoked_at;
+  }
+
+  /** The consents about one citizen, most recently seen first. */
+  async forSubject(subject: string): Promise<ConsentRecord[]> {
+    const rows: RecordRow[] = await this.ds.query(
+      `${SELECT_RECORDS} WHERE c.subject = $1 ORDER BY c.first_seen_at DESC, c.issuer, c.jti`,
+      [subject],
+    );
+    return rows.map(toRecord);
+  }
+
+  /** The consents with this jti about this citizen (normally one). */
+  async forSubjectAndJti(subject: string, jti: string): Promise<ConsentRecord[]> {
+    const rows: RecordRow[] = await this.ds.query(
+      `${SELECT_RECORDS} WHERE c.subject = $1 AND c.jti = $2 ORDER BY c.issuer`,
+      [subject, jti],
+    );
+    return rows.map(toRecord);
+  }
+
+  /** The issuers of the seen consents that carry this jti. */
+  async issuersOf(jti: string): Promise<string[]> {
+    const rows: { issuer: string }[] = await this.ds.query(
+      'SELECT issuer FROM consent_record WHERE jti = $1 ORDER BY issuer',
+      [jti],
+    );
+    return rows.map((r) => r.issuer);
+  }
+}
