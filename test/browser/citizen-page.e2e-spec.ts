@@ -8,8 +8,6 @@
  */
 import { randomUUID } from 'node:crypto';
 import { existsSync, mkdirSync, readFileSync } from 'node:fs';
-import { mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
 import * as path from 'node:path';
 import { parse as parseCsv } from 'csv-parse/sync';
 import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core';
@@ -39,6 +37,27 @@ const LANGS: Lang[] = ['en', 'fr', 'de', 'lb'];
 const I18N = Object.fromEntries(
   LANGS.map((l) => [l, JSON.parse(readFileSync(path.join(I18N_DIR, `${l}.json`), 'utf8'))]),
 ) as Record<Lang, Record<string, string>>;
+
+const PURPOSES = [
+  {
+    code: GRANTED_PURPOSE,
+    labels: {
+      en: 'Checking your right to a test benefit',
+      fr: 'Vérifier votre droit à une aide de test',
+      de: 'Ihren Anspruch auf eine Testleistung prüfen',
+      lb: 'Ären Usproch op eng Testleeschtung iwwerpréiwen',
+    },
+  },
+  {
+    code: OTHER_PURPOSE,
+    labels: {
+      en: 'Updating your file',
+      fr: 'Mettre votre dossier à jour',
+      de: 'Ihre Akte aktualisieren',
+      lb: 'Ären Dossier aktualiséieren',
+    },
+  },
+];
 
 /** A translated string, as the page shows it. */
 function tr(lang: Lang, key: string, params: Record<string, string | number> = {}): string {
@@ -82,13 +101,15 @@ interface AxeViolation {
   nodes: string[];
 }
 
+// a browser test drives many steps: more than jest's default 5 s each
+jest.setTimeout(60_000);
+
 describe('citizen page in Chromium (demo sign-in, real gateway)', () => {
   let sim: TestSimulator;
   let broker: TestBroker;
   let browser: Browser;
   let context: BrowserContext;
   let page: Page;
-  let keyDir: string | undefined;
   const pageErrors: string[] = [];
   let citizen: { matricule: string; name: string };
   let consentOne: { jti: string; token: string };
@@ -176,8 +197,17 @@ describe('citizen page in Chromium (demo sign-in, real gateway)', () => {
     expect({ view, lang, violations: await axe(view, lang, p) }).toEqual({ view, lang, violations: [] });
   }
 
-  async function shot(name: string, opts: { fullPage?: boolean } = {}): Promise<void> {
-    await page.screenshot({ path: path.join(SHOTS, `citizen-${name}.png`), fullPage: opts.fullPage ?? true });
+  /** Saves docs/screenshots/citizen-<name>.png: the whole page, or the first `height` pixels. */
+  async function shot(name: string, opts: { fullPage?: boolean; height?: number } = {}): Promise<void> {
+    const file = path.join(SHOTS, `citizen-${name}.png`);
+    const viewport = page.viewportSize();
+    if (opts.height && viewport) {
+      await page.setViewportSize({ width: viewport.width, height: opts.height });
+      await page.screenshot({ path: file });
+      await page.setViewportSize(viewport);
+      return;
+    }
+    await page.screenshot({ path: file, fullPage: opts.fullPage ?? true });
   }
 
   /** Waits until the element's text contains `text`. */
@@ -205,10 +235,9 @@ describe('citizen page in Chromium (demo sign-in, real gateway)', () => {
     }
     mkdirSync(SHOTS, { recursive: true });
     sim = await startSimulator();
-    keyDir = await mkdtemp(path.join(tmpdir(), 'citizen-web-'));
-    broker = await startTestBroker(sim.url, {
-      BROKER_MODE: 'development',
-      BROKER_DEV_IDP_KEY_FILE: path.join(keyDir, 'dev-idp-key.json'),
+    // purposes with labels in the four languages, as in the demo trust file
+    broker = await startTestBroker(sim.url, {}, undefined, (doc) => {
+      doc.purposes = PURPOSES;
     });
     browser = await chromium.launch({ executablePath: CHROMIUM });
     context = await browser.newContext({
@@ -244,7 +273,6 @@ describe('citizen page in Chromium (demo sign-in, real gateway)', () => {
     await browser?.close();
     await broker?.close();
     await sim?.close();
-    if (keyDir) await rm(keyDir, { recursive: true, force: true });
     const total = axeRuns.length;
     const failing = axeRuns.filter((r) => r.violations.length);
     console.log(`axe-core: ${total} runs (${AXE_TAGS.join(', ')}), ${failing.length} with violations`);
@@ -285,6 +313,8 @@ describe('citizen page in Chromium (demo sign-in, real gateway)', () => {
     expect(first[1]).toContain('Test member two');
     expect(first[1]).toContain(tr('en', 'outcome.DISCLOSED'));
     expect(first[1]).toContain(tr('en', 'item.civilStatus'));
+    expect(first[1]).toContain(PURPOSES[1].labels.en);
+    expect(first[0]).toContain(PURPOSES[0].labels.en);
     // the table has a caption and header cells with a scope
     expect(await page.textContent('table caption')).toBe(tr('en', 'log.caption'));
     expect(await page.$$eval('thead th[scope="col"]', (ths) => ths.length)).toBe(7);
@@ -430,6 +460,8 @@ describe('citizen page in Chromium (demo sign-in, real gateway)', () => {
     await page.click(`${card} button:has-text("${tr('en', 'consent.withdraw')}")`);
     await page.waitForSelector('dialog[open]');
     expect(await page.textContent('dialog')).toContain('Test member one');
+    // a step that cannot be undone: focus starts on the safe choice
+    expect(await page.evaluate(() => document.activeElement?.textContent)).toBe(tr('en', 'withdraw.cancel'));
     await expectNoAxeViolations('withdraw dialog', 'en');
     await shot('withdraw-dialog', { fullPage: false });
     await page.click(`dialog button:has-text("${tr('en', 'withdraw.confirm')}")`);
@@ -450,7 +482,7 @@ describe('citizen page in Chromium (demo sign-in, real gateway)', () => {
     expect(refused).toContain(tr('en', 'outcome.REFUSED'));
     expect(refused).toContain(tr('en', 'reason.CONSENT_REVOKED'));
     expect(refused).toContain(consentOne.jti.slice(0, 8));
-    await shot('access-log');
+    await shot('access-log', { height: 1500 });
   });
 
   it('speaks four languages: every view has no axe violation in each', async () => {
@@ -463,9 +495,16 @@ describe('citizen page in Chromium (demo sign-in, real gateway)', () => {
       expect(await page.textContent('#site-nav a[data-view="consents"]')).toBe(tr(lang, 'nav.consents'));
       expect(await page.textContent('table caption')).toBe(tr(lang, 'log.caption'));
       expect((await rows())[1]).toContain(tr(lang, 'reason.CONSENT_REVOKED'));
+      expect((await rows())[1]).toContain(PURPOSES[0].labels[lang]);
       expect(await page.title()).toContain(tr(lang, 'log.title'));
       await expectNoAxeViolations('who used my data', lang);
-      if (lang === 'fr') await shot('access-log-fr');
+      if (lang === 'fr') await shot('access-log-fr', { height: 1500 });
+      await page.click(`table.log-table tbody tr:nth-child(1) button`);
+      await page.waitForSelector('dialog[open]');
+      expect(await page.textContent('dialog h2')).toBe(tr(lang, 'report.title'));
+      await expectNoAxeViolations('report dialog', lang);
+      await page.keyboard.press('Escape');
+      await page.waitForSelector('dialog', { state: 'detached' });
 
       await openView('data', lang);
       expect(await page.textContent('dl.record')).toContain(tr(lang, 'data.surname'));

@@ -85,7 +85,8 @@ export function openDialog(options) {
     });
 
     dialog.showModal();
-    (options.initialFocus ?? confirm).focus();
+    // a step that cannot be undone starts on the safe choice
+    (options.initialFocus ?? (options.danger ? cancel : confirm)).focus();
   });
 }
 
