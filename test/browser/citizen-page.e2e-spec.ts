@@ -446,6 +446,15 @@ describe('citizen page in Chromium (demo sign-in, real gateway)', () => {
     const [self] = await rows();
     expect(self).toContain(tr('en', 'channel.self'));
     expect(self).toContain(tr('en', 'report.notNeeded'));
+    // the citizen's own looks can be filtered too, named in words
+    await page.waitForSelector(`#filter-member option:text-is("${tr('en', 'channel.self')}")`, {
+      state: 'attached',
+    });
+    await page.selectOption('#filter-member', { label: tr('en', 'channel.self') });
+    await page.click(`form[role="search"] button[type="submit"]`);
+    await waitText('#log-summary', tr('en', 'log.summary', { first: 1, last: 1, total: 1 }));
+    await page.click(`button:has-text("${tr('en', 'filters.clear')}")`);
+    await waitText('#log-summary', tr('en', 'log.summary', { first: 1, last: PAGE_SIZE, total: 25 }));
   });
 
   it('withdraws a consent; the next member request with it is refused and shows in the log', async () => {

@@ -17,6 +17,8 @@ import {
 } from '../i18n.js';
 
 export const PAGE_SIZE = 20;
+/** The broker's requester id for the citizen's own looks at their data (channel `self`). */
+const SELF = 'citizen';
 const REPORT_MAX = 1000;
 
 /**
@@ -58,6 +60,7 @@ let root = null;
 export async function mount(container, fresh) {
   root = container;
   if (fresh) {
+    state.members = null;
     state.page = null;
     state.cursors = [null];
     state.pageIndex = 0;
@@ -86,7 +89,8 @@ async function load(focusSummary = false) {
       first: PAGE_SIZE,
       after: state.cursors[state.pageIndex],
       from: f.from ? luxembourgDayStart(f.from).toISOString() : null,
-      to: f.to ? new Date(luxembourgDayStart(nextDay(f.to)).getTime() - 1).toISOString() : null,
+      // `to` is exclusive at the broker: up to the start of the next day
+      to: f.to ? luxembourgDayStart(nextDay(f.to)).toISOString() : null,
       memberId: f.memberId || null,
     });
   } catch (e) {
@@ -163,7 +167,9 @@ function filtersForm() {
     'select',
     { id: 'filter-member', name: 'memberId' },
     h('option', { value: '' }, t('filters.allMembers')),
-    (state.members ?? []).map((m) => h('option', { value: m.id, selected: m.id === f.memberId }, m.name)),
+    (state.members ?? []).map((m) =>
+      h('option', { value: m.id, selected: m.id === f.memberId }, m.id === SELF ? t('channel.self') : m.name),
+    ),
   );
   const form = h(
     'form',
