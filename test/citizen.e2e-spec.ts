@@ -24,6 +24,7 @@ import {
   codes,
   gql,
   personQuery,
+  runCli,
   startSimulator,
   startTestBroker,
   type GqlResponse,
@@ -527,6 +528,19 @@ describe('citizen page (gateway + simulator + PostgreSQL)', () => {
       // auditors only
       expect((await http('GET', '/audit/reports', bearer(tokenA))).status).toBe(401);
       expect((await http('GET', '/audit/reports')).status).toBe(401);
+      // the same through the CLI, as NDJSON
+      const cli = await runCli(
+        ['audit', 'reports', '--url', broker.baseUrl, '--token', auditor],
+        broker.databaseUrl,
+      );
+      expect(cli.code).toBe(0);
+      const lines = cli.stdout
+        .trim()
+        .split('\n')
+        .map((l) => JSON.parse(l) as { entryId: string; text: string });
+      expect(lines).toEqual([
+        expect.objectContaining({ entryId: entry.id, text: 'I never asked for this.' }),
+      ]);
       // the auditors' reading is itself logged
       const logged = await sql(
         broker.databaseUrl,

@@ -8,6 +8,7 @@ import { request } from 'undici';
 import type { JWK } from 'jose';
 import { formatReport, verifyExport } from '@broker/audit';
 import { BROKER_CONFIG, type BrokerConfig } from '@broker/config';
+import { AuditReportsCommand } from './audit-reports.command';
 
 interface ExportOptions {
   url?: string;
@@ -212,8 +213,8 @@ export class AuditVerifyCommand extends CommandRunner {
 
 @Command({
   name: 'audit',
-  description: 'Export the access log as an auditor and verify exports offline',
-  subCommands: [AuditExportCommand, AuditVerifyCommand],
+  description: "Export the access log as an auditor, verify exports offline, list citizens' flags",
+  subCommands: [AuditExportCommand, AuditVerifyCommand, AuditReportsCommand],
 })
 export class AuditCommand extends CommandRunner {
   async run(): Promise<void> {

@@ -1,6 +1,7 @@
 import { Module } from '@nestjs/common';
 import { BrokerConfigModule } from '@broker/config';
 import { AccessLogCommand, FindCommand, VerifyCommand } from './access-log.command';
+import { AuditReportsCommand } from './audit-reports.command';
 import { AuditCommand, AuditExportCommand, AuditVerifyCommand } from './audit.command';
 import { CliDatabase } from './cli-database';
 import { MigrateCommand } from './migrate.command';
@@ -16,6 +17,7 @@ import { MigrateCommand } from './migrate.command';
     AuditCommand,
     AuditExportCommand,
     AuditVerifyCommand,
+    AuditReportsCommand,
   ],
 })
 export class CliModule {}

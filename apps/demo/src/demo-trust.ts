@@ -1,6 +1,7 @@
 import { chmod, mkdir, readFile, writeFile } from 'node:fs/promises';
 import { existsSync } from 'node:fs';
 import * as path from 'node:path';
+import { DEV_IDP_ISSUER, DEV_IDP_NAME, type DevIdpKey } from '@broker/citizen';
 import type { TrustDocument } from '@broker/trust';
 import { generateSigningKey, type SigningKey } from '@broker/testing';
 
@@ -111,8 +112,8 @@ export async function ensureDevKeys(): Promise<DevKeys> {
   return keys;
 }
 
-/** The demo trust document built from the dev keys' public halves. */
-export function demoTrustDocument(keys: DevKeys): TrustDocument {
+/** The demo trust document built from the dev keys' public halves (and the demo identity provider's). */
+export function demoTrustDocument(keys: DevKeys, idp?: DevIdpKey): TrustDocument {
   return {
     brokerId: DEMO_BROKER_ID,
     purposes: DEMO_PURPOSES,
@@ -132,12 +133,20 @@ export function demoTrustDocument(keys: DevKeys): TrustDocument {
     staffIssuers: [
       { id: DEMO_STAFF.id, name: DEMO_STAFF.name, jwks: { keys: [keys.staff![DEMO_STAFF.id].publicJwk] } },
     ],
+    // the citizen page's demo sign-in; the gateway refuses this issuer in production mode
+    ...(idp
+      ? {
+          identityProviders: [
+            { issuer: DEV_IDP_ISSUER, name: DEV_IDP_NAME, jwks: { keys: [idp.publicJwk] } },
+          ],
+        }
+      : {}),
   };
 }
 
 /** Writes .data/demo-trust.json (only used when BROKER_TRUST_FILE is not set). */
-export async function writeDemoTrustFile(keys: DevKeys): Promise<string> {
+export async function writeDemoTrustFile(keys: DevKeys, idp?: DevIdpKey): Promise<string> {
   await mkdir(DATA_DIR, { recursive: true });
-  await writeFile(DEMO_TRUST_PATH, JSON.stringify(demoTrustDocument(keys), null, 2));
+  await writeFile(DEMO_TRUST_PATH, JSON.stringify(demoTrustDocument(keys, idp), null, 2));
   return DEMO_TRUST_PATH;
 }

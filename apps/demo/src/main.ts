@@ -10,6 +10,7 @@ import { Client } from 'pg';
 import { request } from 'undici';
 import { DEFAULT_DATABASE_URL, loadBrokerConfig, redactUrl } from '@broker/config';
 import { loadOrCreateSigningKey } from '@broker/audit';
+import { loadOrCreateDevIdpKey } from '@broker/citizen';
 import { openDatabase } from '@broker/database';
 import { asCurl, demoPerson, demoRequest } from './demo-client';
 import { DATA_DIR, ensureDevKeys, writeDemoTrustFile } from './demo-trust';
@@ -106,7 +107,13 @@ async function main(): Promise<void> {
   await loadOrCreateSigningKey(process.env.BROKER_SIGNING_KEY_FILE, config.mode);
   let trustFile = process.env.BROKER_TRUST_FILE;
   const ownTrust = !trustFile;
-  if (!trustFile) trustFile = await writeDemoTrustFile(keys);
+  // the demo identity provider of the citizen page's demo sign-in (development mode only): in the
+  // generated trust file; with your own trust file (never rewritten) the gateway adds it itself
+  const idp =
+    config.mode === 'development'
+      ? await loadOrCreateDevIdpKey(path.resolve(process.cwd(), config.devIdpKeyFile))
+      : undefined;
+  if (!trustFile) trustFile = await writeDemoTrustFile(keys, idp);
   env.BROKER_TRUST_FILE = trustFile;
 
   const ds = await openDatabase(databaseUrl, { migrate: true, poolSize: 2 });
@@ -126,6 +133,7 @@ async function main(): Promise<void> {
   say('ready');
   say(`GraphQL      ${base}/graphql`);
   say(`readiness    ${base}/health/ready   metrics ${base}/metrics`);
+  if (idp) say(`citizen page ${base}/me   (demo sign-in: pick a synthetic citizen)`);
   say(`RNPP (sim.)  ${config.rnppUrl}/persons?offset=0&limit=10`);
   say(
     `trust file   ${trustFile}${ownTrust ? ' (generated; dev keys in .data/dev-keys.json)' : ' (yours, read only)'}`,

@@ -20,7 +20,7 @@ import {
   type VerificationKey,
 } from '@broker/trust';
 import type { Citizen } from './citizen';
-import { DevIdentityProvider } from './dev-identity-provider';
+import { DEV_IDP_ISSUER, DevIdentityProvider } from './dev-identity-provider';
 
 /** Algorithms accepted from a provider's remote JWKS (the key's type still has to match). */
 const REMOTE_ALGORITHMS = ['ES256', 'EdDSA', 'Ed25519', 'RS256', 'PS256'];
@@ -86,6 +86,11 @@ export class CitizenAuthenticatorService implements OnModuleInit {
   ) {}
 
   onModuleInit(): void {
+    if (this.config.mode === 'production' && this.trust.identityProvider(DEV_IDP_ISSUER)) {
+      throw new Error(
+        `the trust file lists the demo identity provider ${DEV_IDP_ISSUER}: not in production mode`,
+      );
+    }
     for (const p of this.trust.identityProviders()) {
       if (!p.jwksUri) continue;
       const url = new URL(p.jwksUri);

@@ -10,7 +10,8 @@ import {
   type SigningKey,
 } from '@broker/testing';
 import { TrustRegistry, type TrustDocument } from '@broker/trust';
-import { ConsentVerifierService } from './consent-verifier.service';
+import type { Consent } from './consent';
+import { ConsentRevokedError, ConsentVerifierService } from './consent-verifier.service';
 import { MAX_TOKEN_LENGTH } from './signed-token';
 
 const BROKER = 'lu.broker.test';
@@ -382,5 +383,58 @@ describe('ConsentVerifierService: malformed tokens', () => {
   it('refuses a huge token', async () => {
     const [h, p, s] = (await mintConsent(mgEs, base)).split('.');
     await expectInvalid(`${h}.${p}${'A'.repeat(MAX_TOKEN_LENGTH)}.${s}`, /^malformed: token is too long/);
+  });
+});
+
+describe('ConsentVerifierService: withdrawn consents and the ledger', () => {
+  class MemoryLedger {
+    readonly seen: Consent[] = [];
+    readonly revoked = new Set<string>();
+    async recordSeen(c: Consent): Promise<void> {
+      this.seen.push(c);
+    }
+    async revokedAmong(jtis: readonly string[]): Promise<Set<string>> {
+      return new Set(jtis.filter((j) => this.revoked.has(j)));
+    }
+  }
+  const withLedger = (ledger: MemoryLedger) =>
+    new ConsentVerifierService(trust, loadBrokerConfig({}), ledger);
+
+  it('records every authentic consent it verifies', async () => {
+    const ledger = new MemoryLedger();
+    const c = await withLedger(ledger).verify(await mintConsent(mgEs, { ...base, jti: 'seen-1' }));
+    expect(ledger.seen).toEqual([c]);
+  });
+
+  it('refuses a withdrawn consent with CONSENT_REVOKED, naming its issuer, jti and purpose', async () => {
+    const ledger = new MemoryLedger();
+    ledger.revoked.add('gone-1');
+    const e = await rejection(withLedger(ledger).verify(await mintConsent(mgEs, { ...base, jti: 'gone-1' })));
+    expect(e).toBeInstanceOf(ConsentRevokedError);
+    expect(e.code).toBe(ErrorCode.CONSENT_REVOKED);
+    expect((e as ConsentRevokedError).consent).toEqual({
+      issuer: 'myguichet',
+      jti: 'gone-1',
+      purpose: 'ccss.affiliation',
+    });
+    // still listed to the citizen
+    expect(ledger.seen.map((c) => c.jti)).toEqual(['gone-1']);
+  });
+
+  it('neither records nor asks about a consent that does not verify', async () => {
+    const ledger = new MemoryLedger();
+    ledger.revoked.add('c-x');
+    const e = await rejection(
+      withLedger(ledger).verify(await mintConsent(attacker, { ...base, issuer: 'evil', jti: 'c-x' })),
+    );
+    expect(e.code).toBe(ErrorCode.CONSENT_INVALID);
+    expect(ledger.seen).toEqual([]);
+  });
+
+  it('answers CONSENT_EXPIRED, not CONSENT_REVOKED, for an expired withdrawn consent', async () => {
+    const ledger = new MemoryLedger();
+    ledger.revoked.add('old-1');
+    const token = await mintConsent(mgEs, { ...base, jti: 'old-1', iat: now() - 7200, lifetimeS: 3600 });
+    expect((await rejection(withLedger(ledger).verify(token))).code).toBe(ErrorCode.CONSENT_EXPIRED);
   });
 });

@@ -51,7 +51,7 @@ export const ERROR_CATALOGUE: Record<ErrorCode, ErrorCodeDoc> = {
     retryable: false,
     logged: 'no',
     meaning:
-      'The member assertion (Authorization: Bearer) is missing, malformed, expired or not signed by a key of a registered member.',
+      'The member assertion, citizen ID token or staff token (Authorization: Bearer, or the citizen page cookie) is missing, malformed, expired or not signed by a key the trust file names.',
     remedy:
       'Sign a fresh assertion (typ JWT, iss = sub = member id, aud = brokerId, lifetime at most 300 s) with a key whose kid is in your JWKS.',
   },
@@ -60,7 +60,7 @@ export const ERROR_CATALOGUE: Record<ErrorCode, ErrorCodeDoc> = {
     retryable: false,
     logged: 'no',
     meaning:
-      "The caller is authenticated but may not do this: a staff token without the auditor role, or a filter outside the token's members restriction.",
+      "The caller is authenticated but may not do this: a citizen ID token on person, a member or staff token on the citizen operations, a staff token without the auditor role, a filter outside the token's members restriction, or a consent issuer revoking another issuer's consent.",
     remedy: 'Ask the staff issuer for a token with the right role and scope.',
   },
   [ErrorCode.CONSENT_INVALID]: {
@@ -176,15 +176,16 @@ export const ERROR_CATALOGUE: Record<ErrorCode, ErrorCodeDoc> = {
     retryable: false,
     logged: 'no',
     meaning:
-      'The HTTP request is not a GraphQL request the gateway understands (content type, JSON, missing query).',
-    remedy: 'POST application/json with {"query", "variables"}.',
+      'The HTTP request is not a GraphQL request the gateway understands (content type, JSON, missing query), or an argument is out of range (a cursor that is not one of the list, a report text not 1 to 1,000 characters).',
+    remedy:
+      'POST application/json with {"query", "variables"}; see the argument\'s description in the schema.',
   },
   [ErrorCode.NOT_FOUND]: {
     origin: 'caller',
     retryable: false,
     logged: 'no',
     meaning:
-      "No such export job for this auditor (another auditor's job is not found either), or a download link that is not valid.",
+      "No such export job for this auditor (another auditor's job is not found either), a download link that is not valid, a consent or access-log entry that is not about the signed-in citizen, or the demo sign-in in production mode.",
     remedy: "Check the job id; use the link from the job's own status.",
   },
   [ErrorCode.LINK_EXPIRED]: {

@@ -332,3 +332,62 @@ function dupKidDoc(): TrustDocument {
   doc.members[0].jwks.keys = [es.publicJwk, { ...ed.publicJwk, kid: es.kid }];
   return doc;
 }
+
+describe('identityProviders (citizen sign-in)', () => {
+  it('loads providers with inline keys or a JWKS endpoint', async () => {
+    const doc = validDoc();
+    doc.identityProviders = [
+      { issuer: 'https://login.example.lu', name: 'LuxTrust (test)', jwks: { keys: [es.publicJwk] } },
+      { issuer: 'https://idp.example.lu/realms/citizens', jwksUri: 'https://idp.example.lu/certs' },
+    ];
+    const r = await loadTrustFile(await writeDoc(doc));
+    expect(r.identityProviders().map((p) => p.issuer)).toEqual([
+      'https://login.example.lu',
+      'https://idp.example.lu/realms/citizens',
+    ]);
+    const inline = r.identityProvider('https://login.example.lu')!;
+    expect(inline.name).toBe('LuxTrust (test)');
+    expect([...inline.keys!.keys()]).toEqual([es.kid]);
+    expect(inline.keys!.get(es.kid)!.algorithms).toEqual(['ES256']);
+    const remote = r.identityProvider('https://idp.example.lu/realms/citizens')!;
+    expect(remote).toMatchObject({ jwksUri: 'https://idp.example.lu/certs', name: remote.issuer });
+    expect(remote.keys).toBeUndefined();
+    expect(r.identityProvider('https://other.example.lu')).toBeUndefined();
+  });
+
+  it('has none when the section is absent', async () => {
+    expect((await loadTrustFile(await writeDoc(validDoc()))).identityProviders()).toEqual([]);
+  });
+
+  it.each<[string, unknown]>([
+    ['neither jwks nor jwksUri', { issuer: 'https://a.example' }],
+    [
+      'both jwks and jwksUri',
+      { issuer: 'https://a.example', jwks: { keys: [{}] }, jwksUri: 'https://a.example/k' },
+    ],
+    ['a jwksUri that is not http(s)', { issuer: 'https://a.example', jwksUri: 'file:///etc/keys.json' }],
+    ['an empty issuer', { issuer: '', jwksUri: 'https://a.example/k' }],
+    [
+      'an unknown property',
+      { issuer: 'https://a.example', jwksUri: 'https://a.example/k', clientSecret: 'x' },
+    ],
+  ])('refuses a provider with %s', async (_label, provider) => {
+    const doc = { ...validDoc(), identityProviders: [provider] };
+    const e = await loadError(doc);
+    expect(e.message).toContain('/identityProviders/0');
+  });
+
+  it('refuses a private key and a duplicate issuer', async () => {
+    const priv = {
+      ...validDoc(),
+      identityProviders: [{ issuer: 'https://a.example', jwks: { keys: [es.privateJwk] } }],
+    };
+    await loadError(priv);
+    const dup = validDoc();
+    dup.identityProviders = [
+      { issuer: 'https://a.example', jwksUri: 'https://a.example/k' },
+      { issuer: 'https://a.example', jwks: { keys: [es.publicJwk] } },
+    ];
+    expect((await loadError(dup)).message).toContain('duplicate identity provider https://a.example');
+  });
+});

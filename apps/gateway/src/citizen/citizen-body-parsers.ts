@@ -1,12 +1,12 @@
-import { Inject, Injectable, type OnModuleInit } from '@nestjs/common';
+import { Inject, Injectable, UnsupportedMediaTypeException, type OnModuleInit } from '@nestjs/common';
 import { HttpAdapterHost } from '@nestjs/core';
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 
 const MAX_BODY_BYTES = 16 * 1024;
 
-/** Fastify's error for a body type a route does not take (answered 415 BAD_REQUEST by the filter). */
-function unsupported(): Error & { statusCode: number } {
-  return Object.assign(new Error('Unsupported Media Type'), { statusCode: 415 });
+/** A body type the route does not take (answered 415 BAD_REQUEST by the exception filter). */
+function unsupported(): Error {
+  return new UnsupportedMediaTypeException('this route does not take this content type');
 }
 
 function routeOf(req: FastifyRequest): string {

@@ -60,6 +60,16 @@ describe('overLimit: normal queries pass', () => {
   it('accepts a query without any person field', () => {
     expect(checkValid('{ __typename }')).toBeNull();
   });
+
+  it('does not count introspection, however deep (it reads the schema only, and is off in production)', () => {
+    const typeRef =
+      'name kind ofType { name kind ofType { name kind ofType { name kind ofType { name } } } }';
+    expect(
+      checkValid(
+        `query($n: String!) { __type(name: $n) { name fields { name args { name type { ${typeRef} } } type { ${typeRef} } } } }`,
+      ),
+    ).toBeNull();
+  });
 });
 
 describe('overLimit: one person field per request', () => {
