@@ -43,4 +43,11 @@ module.exports = tseslint.config(
     },
     rules: { '@typescript-eslint/no-require-imports': 'off' },
   },
+  {
+    // The citizen page: browser ES modules, type-checked by tsc through their JSDoc
+    // (apps/citizen-web/tsconfig.json), so TypeScript, not no-undef, knows the browser globals.
+    files: ['apps/citizen-web/public/**/*.js'],
+    languageOptions: { sourceType: 'module', globals: {} },
+    rules: { 'no-undef': 'off' },
+  },
 );

@@ -1,0 +1,319 @@
+// @ts-check
+// Talking to the broker: GraphQL at /graphql with the citizen's token as a Bearer, and the /me
+// routes for signing in and out. The token lives in sessionStorage only: it is gone when the tab
+// is closed, and the HttpOnly cookie (set by the broker) serves the download links.
+
+const TOKEN_KEY = 'citizen-web.token';
+const NAME_KEY = 'citizen-web.name';
+
+/** An error the page can explain: a GraphQL `extensions.code`, or NETWORK / HTTP_<status>. */
+export class ApiError extends Error {
+  /**
+   * @param {string} code
+   * @param {string} [message]
+   */
+  constructor(code, message) {
+    super(message ?? code);
+    this.name = 'ApiError';
+    this.code = code;
+  }
+}
+
+/** @type {() => void} */
+let onUnauthenticated = () => {};
+
+/**
+ * Called when the broker says the token is no longer good (the page goes back to sign-in).
+ * @param {() => void} fn
+ */
+export function setUnauthenticatedHandler(fn) {
+  onUnauthenticated = fn;
+}
+
+// ---- session -----------------------------------------------------------------------------------
+
+/** @returns {string | null} */
+export function token() {
+  return window.sessionStorage.getItem(TOKEN_KEY);
+}
+
+/** @returns {string | null} the signed-in person's name, when the sign-in told us */
+export function signedInName() {
+  return window.sessionStorage.getItem(NAME_KEY);
+}
+
+/**
+ * @param {string} value
+ * @param {string | null} name
+ */
+function keepSession(value, name) {
+  window.sessionStorage.setItem(TOKEN_KEY, value);
+  if (name) window.sessionStorage.setItem(NAME_KEY, name);
+  else window.sessionStorage.removeItem(NAME_KEY);
+}
+
+export function forgetSession() {
+  window.sessionStorage.removeItem(TOKEN_KEY);
+  window.sessionStorage.removeItem(NAME_KEY);
+}
+
+/**
+ * @param {string} url
+ * @param {RequestInit} [init]
+ */
+async function send(url, init) {
+  try {
+    return await fetch(url, { credentials: 'same-origin', ...init });
+  } catch {
+    throw new ApiError('NETWORK');
+  }
+}
+
+/** @typedef {{ matricule: string, name: string }} DemoCitizen */
+
+/**
+ * The synthetic citizens of the demo sign-in, or null when demo sign-in is off (production).
+ * @returns {Promise<DemoCitizen[] | null>}
+ */
+export async function demoCitizens() {
+  const res = await send('/me/demo/citizens', { headers: { accept: 'application/json' } });
+  if (res.status === 404) return null;
+  if (!res.ok) throw new ApiError(await errorCode(res));
+  /** @type {DemoCitizen[] | { citizens: DemoCitizen[] }} */
+  const body = await res.json();
+  return Array.isArray(body) ? body : body.citizens;
+}
+
+/**
+ * Signs in as a demo citizen.
+ * @param {DemoCitizen} citizen
+ */
+export async function demoSignIn(citizen) {
+  const res = await send('/me/demo/sign-in', {
+    method: 'POST',
+    headers: { 'content-type': 'application/json', accept: 'application/json' },
+    body: JSON.stringify({ matricule: citizen.matricule }),
+  });
+  if (!res.ok) throw new ApiError(await errorCode(res));
+  const body = /** @type {{ token: string, expiresAt: string, subject: string }} */ (await res.json());
+  keepSession(body.token, citizen.name);
+}
+
+/**
+ * Picks up a session from the broker's cookie: after the national sign-in (the identity
+ * provider posts to /me/session, which sends the browser back to /me), or in a new tab.
+ * @returns {Promise<boolean>} whether there is a session now
+ */
+export async function restoreSession() {
+  /** @type {Response} */
+  let res;
+  try {
+    res = await fetch('/me/session', { credentials: 'same-origin', headers: { accept: 'application/json' } });
+  } catch {
+    return false;
+  }
+  if (!res.ok) return false;
+  try {
+    const body = /** @type {{ token?: unknown }} */ (await res.json());
+    if (typeof body.token !== 'string' || !body.token) return false;
+    keepSession(body.token, null);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/** Ends the session at the broker (cookie) and here (storage); never fails. */
+export async function signOut() {
+  const bearer = token();
+  forgetSession();
+  try {
+    await fetch('/me/session', {
+      method: 'DELETE',
+      credentials: 'same-origin',
+      headers: bearer ? { authorization: `Bearer ${bearer}` } : {},
+    });
+  } catch {
+    // offline: the token is forgotten here anyway and expires soon
+  }
+}
+
+/**
+ * The error code of a failed /me response (`{ errors: [{ extensions: { code } }] }`), else HTTP_<status>.
+ * @param {Response} res
+ */
+async function errorCode(res) {
+  try {
+    const body = await res.json();
+    return body?.errors?.[0]?.extensions?.code ?? body?.code ?? `HTTP_${res.status}`;
+  } catch {
+    return `HTTP_${res.status}`;
+  }
+}
+
+// ---- GraphQL -----------------------------------------------------------------------------------
+
+/**
+ * Runs one GraphQL operation as the signed-in citizen.
+ * @template T
+ * @param {string} query
+ * @param {Record<string, unknown>} [variables]
+ * @returns {Promise<T>}
+ */
+export async function graphql(query, variables = {}) {
+  const bearer = token();
+  /** @type {Record<string, string>} */
+  const headers = { 'content-type': 'application/json', accept: 'application/json' };
+  if (bearer) headers.authorization = `Bearer ${bearer}`;
+  const res = await send('/graphql', { method: 'POST', headers, body: JSON.stringify({ query, variables }) });
+  /** @type {{ data?: any, errors?: { message: string, extensions?: { code?: string } }[] }} */
+  let body;
+  try {
+    body = await res.json();
+  } catch {
+    throw new ApiError(`HTTP_${res.status}`);
+  }
+  const first = body.errors?.[0];
+  if (first) {
+    const code = first.extensions?.code ?? 'INTERNAL_ERROR';
+    if (code === 'UNAUTHENTICATED') {
+      forgetSession();
+      onUnauthenticated();
+    }
+    throw new ApiError(code, first.message);
+  }
+  if (!res.ok || !body.data) throw new ApiError(`HTTP_${res.status}`);
+  return /** @type {T} */ (body.data);
+}
+
+// ---- the operations of the page (the broker's citizen contract) --------------------------------
+
+/**
+ * @typedef {{ id: string, name: string }} MemberView
+ * @typedef {{ code: string, labels: import('./i18n.js').LocalizedText }} PurposeView
+ * @typedef {{
+ *   id: string, occurredAt: string, channel: string, member: MemberView, purpose: PurposeView | null,
+ *   itemsRequested: string[], itemsDisclosed: string[], outcome: string, reasonCode: string | null,
+ *   consentJti: string | null, consentIssuer: string | null, jobId: string | null, reported: boolean
+ * }} AccessLogEntry
+ * @typedef {{ edges: { cursor: string, node: AccessLogEntry }[],
+ *   pageInfo: { hasNextPage: boolean, endCursor: string | null }, totalCount: number }} AccessLogConnection
+ * @typedef {{
+ *   jti: string, issuer: string, member: MemberView, purpose: PurposeView, scope: string[],
+ *   issuedAt: string, expiresAt: string, status: string, withdrawnAt: string | null,
+ *   firstSeenAt: string, lastUsedAt: string | null
+ * }} ConsentView
+ * @typedef {{
+ *   matricule: string, surname?: string | null, givenNames?: string[] | null, birthDate?: string | null,
+ *   birthPlace?: { locality?: string | null, country?: string | null } | null, sex?: string | null,
+ *   civilStatus?: string | null, nationalities?: string[] | null,
+ *   address?: { street?: string | null, houseNumber?: string | null, postalCode?: string | null,
+ *     locality?: string | null, commune?: string | null, country?: string | null } | null,
+ *   parents?: { matricule: string }[] | null, children?: { matricule: string }[] | null
+ * }} Person
+ */
+
+const ENTRY_FIELDS = `id occurredAt channel member { id name } purpose { code labels { en fr de lb } }
+  itemsRequested itemsDisclosed outcome reasonCode consentJti consentIssuer jobId reported`;
+
+/**
+ * One page of the citizen's access log, newest first.
+ * @param {{ first?: number, after?: string | null, from?: string | null, to?: string | null,
+ *   memberId?: string | null }} args
+ * @returns {Promise<AccessLogConnection>}
+ */
+export async function myAccessLog(args) {
+  /** @type {{ myAccessLog: AccessLogConnection }} */
+  const data = await graphql(
+    `query MyAccessLog($first: Int, $after: String, $from: DateTime, $to: DateTime, $memberId: String) {
+      myAccessLog(first: $first, after: $after, from: $from, to: $to, memberId: $memberId) {
+        totalCount
+        pageInfo { hasNextPage endCursor }
+        edges { cursor node { ${ENTRY_FIELDS} } }
+      }
+    }`,
+    args,
+  );
+  return data.myAccessLog;
+}
+
+/** @returns {Promise<MemberView[]>} */
+export async function myMembers() {
+  /** @type {{ myMembers: MemberView[] }} */
+  const data = await graphql('query MyMembers { myMembers { id name } }');
+  return data.myMembers;
+}
+
+const CONSENT_FIELDS = `jti issuer member { id name } purpose { code labels { en fr de lb } } scope
+  issuedAt expiresAt status withdrawnAt firstSeenAt lastUsedAt`;
+
+/** @returns {Promise<ConsentView[]>} */
+export async function myConsents() {
+  /** @type {{ myConsents: ConsentView[] }} */
+  const data = await graphql(`query MyConsents { myConsents { ${CONSENT_FIELDS} } }`);
+  return data.myConsents;
+}
+
+/**
+ * @param {string} jti
+ * @returns {Promise<ConsentView>}
+ */
+export async function withdrawConsent(jti) {
+  /** @type {{ withdrawConsent: ConsentView }} */
+  const data = await graphql(
+    `mutation WithdrawConsent($jti: ID!) { withdrawConsent(jti: $jti) { ${CONSENT_FIELDS} } }`,
+    { jti },
+  );
+  return data.withdrawConsent;
+}
+
+/**
+ * @param {string} entryId
+ * @param {string} text
+ * @returns {Promise<boolean>}
+ */
+export async function reportAccess(entryId, text) {
+  /** @type {{ reportAccess: boolean }} */
+  const data = await graphql(
+    'mutation ReportAccess($entryId: ID!, $text: String!) { reportAccess(entryId: $entryId, text: $text) }',
+    { entryId, text },
+  );
+  return data.reportAccess;
+}
+
+/** @returns {Promise<Person>} the citizen's own record (this read is itself logged) */
+export async function myData() {
+  /** @type {{ myData: Person }} */
+  const data = await graphql(`
+    query MyData {
+      myData {
+        matricule
+        surname
+        givenNames
+        birthDate
+        birthPlace {
+          locality
+          country
+        }
+        sex
+        civilStatus
+        nationalities
+        address {
+          street
+          houseNumber
+          postalCode
+          locality
+          commune
+          country
+        }
+        parents {
+          matricule
+        }
+        children {
+          matricule
+        }
+      }
+    }
+  `);
+  return data.myData;
+}

@@ -1,0 +1,481 @@
+// @ts-check
+// "Who used my data": the citizen's access-log entries, newest first, with filters by period and
+// administration, pages by cursor, downloads, and "I do not recognise this" on each entry.
+
+import * as api from '../api.js';
+import { announce, h, replace, showError } from '../dom.js';
+import { openDialog } from '../dialog.js';
+import { errorMessage } from '../errors.js';
+import {
+  formatDateTime,
+  itemsInWords,
+  lang,
+  localized,
+  luxembourgDayStart,
+  reasonInWords,
+  t,
+} from '../i18n.js';
+
+export const PAGE_SIZE = 20;
+/** The broker's requester id for the citizen's own looks at their data (channel `self`). */
+const SELF = 'citizen';
+const REPORT_MAX = 1000;
+
+/**
+ * @typedef {{ from: string, to: string, memberId: string }} Filters
+ */
+
+const state = {
+  /** @type {Filters} the filters in force */
+  filters: { from: '', to: '', memberId: '' },
+  /** @type {(string | null)[]} the `after` cursor of each page seen so far */
+  cursors: [null],
+  pageIndex: 0,
+  /** @type {api.AccessLogConnection | null} */
+  page: null,
+  /** @type {api.MemberView[] | null} */
+  members: null,
+  /** @type {string} a problem with the filters, shown beside them */
+  filterProblem: '',
+};
+
+export function reset() {
+  state.filters = { from: '', to: '', memberId: '' };
+  state.cursors = [null];
+  state.pageIndex = 0;
+  state.page = null;
+  state.members = null;
+  state.filterProblem = '';
+}
+
+export const title = () => t('log.title');
+
+/** @type {HTMLElement | null} */
+let root = null;
+
+/**
+ * @param {HTMLElement} container
+ * @param {boolean} fresh the citizen came to this view (reload), rather than changed language
+ */
+export async function mount(container, fresh) {
+  root = container;
+  if (fresh) {
+    state.members = null;
+    state.page = null;
+    state.cursors = [null];
+    state.pageIndex = 0;
+  }
+  render();
+  if (!state.members) void loadMembers();
+  if (!state.page) await load();
+}
+
+async function loadMembers() {
+  try {
+    state.members = await api.myMembers();
+    render();
+  } catch (e) {
+    showError(errorMessage(e));
+  }
+}
+
+/** Loads the current page; `focusSummary` moves focus to the summary (after paging or filtering). */
+async function load(focusSummary = false) {
+  announce(t('status.loading'));
+  showError('');
+  const f = state.filters;
+  try {
+    state.page = await api.myAccessLog({
+      first: PAGE_SIZE,
+      after: state.cursors[state.pageIndex],
+      from: f.from ? luxembourgDayStart(f.from).toISOString() : null,
+      // `to` is exclusive at the broker: up to the start of the next day
+      to: f.to ? luxembourgDayStart(nextDay(f.to)).toISOString() : null,
+      memberId: f.memberId || null,
+    });
+  } catch (e) {
+    announce('');
+    showError(errorMessage(e));
+    return;
+  }
+  render();
+  announce(summaryText());
+  if (focusSummary)
+    /** @type {HTMLElement | null} */ (root?.querySelector('#results-title') ?? null)?.focus();
+}
+
+/**
+ * @param {string} day "YYYY-MM-DD"
+ * @returns {string} the next day
+ */
+function nextDay(day) {
+  const d = new Date(`${day}T12:00:00Z`);
+  d.setUTCDate(d.getUTCDate() + 1);
+  return d.toISOString().slice(0, 10);
+}
+
+function summaryText() {
+  const page = state.page;
+  if (!page) return '';
+  if (!page.totalCount || !page.edges.length) {
+    return hasFilters() ? t('log.emptyFiltered') : t('log.empty');
+  }
+  const first = state.pageIndex * PAGE_SIZE + 1;
+  return t('log.summary', { first, last: first + page.edges.length - 1, total: page.totalCount });
+}
+
+function hasFilters() {
+  const f = state.filters;
+  return Boolean(f.from || f.to || f.memberId);
+}
+
+function render() {
+  if (!root) return;
+  replace(
+    root,
+    h('h1', { tabindex: '-1' }, t('log.title')),
+    h('p', { class: 'lead' }, t('log.intro')),
+    filtersForm(),
+    results(),
+    downloads(),
+  );
+}
+
+// ---- filters ------------------------------------------------------------------------------------
+
+function filtersForm() {
+  const f = state.filters;
+  const problemId = 'filter-problem';
+  const invalid = state.filterProblem ? 'true' : null;
+  const from = h('input', {
+    type: 'date',
+    id: 'filter-from',
+    name: 'from',
+    value: f.from,
+    'aria-invalid': invalid,
+    'aria-describedby': state.filterProblem ? problemId : null,
+  });
+  const to = h('input', {
+    type: 'date',
+    id: 'filter-to',
+    name: 'to',
+    value: f.to,
+    'aria-invalid': invalid,
+    'aria-describedby': state.filterProblem ? problemId : null,
+  });
+  const member = h(
+    'select',
+    { id: 'filter-member', name: 'memberId' },
+    h('option', { value: '' }, t('filters.allMembers')),
+    (state.members ?? []).map((m) =>
+      h('option', { value: m.id, selected: m.id === f.memberId }, m.id === SELF ? t('channel.self') : m.name),
+    ),
+  );
+  const form = h(
+    'form',
+    { class: 'filters', role: 'search', 'aria-labelledby': 'filters-title', novalidate: true },
+    h('h2', { id: 'filters-title' }, t('filters.title')),
+    h(
+      'div',
+      { class: 'filters__fields' },
+      h('div', { class: 'field' }, h('label', { for: 'filter-from' }, t('filters.from')), from),
+      h('div', { class: 'field' }, h('label', { for: 'filter-to' }, t('filters.to')), to),
+      h('div', { class: 'field' }, h('label', { for: 'filter-member' }, t('filters.member')), member),
+    ),
+    state.filterProblem ? h('p', { id: problemId, class: 'field-problem' }, state.filterProblem) : null,
+    h(
+      'div',
+      { class: 'filters__actions' },
+      h('button', { type: 'submit', class: 'button' }, t('filters.apply')),
+      h(
+        'button',
+        {
+          type: 'button',
+          class: 'button button--secondary',
+          onclick: () => applyFilters({ from: '', to: '', memberId: '' }),
+        },
+        t('filters.clear'),
+      ),
+    ),
+  );
+  form.addEventListener('submit', (ev) => {
+    ev.preventDefault();
+    void applyFilters({ from: from.value, to: to.value, memberId: member.value });
+  });
+  return form;
+}
+
+/** @param {Filters} next */
+async function applyFilters(next) {
+  if (next.from && next.to && next.from > next.to) {
+    state.filterProblem = t('filters.badPeriod');
+    render();
+    /** @type {HTMLElement | null} */ (root?.querySelector('#filter-from') ?? null)?.focus();
+    return;
+  }
+  state.filterProblem = '';
+  state.filters = next;
+  state.cursors = [null];
+  state.pageIndex = 0;
+  await load(true);
+}
+
+// ---- the table ----------------------------------------------------------------------------------
+
+function results() {
+  const page = state.page;
+  return h(
+    'section',
+    { class: 'results', 'aria-labelledby': 'results-title' },
+    h('h2', { id: 'results-title', tabindex: '-1' }, t('log.resultsTitle')),
+    h('p', { id: 'log-summary', class: 'summary' }, page ? summaryText() : t('status.loading')),
+    page && page.edges.length ? table(page.edges.map((e) => e.node)) : null,
+    page ? pager(page) : null,
+  );
+}
+
+/** @param {api.AccessLogEntry[]} entries */
+function table(entries) {
+  const headers = ['col.when', 'col.who', 'col.why', 'col.what', 'col.consent', 'col.outcome', 'col.action'];
+  return h(
+    'table',
+    { class: 'log-table', role: 'table' },
+    h('caption', {}, t('log.caption')),
+    h(
+      'thead',
+      { role: 'rowgroup' },
+      h(
+        'tr',
+        { role: 'row' },
+        headers.map((key) => h('th', { scope: 'col', role: 'columnheader' }, t(key))),
+      ),
+    ),
+    h('tbody', { role: 'rowgroup' }, entries.map(row)),
+  );
+}
+
+/**
+ * A safe id fragment for an entry.
+ * @param {string} id
+ */
+const domId = (id) => `entry-${id.replace(/[^\w-]/g, '_')}`;
+
+/** @param {api.AccessLogEntry} e */
+function row(e) {
+  const id = domId(e.id);
+  /**
+   * A cell with its column name for the narrow (stacked) layout.
+   * @param {string} key
+   * @param {...import('../dom.js').Child} content
+   */
+  const cell = (key, ...content) => h('td', { role: 'cell', 'data-label': t(key) }, ...content);
+  const purpose = e.purpose ? localized(e.purpose.labels, e.purpose.code) : null;
+  const refused = e.outcome !== 'DISCLOSED';
+  return h(
+    'tr',
+    { role: 'row', id },
+    h(
+      'th',
+      { scope: 'row', role: 'rowheader', id: `${id}-when`, 'data-label': t('col.when') },
+      h('time', { datetime: e.occurredAt }, formatDateTime(e.occurredAt)),
+    ),
+    cell('col.who', h('span', { id: `${id}-who` }, who(e)), channelNote(e)),
+    cell(
+      'col.why',
+      purpose
+        ? h('span', { lang: purpose.lang }, purpose.text)
+        : h('span', { class: 'muted' }, t('purpose.none')),
+    ),
+    cell(
+      'col.what',
+      refused
+        ? [t('items.asked', { items: itemsInWords(e.itemsRequested) }), h('br'), t('items.nothingGiven')]
+        : itemsInWords(e.itemsDisclosed),
+    ),
+    cell('col.consent', consent(e)),
+    cell(
+      'col.outcome',
+      refused
+        ? h(
+            'span',
+            { class: 'outcome outcome--refused' },
+            h('span', { class: 'outcome__icon', 'aria-hidden': 'true' }, '✕'),
+            ' ',
+            h('strong', {}, t('outcome.REFUSED')),
+            h('br'),
+            t('outcome.reason', { reason: reasonInWords(e.reasonCode) }),
+          )
+        : h(
+            'span',
+            { class: 'outcome outcome--disclosed' },
+            h('span', { class: 'outcome__icon', 'aria-hidden': 'true' }, '✓'),
+            ' ',
+            h('strong', {}, t('outcome.DISCLOSED')),
+          ),
+    ),
+    cell('col.action', action(e)),
+  );
+}
+
+/** @param {api.AccessLogEntry} e */
+function who(e) {
+  return e.channel === 'self' ? t('channel.self') : e.member.name;
+}
+
+/** @param {api.AccessLogEntry} e */
+function channelNote(e) {
+  if (e.channel === 'async') return h('span', { class: 'note' }, t('channel.async'));
+  if (e.channel === 'audit') return h('span', { class: 'note' }, t('channel.audit'));
+  return null;
+}
+
+/** @param {api.AccessLogEntry} e */
+function consent(e) {
+  if (!e.consentJti) return h('span', { class: 'muted' }, t('consent.none'));
+  const short = e.consentJti.length > 10 ? `${e.consentJti.slice(0, 8)}…` : e.consentJti;
+  return [
+    h('code', { class: 'jti', title: e.consentJti }, short),
+    e.consentIssuer ? [h('br'), t('consent.from', { issuer: e.consentIssuer })] : null,
+  ];
+}
+
+/** @param {api.AccessLogEntry} e */
+function action(e) {
+  if (e.reported) return reportedMark(e);
+  if (e.channel === 'self') return h('span', { class: 'muted' }, t('report.notNeeded'));
+  const id = domId(e.id);
+  return h(
+    'button',
+    {
+      type: 'button',
+      class: 'button button--small button--secondary',
+      'aria-describedby': `${id}-when ${id}-who`,
+      onclick: () => void report(e),
+    },
+    t('report.button'),
+  );
+}
+
+/** @param {api.AccessLogEntry} e */
+function reportedMark(e) {
+  return h(
+    'span',
+    { class: 'reported', id: `${domId(e.id)}-reported`, tabindex: '-1' },
+    h('span', { 'aria-hidden': 'true' }, '⚑ '),
+    t('report.done'),
+  );
+}
+
+/** @param {api.AccessLogEntry} e */
+async function report(e) {
+  const textarea = h('textarea', {
+    id: 'report-text',
+    name: 'text',
+    rows: 5,
+    maxlength: REPORT_MAX,
+    required: true,
+    'aria-describedby': 'report-hint report-count',
+  });
+  const count = h('p', { id: 'report-count', class: 'hint' }, t('report.left', { n: REPORT_MAX }));
+  const problem = h('p', { id: 'report-problem', class: 'field-problem', role: 'alert' });
+  textarea.addEventListener('input', () => {
+    count.textContent = t('report.left', { n: REPORT_MAX - textarea.value.length });
+  });
+  const done = await openDialog({
+    title: t('report.title'),
+    body: [
+      h('p', {}, t('report.which', { when: formatDateTime(e.occurredAt), who: who(e) })),
+      h('p', {}, t('report.intro')),
+      h('div', { class: 'field' }, h('label', { for: 'report-text' }, t('report.label')), textarea),
+      h('p', { id: 'report-hint', class: 'hint' }, t('report.hint', { max: REPORT_MAX })),
+      count,
+      problem,
+    ],
+    confirmLabel: t('report.send'),
+    cancelLabel: t('dialog.cancel'),
+    initialFocus: textarea,
+    async onConfirm() {
+      const text = textarea.value.trim();
+      if (!text) {
+        problem.textContent = t('report.empty');
+        textarea.setAttribute('aria-invalid', 'true');
+        textarea.focus();
+        return false;
+      }
+      try {
+        await api.reportAccess(e.id, text);
+        return true;
+      } catch (err) {
+        problem.textContent = errorMessage(err);
+        return false;
+      }
+    },
+  });
+  if (!done) return;
+  e.reported = true;
+  render();
+  announce(t('report.sent'));
+  /** @type {HTMLElement | null} */ (root?.querySelector(`#${domId(e.id)}-reported`) ?? null)?.focus();
+}
+
+// ---- pages and downloads -----------------------------------------------------------------------
+
+/** @param {api.AccessLogConnection} page */
+function pager(page) {
+  const hasPrevious = state.pageIndex > 0;
+  const hasNext = page.pageInfo.hasNextPage && Boolean(page.pageInfo.endCursor);
+  if (!hasPrevious && !hasNext) return null;
+  return h(
+    'nav',
+    { class: 'pager', 'aria-label': t('pager.label') },
+    hasPrevious
+      ? h(
+          'button',
+          {
+            type: 'button',
+            class: 'button button--secondary',
+            onclick: () => void goTo(state.pageIndex - 1),
+          },
+          h('span', { 'aria-hidden': 'true' }, '← '),
+          t('pager.previous'),
+        )
+      : null,
+    hasNext
+      ? h(
+          'button',
+          {
+            type: 'button',
+            class: 'button button--secondary',
+            onclick: () => {
+              state.cursors[state.pageIndex + 1] = page.pageInfo.endCursor;
+              void goTo(state.pageIndex + 1);
+            },
+          },
+          t('pager.next'),
+          h('span', { 'aria-hidden': 'true' }, ' →'),
+        )
+      : null,
+  );
+}
+
+/** @param {number} index */
+async function goTo(index) {
+  state.pageIndex = index;
+  await load(true);
+}
+
+function downloads() {
+  return h(
+    'section',
+    { class: 'panel', 'aria-labelledby': 'download-title' },
+    h('h2', { id: 'download-title' }, t('download.title')),
+    h('p', {}, t('download.intro')),
+    h(
+      'ul',
+      { class: 'downloads' },
+      // plain links: the HttpOnly cookie authenticates them, the broker names the files
+      h('li', {}, h('a', { href: `/me/access-log.csv?lang=${lang()}`, download: true }, t('download.csv'))),
+      h('li', {}, h('a', { href: '/me/access-log.json', download: true }, t('download.json'))),
+    ),
+  );
+}
