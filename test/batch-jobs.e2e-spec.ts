@@ -1,8 +1,16 @@
+import { randomUUID } from 'node:crypto';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { compactVerify, createRemoteJWKSet } from 'jose';
 import { request } from 'undici';
-import { GRANTED_PURPOSE, mintConsent, mintMemberAssertion, mintStaffToken, sql } from '@broker/testing';
+import {
+  GRANTED_PURPOSE,
+  mintCitizenToken,
+  mintConsent,
+  mintMemberAssertion,
+  mintStaffToken,
+  sql,
+} from '@broker/testing';
 import { startRedis, startWorker, waitFor, type TestRedis, type TestWorker } from './support/processes';
 import {
   codes,
@@ -294,6 +302,16 @@ describe('asynchronous batch jobs (real gateway, real worker processes, real Red
     expect(JSON.stringify(other.body)).not.toContain(persons[1200]);
     const anon = await gql(broker.graphqlUrl, STATUS, { id: job.id });
     expect(codes(anon)).toEqual(['UNAUTHENTICATED']);
+    // a citizen token is no member: FORBIDDEN, even for the job's own subject
+    const citizen = await mintCitizenToken(t().idp.key, t().idp.issuer, t().brokerId, persons[1200]);
+    const asCitizen = await gql(
+      broker.graphqlUrl,
+      STATUS,
+      { id: job.id },
+      { authorization: `Bearer ${citizen}` },
+    );
+    expect(codes(asCitizen)).toEqual(['FORBIDDEN']);
+    expect(asCitizen.body.data?.batchJob ?? null).toBeNull();
     for (const id of ['00000000-0000-4000-8000-000000000000', 'not-a-uuid', `${job.id}'--`]) {
       const r = await gql(broker.graphqlUrl, STATUS, { id }, { authorization: `Bearer ${await m1()}` });
       expect(codes(r)).toEqual(['NOT_FOUND']);
@@ -426,6 +444,76 @@ describe('batch jobs without a worker', () => {
       const exit = await worker.stop();
       expect(exit.code === 0 || exit.signal === 'SIGTERM').toBe(true);
       expect(worker.output()).not.toMatch(/error/i);
+    }
+  }, 60_000);
+
+  it('refuses at release a consent the citizen withdrew while the job was queued (CONSENT_REVOKED, logged)', async () => {
+    const t = broker.trust;
+    const [a, b] = sim.population.list(20, 2);
+    const member = async () => ({
+      authorization: `Bearer ${await mintMemberAssertion(t.m1.key, t.m1.id, t.brokerId)}`,
+    });
+    const jti = randomUUID();
+    const consentFor = (m: string, id?: string) =>
+      mintConsent(t.i1.key, {
+        issuer: t.i1.id,
+        subject: m,
+        audience: t.m1.id,
+        purpose: GRANTED_PURPOSE,
+        scope: ['name'],
+        jti: id,
+      });
+    const r = await gql(
+      broker.graphqlUrl,
+      SUBMIT,
+      {
+        input: {
+          purpose: GRANTED_PURPOSE,
+          items: ['name'],
+          requests: [
+            { matricule: a, consentToken: await consentFor(a, jti) },
+            { matricule: b, consentToken: await consentFor(b) },
+          ],
+        },
+      },
+      await member(),
+    );
+    const id = (r.body.data?.submitPersonBatch as Job).id;
+    // citizen A withdraws the consent on the citizen page before any worker runs
+    const citizen = await mintCitizenToken(t.idp.key, t.idp.issuer, t.brokerId, a);
+    const w = await gql(
+      broker.graphqlUrl,
+      'mutation W($j: ID!) { withdrawConsent(jti: $j) { status } }',
+      { j: jti },
+      { authorization: `Bearer ${citizen}` },
+    );
+    expect(w.body.data?.withdrawConsent).toEqual({ status: 'WITHDRAWN' });
+    const worker = startWorker(broker.env);
+    try {
+      await waitFor(
+        'settled',
+        async () => {
+          const s = await gql(broker.graphqlUrl, STATUS, { id }, await member());
+          return (s.body.data?.batchJob as Job | null)?.state === 'COMPLETED';
+        },
+        30_000,
+        200,
+      );
+      const res = await gql(broker.graphqlUrl, RESULTS, { id, o: 0, l: 10 }, await member());
+      const rs = (res.body.data?.batchJob as { results: Result[] }).results;
+      expect(rs[0]).toMatchObject({ person: null, error: { code: 'CONSENT_REVOKED' } });
+      expect(rs[1].person?.surname).toBe(sim.population.get(b)?.surname);
+      const log = await sql<{ outcome: string; reason_code: string | null; consent_jti: string }>(
+        broker.databaseUrl,
+        `SELECT outcome, reason_code, consent_jti FROM access_log WHERE job_id = $1 ORDER BY seq`,
+        [id],
+      );
+      expect(log).toEqual(
+        expect.arrayContaining([{ outcome: 'REFUSED', reason_code: 'CONSENT_REVOKED', consent_jti: jti }]),
+      );
+      expect(log).toHaveLength(2);
+    } finally {
+      await worker.stop();
     }
   }, 60_000);
 
