@@ -169,6 +169,13 @@ describe('asynchronous batch jobs (real gateway, real worker processes, real Red
     const found = JSON.parse(cli.stdout) as { channel: string; jobId: string }[];
     expect(found).toHaveLength(1000);
     expect(found.every((e) => e.channel === 'async' && e.jobId === job.id)).toBe(true);
+    // the batch's consents are in the ledger the citizen page lists (written in one statement)
+    const recorded = await sql<{ n: string }>(
+      broker.databaseUrl,
+      `SELECT count(*) AS n FROM consent_record WHERE audience = $1 AND subject = ANY($2::text[])`,
+      [t().m1.id, ms],
+    );
+    expect(Number(recorded[0].n)).toBe(1000);
     // results are ciphertexts at rest
     const raw = await sql<{ result: Buffer }>(
       broker.databaseUrl,

@@ -3,7 +3,7 @@ import { Inject, Injectable, Logger } from '@nestjs/common';
 import type { DataSource } from 'typeorm';
 import { AccessLogAppender, type NewAccessEntry } from '@broker/access-log';
 import { BROKER_CONFIG, type BrokerConfig } from '@broker/config';
-import { ConsentExpiredError, ConsentVerifierService, type Consent } from '@broker/consent';
+import { ConsentVerifierService, type Consent } from '@broker/consent';
 import { DATA_SOURCE } from '@broker/database';
 import { normaliseItems, type DataItem } from '@broker/data-items';
 import { assertDisclosureAllowed } from '@broker/disclosure';
@@ -79,8 +79,9 @@ export class BatchSubmissionService {
     }
 
     const occurredAt = new Date();
-    const decisions: Decision[] = [];
-    for (const r of input.requests) decisions.push(await this.decide(member, input.purpose, items, r));
+    // consents verified together: one ledger write and one withdrawal query for the whole batch
+    const verified = await this.consents.verifyMany(input.requests.map((r) => r.consentToken));
+    const decisions = input.requests.map((r, i) => this.decide(member, input.purpose, items, r, verified[i]));
 
     const jobId = randomUUID();
     const refusedCount = decisions.filter((d) => d.state === 'REFUSED').length;
@@ -197,12 +198,13 @@ export class BatchSubmissionService {
     return existing;
   }
 
-  private async decide(
+  private decide(
     member: Member,
     purpose: string,
     items: DataItem[],
-    r: { matricule: unknown; consentToken: string },
-  ): Promise<Decision> {
+    r: { matricule: unknown },
+    verified: Consent | BrokerError,
+  ): Decision {
     const raw = typeof r.matricule === 'string' ? r.matricule : String(r.matricule ?? '');
     const checked = checkMatricule(r.matricule);
     if (!checked.valid) {
@@ -216,23 +218,24 @@ export class BatchSubmissionService {
       };
     }
     const subject = checked.matricule;
-    let consent: Consent | undefined;
+    const consent = verified instanceof BrokerError ? undefined : verified;
     try {
-      consent = await this.consents.verify(r.consentToken);
-      if (consent.purpose !== purpose) {
+      if (verified instanceof BrokerError) throw verified;
+      if (verified.purpose !== purpose) {
         throw new BrokerError(
           ErrorCode.PURPOSE_NOT_ALLOWED,
           "The consent's purpose is not the batch's purpose.",
         );
       }
-      assertDisclosureAllowed(member, consent, subject, items);
-      return { state: 'PENDING', matricule: subject, consent: storedConsent(consent) };
+      assertDisclosureAllowed(member, verified, subject, items);
+      return { state: 'PENDING', matricule: subject, consent: storedConsent(verified) };
     } catch (e) {
       if (!(e instanceof BrokerError)) throw e;
+      // an expired or withdrawn consent is authentic: its issuer, jti and purpose belong in the entry
       const known = consent
         ? storedConsent(consent)
         : 'consent' in e
-          ? (e as ConsentExpiredError).consent
+          ? (e as BrokerError & { consent: Partial<StoredConsent> }).consent
           : null;
       return {
         state: 'REFUSED',

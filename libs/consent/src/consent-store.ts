@@ -25,6 +25,8 @@ export interface ConsentRecord {
 /** What the consent verifier needs: record what it saw, and ask what was withdrawn. */
 export interface ConsentLedger extends ConsentRevocations {
   recordSeen(consent: Consent): Promise<void>;
+  /** recordSeen for many consents, in one statement. */
+  recordSeenMany(consents: readonly Consent[]): Promise<void>;
 }
 
 interface RecordRow {
@@ -114,6 +116,41 @@ export class ConsentStore implements ConsentLedger {
     } catch (e) {
       // the listing is for the citizen's information; the decision does not depend on it
       this.logger.warn(`could not record a consent: ${(e as Error).message}`);
+    }
+  }
+
+  async recordSeenMany(consents: readonly Consent[]): Promise<void> {
+    // one row per consent: ON CONFLICT may not touch the same row twice in one statement
+    const unique = [...new Map(consents.map((c) => [`${c.issuer}\u0000${c.jti}`, c])).values()];
+    const now = new Date();
+    try {
+      for (let i = 0; i < unique.length; i += 5000) {
+        const slice = unique.slice(i, i + 5000);
+        await this.ds.query(
+          `INSERT INTO consent_record (issuer, jti, subject, audience, purpose, scope, issued_at, expires_at,
+                                       first_seen_at, last_used_at)
+           SELECT t.issuer, t.jti, t.subject, t.audience, t.purpose,
+                  ARRAY(SELECT jsonb_array_elements_text(t.scope)), to_timestamp(t.iat), to_timestamp(t.exp), $9, $9
+           FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[], $6::jsonb[], $7::bigint[], $8::bigint[])
+             AS t(issuer, jti, subject, audience, purpose, scope, iat, exp)
+           ON CONFLICT (issuer, jti) DO UPDATE
+             SET last_used_at = GREATEST(consent_record.last_used_at, EXCLUDED.last_used_at)`,
+          [
+            slice.map((c) => c.issuer),
+            slice.map((c) => c.jti),
+            slice.map((c) => c.subject),
+            slice.map((c) => c.audience),
+            slice.map((c) => c.purpose),
+            slice.map((c) => JSON.stringify([...c.scope])),
+            slice.map((c) => c.issuedAt),
+            slice.map((c) => c.expiresAt),
+            now,
+          ],
+        );
+      }
+    } catch (e) {
+      // as recordSeen: the listing informs the citizen, the decision does not depend on it
+      this.logger.warn(`could not record ${unique.length} consents: ${(e as Error).message}`);
     }
   }
 

@@ -390,10 +390,17 @@ describe('ConsentVerifierService: withdrawn consents and the ledger', () => {
   class MemoryLedger {
     readonly seen: Consent[] = [];
     readonly revoked = new Set<string>();
+    bulkWrites = 0;
+    queries = 0;
     async recordSeen(c: Consent): Promise<void> {
       this.seen.push(c);
     }
+    async recordSeenMany(cs: readonly Consent[]): Promise<void> {
+      this.bulkWrites++;
+      this.seen.push(...cs);
+    }
     async revokedAmong(jtis: readonly string[]): Promise<Set<string>> {
+      this.queries++;
       return new Set(jtis.filter((j) => this.revoked.has(j)));
     }
   }
@@ -436,5 +443,29 @@ describe('ConsentVerifierService: withdrawn consents and the ledger', () => {
     ledger.revoked.add('old-1');
     const token = await mintConsent(mgEs, { ...base, jti: 'old-1', iat: now() - 7200, lifetimeS: 3600 });
     expect((await rejection(withLedger(ledger).verify(token))).code).toBe(ErrorCode.CONSENT_EXPIRED);
+  });
+
+  it('verifies many tokens with the same decisions as one by one, in one ledger write and one query', async () => {
+    const ledger = new MemoryLedger();
+    ledger.revoked.add('many-2');
+    const tokens = [
+      await mintConsent(mgEs, { ...base, jti: 'many-1' }),
+      await mintConsent(mgEs, { ...base, jti: 'many-2' }),
+      await mintConsent(attacker, { ...base, issuer: 'evil', jti: 'many-3' }),
+      await mintConsent(mgEs, { ...base, jti: 'many-4', iat: now() - 7200, lifetimeS: 3600 }),
+      undefined,
+    ];
+    const out = await withLedger(ledger).verifyMany(tokens);
+    expect(out.map((x) => ('code' in x ? x.code : (x as Consent).jti))).toEqual([
+      'many-1',
+      ErrorCode.CONSENT_REVOKED,
+      ErrorCode.CONSENT_INVALID,
+      ErrorCode.CONSENT_EXPIRED,
+      ErrorCode.CONSENT_INVALID,
+    ]);
+    expect((out[1] as ConsentRevokedError).consent.jti).toBe('many-2');
+    expect([ledger.bulkWrites, ledger.queries]).toEqual([1, 1]);
+    // authentic consents are recorded, withdrawn ones included; forged ones are not
+    expect(ledger.seen.map((c) => c.jti)).toEqual(['many-1', 'many-2']);
   });
 });

@@ -37,6 +37,46 @@ export class ConsentVerifierService {
 
   /** Returns the verified consent or throws BrokerError(CONSENT_INVALID | CONSENT_EXPIRED | CONSENT_REVOKED). */
   async verify(token: string | undefined): Promise<Consent> {
+    const consent = await this.authentic(token);
+    if (this.ledger) {
+      // recorded first, so that a consent withdrawn before its first use is still listed to the citizen
+      await this.ledger.recordSeen(consent);
+      // read on every verification (no cache): a withdrawal holds at once in every process
+      if ((await this.ledger.revokedAmong([consent.jti])).has(consent.jti)) {
+        throw new ConsentRevokedError({ issuer: consent.issuer, jti: consent.jti, purpose: consent.purpose });
+      }
+    }
+    return consent;
+  }
+
+  /**
+   * `verify` for many tokens at once (a batch submission): the same checks, each token's
+   * consent or its BrokerError in order, with one ledger write and one withdrawal query for
+   * all of them instead of two round trips per token.
+   */
+  async verifyMany(tokens: readonly (string | undefined)[]): Promise<(Consent | BrokerError)[]> {
+    const out: (Consent | BrokerError)[] = [];
+    for (const t of tokens) {
+      try {
+        out.push(await this.authentic(t));
+      } catch (e) {
+        if (!(e instanceof BrokerError)) throw e;
+        out.push(e);
+      }
+    }
+    if (!this.ledger) return out;
+    const consents = out.filter((x): x is Consent => !(x instanceof BrokerError));
+    await this.ledger.recordSeenMany(consents);
+    const revoked = await this.ledger.revokedAmong(consents.map((c) => c.jti));
+    return out.map((x) =>
+      x instanceof BrokerError || !revoked.has(x.jti)
+        ? x
+        : new ConsentRevokedError({ issuer: x.issuer, jti: x.jti, purpose: x.purpose }),
+    );
+  }
+
+  /** Signature, claims, lifetime: everything but the ledger. */
+  private async authentic(token: string | undefined): Promise<Consent> {
     if (!token) throw new BrokerError(ErrorCode.CONSENT_INVALID, 'The Consent-Token header is missing.');
     let payload;
     try {
@@ -98,14 +138,6 @@ export class ConsentVerifierService {
       issuedAt: c.iat,
       expiresAt: c.exp,
     };
-    if (this.ledger) {
-      // recorded first, so that a consent withdrawn before its first use is still listed to the citizen
-      await this.ledger.recordSeen(consent);
-      // read on every verification (no cache): a withdrawal holds at once in every process
-      if ((await this.ledger.revokedAmong([consent.jti])).has(consent.jti)) {
-        throw new ConsentRevokedError({ issuer: consent.issuer, jti: consent.jti, purpose: consent.purpose });
-      }
-    }
     return consent;
   }
 }
