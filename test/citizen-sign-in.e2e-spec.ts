@@ -111,6 +111,13 @@ describe('citizen sign-in, page and revocations', () => {
       expect(again.status).toBe(304);
     });
 
+    it('sends /me/ (trailing slash) to /me, keeping the query', async () => {
+      const slash = await http(dev.baseUrl, 'GET', '/me/?lang=fr');
+      expect(slash.status).toBe(308);
+      expect(slash.headers.location).toBe('/me?lang=fr');
+      expect((await http(dev.baseUrl, 'GET', '/me/')).headers.location).toBe('/me');
+    });
+
     it('serves assets with their content type, caching hashed names for a year', async () => {
       const js = await http(dev.baseUrl, 'GET', `/me/assets/${name}.js`);
       expect(js.status).toBe(200);

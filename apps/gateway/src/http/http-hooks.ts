@@ -25,6 +25,10 @@ export function installHttpHooks(app: FastifyInstance, onHttpError: (code: strin
     const id = typeof given === 'string' && CORRELATION_ID.test(given) ? given : randomUUID();
     (req as FastifyRequest & { correlationId: string }).correlationId = id;
     void reply.header('x-correlation-id', id);
+    // the citizen page lives at /me; people type /me/ too
+    if (req.method === 'GET' && (req.url === '/me/' || req.url.startsWith('/me/?'))) {
+      return reply.redirect(`/me${req.url.slice(4)}`, 308);
+    }
   });
   app.addHook('preHandler', async (req: FastifyRequest, reply: FastifyReply) => {
     if (req.url.startsWith('/graphql') && Array.isArray(req.body)) {
