@@ -454,6 +454,64 @@ describe('batch jobs without a worker', () => {
     }
   }, 60_000);
 
+  it('accepts a job while Redis is down (PostgreSQL holds it) and runs it once Redis is back', async () => {
+    const t = broker.trust;
+    const ms = sim.population.list(30, 3);
+    const member = async () => ({
+      authorization: `Bearer ${await mintMemberAssertion(t.m1.key, t.m1.id, t.brokerId)}`,
+    });
+    const requests = await Promise.all(
+      ms.map(async (matricule) => ({
+        matricule,
+        consentToken: await mintConsent(t.i1.key, {
+          issuer: t.i1.id,
+          subject: matricule,
+          audience: t.m1.id,
+          purpose: GRANTED_PURPOSE,
+          scope: ['name'],
+        }),
+      })),
+    );
+    await redis.stop();
+    let id: string;
+    try {
+      const r = await gql(
+        broker.graphqlUrl,
+        SUBMIT,
+        { input: { purpose: GRANTED_PURPOSE, items: ['name'], requests } },
+        await member(),
+      );
+      expect(r.body.errors).toBeUndefined();
+      const job = r.body.data?.submitPersonBatch as Job;
+      expect(job).toMatchObject({ state: 'QUEUED', total: 3 });
+      id = job.id;
+    } finally {
+      await redis.restart();
+    }
+    const worker = startWorker(broker.env);
+    try {
+      const end = await waitFor(
+        'the job after Redis came back',
+        async () => {
+          const s = await gql(broker.graphqlUrl, STATUS, { id }, await member());
+          const j = s.body.data?.batchJob as Job | null;
+          return j?.state === 'COMPLETED' ? j : undefined;
+        },
+        30_000,
+        200,
+      );
+      expect(end).toMatchObject({ succeeded: 3, refused: 0, failed: 0 });
+      const log = await sql<{ n: string }>(
+        broker.databaseUrl,
+        `SELECT count(*) AS n FROM access_log WHERE job_id = $1 AND outcome = 'DISCLOSED'`,
+        [id],
+      );
+      expect(log[0].n).toBe('3');
+    } finally {
+      await worker.stop();
+    }
+  }, 60_000);
+
   it('refuses at release a consent the citizen withdrew while the job was queued (CONSENT_REVOKED, logged)', async () => {
     const t = broker.trust;
     const [a, b] = sim.population.list(20, 2);

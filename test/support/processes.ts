@@ -67,7 +67,8 @@ export async function startRedis(): Promise<TestRedis> {
   };
   const stop = async (): Promise<void> => {
     const p = proc;
-    if (!p || p.exitCode !== null) return;
+    // a process killed by a signal keeps exitCode null: check both, or this waits for an exit already past
+    if (!p || p.exitCode !== null || p.signalCode !== null) return;
     await new Promise<void>((resolve) => {
       p.once('exit', () => resolve());
       p.kill('SIGKILL');
@@ -109,7 +110,7 @@ export function startWorker(env: Record<string, string>): TestWorker {
     pid: proc.pid as number,
     output: () => out,
     async kill9() {
-      if (proc.exitCode === null) proc.kill('SIGKILL');
+      if (proc.exitCode === null && proc.signalCode === null) proc.kill('SIGKILL');
       await exited.then(() => undefined);
     },
     async stop() {
