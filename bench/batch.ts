@@ -6,7 +6,7 @@
  * alternately; medians are reported. Needs Redis at REDIS_URL (default 127.0.0.1:6379).
  * Results: stdout (markdown for docs/benchmarks.md) and bench/results/batch.json.
  */
-import { spawn, type ChildProcess } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
 import { cpus, tmpdir } from 'node:os';
@@ -20,41 +20,15 @@ import {
   mintMemberAssertion,
   GRANTED_PURPOSE,
 } from '@broker/testing';
+import { median, start, waitFor } from './support';
 
 const ITEMS = Number(process.env.BENCH_BATCH_ITEMS ?? 10_000);
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 2);
 const DURATION_S = Number(process.env.BENCH_DURATION_S ?? 10);
 const CONNECTIONS = 16;
-const DIST = path.resolve(__dirname, '..');
 const RNPP_PORT = '4311';
 const GW_PORT = '4312';
 const GQL = `http://127.0.0.1:${GW_PORT}/graphql`;
-
-const median = (xs: number[]): number => {
-  const s = [...xs].sort((a, b) => a - b);
-  return s.length % 2 ? s[(s.length - 1) / 2] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2;
-};
-
-function start(script: string, env: Record<string, string>): ChildProcess {
-  return spawn(process.execPath, ['--disable-warning=ExperimentalWarning', path.join(DIST, script)], {
-    env: { ...process.env, ...env },
-    stdio: ['ignore', 'ignore', 'inherit'],
-  });
-}
-
-async function waitFor(url: string): Promise<void> {
-  for (let i = 0; i < 240; i++) {
-    try {
-      const res = await request(url);
-      await res.body.dump();
-      if (res.statusCode === 200) return;
-    } catch {
-      /* not yet */
-    }
-    await new Promise((r) => setTimeout(r, 250));
-  }
-  throw new Error(`${url} never answered 200`);
-}
 
 async function gql(token: string, query: string, variables: object): Promise<Record<string, unknown>> {
   const res = await request(GQL, {

@@ -7,7 +7,7 @@
  * Each HTTP scenario runs ROUNDS times alternately; the medians are reported, and the ratio full/bare.
  * Results: stdout (a markdown table for docs/benchmarks.md) and bench/results/latest.json.
  */
-import { spawn, type ChildProcess } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
 import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
 import { cpus, tmpdir } from 'node:os';
 import * as path from 'node:path';
@@ -22,12 +22,12 @@ import {
   mintMemberAssertion,
   GRANTED_PURPOSE,
 } from '@broker/testing';
+import { median, start, waitFor } from './support';
 
 const DURATION_S = Number(process.env.BENCH_DURATION_S ?? 10);
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 3);
 const CONNECTIONS = Number(process.env.BENCH_CONNECTIONS ?? 16);
 const APPEND_S = Number(process.env.BENCH_APPEND_S ?? 5);
-const DIST = path.resolve(__dirname, '..');
 const QUERY =
   'query Q($m: ID!) { person(matricule: $m) { matricule surname givenNames birthDate birthPlace { locality country } address { street houseNumber postalCode locality commune } } }';
 
@@ -37,32 +37,6 @@ interface HttpResult {
   p99: number;
   errors: number;
   non2xx: number;
-}
-
-const median = (xs: number[]): number => {
-  const s = [...xs].sort((a, b) => a - b);
-  return s.length % 2 ? s[(s.length - 1) / 2] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2;
-};
-
-function start(script: string, env: Record<string, string>): ChildProcess {
-  return spawn(process.execPath, ['--disable-warning=ExperimentalWarning', path.join(DIST, script)], {
-    env: { ...process.env, ...env },
-    stdio: ['ignore', 'ignore', 'inherit'],
-  });
-}
-
-async function waitFor(url: string): Promise<void> {
-  for (let i = 0; i < 200; i++) {
-    try {
-      const res = await request(url);
-      await res.body.dump();
-      if (res.statusCode === 200) return;
-    } catch {
-      /* not yet */
-    }
-    await new Promise((r) => setTimeout(r, 250));
-  }
-  throw new Error(`${url} never answered 200`);
 }
 
 async function waitForPort(port: number): Promise<void> {

@@ -18,6 +18,7 @@ import {
   runCli,
   startSimulator,
   startTestBroker,
+  type GqlResponse,
   type TestBroker,
   type TestSimulator,
 } from './support/test-broker';
@@ -40,6 +41,56 @@ interface Result {
   matricule: string;
   person: Record<string, unknown> | null;
   error: { code: string; message: string } | null;
+}
+
+/** Member one's Authorization header on broker `b`. */
+async function asMemberOne(b: TestBroker): Promise<Record<string, string>> {
+  const t = b.trust;
+  return { authorization: `Bearer ${await mintMemberAssertion(t.m1.key, t.m1.id, t.brokerId)}` };
+}
+
+/** Citizen `m`'s consent to member one for the granted purpose (item `name` unless `over` says). */
+function consentToMemberOne(
+  b: TestBroker,
+  m: string,
+  over: Partial<Parameters<typeof mintConsent>[1]> = {},
+): Promise<string> {
+  const t = b.trust;
+  return mintConsent(t.i1.key, {
+    issuer: t.i1.id,
+    subject: m,
+    audience: t.m1.id,
+    purpose: GRANTED_PURPOSE,
+    scope: ['name'],
+    ...over,
+  });
+}
+
+/** submitPersonBatch of `requests` for item `name`, as member one. */
+async function submitNames(
+  b: TestBroker,
+  requests: { matricule: string; consentToken: string }[],
+): Promise<GqlResponse> {
+  return gql(
+    b.graphqlUrl,
+    SUBMIT,
+    { input: { purpose: GRANTED_PURPOSE, items: ['name'], requests } },
+    await asMemberOne(b),
+  );
+}
+
+/** Polls batchJob(id) as member one until it is COMPLETED. */
+function completed(b: TestBroker, id: string, what: string, everyMs = 200): Promise<Job> {
+  return waitFor(
+    what,
+    async () => {
+      const s = await gql(b.graphqlUrl, STATUS, { id }, await asMemberOne(b));
+      const j = s.body.data?.batchJob as Job | null;
+      return j?.state === 'COMPLETED' ? j : undefined;
+    },
+    30_000,
+    everyMs,
+  );
 }
 
 describe('asynchronous batch jobs (real gateway, real worker processes, real Redis and PostgreSQL)', () => {
@@ -78,14 +129,7 @@ describe('asynchronous batch jobs (real gateway, real worker processes, real Red
   const m1 = () => mintMemberAssertion(t().m1.key, t().m1.id, t().brokerId);
   const m2 = () => mintMemberAssertion(t().m2.key, t().m2.id, t().brokerId);
   const consent = (m: string, over: Partial<Parameters<typeof mintConsent>[1]> = {}) =>
-    mintConsent(t().i1.key, {
-      issuer: t().i1.id,
-      subject: m,
-      audience: t().m1.id,
-      purpose: GRANTED_PURPOSE,
-      scope: ['name', 'address'],
-      ...over,
-    });
+    consentToMemberOne(broker, m, { scope: ['name', 'address'], ...over });
 
   async function submit(
     requests: { matricule: string; consentToken: string }[],
@@ -397,32 +441,9 @@ describe('batch jobs without a worker', () => {
   });
 
   it('limits the jobs a member has in flight (TOO_MANY_JOBS), then a started worker drains them', async () => {
-    const t = broker.trust;
     const m = sim.population.list(0, 5);
     const submitOne = async (matricule: string) =>
-      gql(
-        broker.graphqlUrl,
-        SUBMIT,
-        {
-          input: {
-            purpose: GRANTED_PURPOSE,
-            items: ['name'],
-            requests: [
-              {
-                matricule,
-                consentToken: await mintConsent(t.i1.key, {
-                  issuer: t.i1.id,
-                  subject: matricule,
-                  audience: t.m1.id,
-                  purpose: GRANTED_PURPOSE,
-                  scope: ['name'],
-                }),
-              },
-            ],
-          },
-        },
-        { authorization: `Bearer ${await mintMemberAssertion(t.m1.key, t.m1.id, t.brokerId)}` },
-      );
+      submitNames(broker, [{ matricule, consentToken: await consentToMemberOne(broker, matricule) }]);
     const a = await submitOne(m[0]);
     const b = await submitOne(m[1]);
     expect([a, b].map((r) => (r.body.data?.submitPersonBatch as Job).state)).toEqual(['QUEUED', 'QUEUED']);
@@ -431,21 +452,7 @@ describe('batch jobs without a worker', () => {
     expect(c.status).toBe(200);
     const worker = startWorker(broker.env);
     try {
-      const id = (a.body.data?.submitPersonBatch as Job).id;
-      await waitFor(
-        'drained',
-        async () => {
-          const r = await gql(
-            broker.graphqlUrl,
-            STATUS,
-            { id },
-            { authorization: `Bearer ${await mintMemberAssertion(t.m1.key, t.m1.id, t.brokerId)}` },
-          );
-          return (r.body.data?.batchJob as Job | null)?.state === 'COMPLETED';
-        },
-        30_000,
-        200,
-      );
+      await completed(broker, (a.body.data?.submitPersonBatch as Job).id, 'drained');
       // a worker stopped with SIGTERM exits cleanly (graceful shutdown)
     } finally {
       const exit = await worker.stop();
@@ -455,32 +462,14 @@ describe('batch jobs without a worker', () => {
   }, 60_000);
 
   it('accepts a job while Redis is down (PostgreSQL holds it) and runs it once Redis is back', async () => {
-    const t = broker.trust;
     const ms = sim.population.list(30, 3);
-    const member = async () => ({
-      authorization: `Bearer ${await mintMemberAssertion(t.m1.key, t.m1.id, t.brokerId)}`,
-    });
     const requests = await Promise.all(
-      ms.map(async (matricule) => ({
-        matricule,
-        consentToken: await mintConsent(t.i1.key, {
-          issuer: t.i1.id,
-          subject: matricule,
-          audience: t.m1.id,
-          purpose: GRANTED_PURPOSE,
-          scope: ['name'],
-        }),
-      })),
+      ms.map(async (matricule) => ({ matricule, consentToken: await consentToMemberOne(broker, matricule) })),
     );
     await redis.stop();
     let id: string;
     try {
-      const r = await gql(
-        broker.graphqlUrl,
-        SUBMIT,
-        { input: { purpose: GRANTED_PURPOSE, items: ['name'], requests } },
-        await member(),
-      );
+      const r = await submitNames(broker, requests);
       expect(r.body.errors).toBeUndefined();
       const job = r.body.data?.submitPersonBatch as Job;
       expect(job).toMatchObject({ state: 'QUEUED', total: 3 });
@@ -490,16 +479,7 @@ describe('batch jobs without a worker', () => {
     }
     const worker = startWorker(broker.env);
     try {
-      const end = await waitFor(
-        'the job after Redis came back',
-        async () => {
-          const s = await gql(broker.graphqlUrl, STATUS, { id }, await member());
-          const j = s.body.data?.batchJob as Job | null;
-          return j?.state === 'COMPLETED' ? j : undefined;
-        },
-        30_000,
-        200,
-      );
+      const end = await completed(broker, id, 'the job after Redis came back');
       expect(end).toMatchObject({ succeeded: 3, refused: 0, failed: 0 });
       const log = await sql<{ n: string }>(
         broker.databaseUrl,
@@ -515,34 +495,11 @@ describe('batch jobs without a worker', () => {
   it('refuses at release a consent the citizen withdrew while the job was queued (CONSENT_REVOKED, logged)', async () => {
     const t = broker.trust;
     const [a, b] = sim.population.list(20, 2);
-    const member = async () => ({
-      authorization: `Bearer ${await mintMemberAssertion(t.m1.key, t.m1.id, t.brokerId)}`,
-    });
     const jti = randomUUID();
-    const consentFor = (m: string, id?: string) =>
-      mintConsent(t.i1.key, {
-        issuer: t.i1.id,
-        subject: m,
-        audience: t.m1.id,
-        purpose: GRANTED_PURPOSE,
-        scope: ['name'],
-        jti: id,
-      });
-    const r = await gql(
-      broker.graphqlUrl,
-      SUBMIT,
-      {
-        input: {
-          purpose: GRANTED_PURPOSE,
-          items: ['name'],
-          requests: [
-            { matricule: a, consentToken: await consentFor(a, jti) },
-            { matricule: b, consentToken: await consentFor(b) },
-          ],
-        },
-      },
-      await member(),
-    );
+    const r = await submitNames(broker, [
+      { matricule: a, consentToken: await consentToMemberOne(broker, a, { jti }) },
+      { matricule: b, consentToken: await consentToMemberOne(broker, b) },
+    ]);
     const id = (r.body.data?.submitPersonBatch as Job).id;
     // citizen A withdraws the consent on the citizen page before any worker runs
     const citizen = await mintCitizenToken(t.idp.key, t.idp.issuer, t.brokerId, a);
@@ -555,16 +512,8 @@ describe('batch jobs without a worker', () => {
     expect(w.body.data?.withdrawConsent).toEqual({ status: 'WITHDRAWN' });
     const worker = startWorker(broker.env);
     try {
-      await waitFor(
-        'settled',
-        async () => {
-          const s = await gql(broker.graphqlUrl, STATUS, { id }, await member());
-          return (s.body.data?.batchJob as Job | null)?.state === 'COMPLETED';
-        },
-        30_000,
-        200,
-      );
-      const res = await gql(broker.graphqlUrl, RESULTS, { id, o: 0, l: 10 }, await member());
+      await completed(broker, id, 'settled');
+      const res = await gql(broker.graphqlUrl, RESULTS, { id, o: 0, l: 10 }, await asMemberOne(broker));
       const rs = (res.body.data?.batchJob as { results: Result[] }).results;
       expect(rs[0]).toMatchObject({ person: null, error: { code: 'CONSENT_REVOKED' } });
       expect(rs[1].person?.surname).toBe(sim.population.get(b)?.surname);
@@ -583,45 +532,15 @@ describe('batch jobs without a worker', () => {
   }, 60_000);
 
   it('checks the consent again at release: one that expired while queued is refused then, and logged', async () => {
-    const t = broker.trust;
     const [m] = sim.population.list(10, 1);
-    const auth = { authorization: `Bearer ${await mintMemberAssertion(t.m1.key, t.m1.id, t.brokerId)}` };
-    const consentToken = await mintConsent(t.i1.key, {
-      issuer: t.i1.id,
-      subject: m,
-      audience: t.m1.id,
-      purpose: GRANTED_PURPOSE,
-      scope: ['name'],
-      lifetimeS: 2,
-    });
-    const r = await gql(
-      broker.graphqlUrl,
-      SUBMIT,
-      { input: { purpose: GRANTED_PURPOSE, items: ['name'], requests: [{ matricule: m, consentToken }] } },
-      auth,
-    );
+    const consentToken = await consentToMemberOne(broker, m, { lifetimeS: 2 });
+    const r = await submitNames(broker, [{ matricule: m, consentToken }]);
     const id = (r.body.data?.submitPersonBatch as Job).id;
     expect((r.body.data?.submitPersonBatch as Job).refused).toBe(0); // valid when submitted
     await new Promise((res) => setTimeout(res, 3000));
     const worker = startWorker(broker.env);
     try {
-      const end = await waitFor(
-        'settled',
-        async () => {
-          const s = await gql(
-            broker.graphqlUrl,
-            STATUS,
-            { id },
-            {
-              authorization: `Bearer ${await mintMemberAssertion(t.m1.key, t.m1.id, t.brokerId)}`,
-            },
-          );
-          const j = s.body.data?.batchJob as Job | null;
-          return j?.state === 'COMPLETED' ? j : undefined;
-        },
-        30_000,
-        200,
-      );
+      const end = await completed(broker, id, 'settled');
       expect(end).toMatchObject({ succeeded: 0, refused: 1 });
       const log = await sql<{ outcome: string; reason_code: string; consent_jti: string | null }>(
         broker.databaseUrl,
@@ -673,37 +592,11 @@ describe('batch jobs where no Redis runs (development: in-process)', () => {
     const t = broker.trust;
     const ms = sim.population.list(0, 60);
     const requests = await Promise.all(
-      ms.map(async (matricule) => ({
-        matricule,
-        consentToken: await mintConsent(t.i1.key, {
-          issuer: t.i1.id,
-          subject: matricule,
-          audience: t.m1.id,
-          purpose: GRANTED_PURPOSE,
-          scope: ['name'],
-        }),
-      })),
+      ms.map(async (matricule) => ({ matricule, consentToken: await consentToMemberOne(broker, matricule) })),
     );
-    const auth = async () => ({
-      authorization: `Bearer ${await mintMemberAssertion(t.m1.key, t.m1.id, t.brokerId)}`,
-    });
-    const r = await gql(
-      broker.graphqlUrl,
-      SUBMIT,
-      { input: { purpose: GRANTED_PURPOSE, items: ['name'], requests } },
-      await auth(),
-    );
+    const r = await submitNames(broker, requests);
     const id = (r.body.data?.submitPersonBatch as Job).id;
-    const end = await waitFor(
-      'in-process job',
-      async () => {
-        const s = await gql(broker.graphqlUrl, STATUS, { id }, await auth());
-        const j = s.body.data?.batchJob as Job | null;
-        return j?.state === 'COMPLETED' ? j : undefined;
-      },
-      30_000,
-      100,
-    );
+    const end = await completed(broker, id, 'in-process job', 100);
     expect(end).toMatchObject({
       total: 60,
       succeeded: sim.population.list(0, 60).filter((m) => sim.population.get(m)).length,

@@ -2,15 +2,16 @@ import { Inject, Injectable, Logger } from '@nestjs/common';
 import type { DataSource } from 'typeorm';
 import { AccessLogAppender, type NewAccessEntry } from '@broker/access-log';
 import { BROKER_CONFIG, type BrokerConfig } from '@broker/config';
-import { CONSENT_REVOCATIONS, type Consent, type ConsentRevocations } from '@broker/consent';
+import { CONSENT_REVOCATIONS, type ConsentRevocations } from '@broker/consent';
 import { DATA_SOURCE } from '@broker/database';
-import { ITEM_RNPP_FIELDS, type DataItem } from '@broker/data-items';
+import { ITEM_RNPP_FIELDS } from '@broker/data-items';
 import { assertDisclosureAllowed, toDisclosed } from '@broker/disclosure';
 import { BrokerError, ErrorCode } from '@broker/errors';
 import { PERSON_SOURCE, type PersonSource } from '@broker/sources';
 import { TRUST_REGISTRY, type TrustRegistry } from '@broker/trust';
 import { BatchRepository, type ItemSettlement, type PendingItem, type StoredJob } from './batch.repository';
-import type { BatchState, StoredConsent } from './batch.types';
+import type { BatchState } from './batch.types';
+import { toConsent } from './stored-consent';
 import { ResultsCipher, resultAad } from './results-cipher';
 
 /** Source reads in flight at once for one chunk. */
@@ -69,30 +70,25 @@ export class BatchProcessorService {
     if (!job || job.state === 'COMPLETED' || job.state === 'FAILED') return { settled: 0, retry: 0 };
     const from = chunk * job.chunkSize;
     const pending = await this.repo.pendingItems(jobId, from, from + job.chunkSize);
-    if (pending.length === 0) {
-      const finished =
-        (await this.repo.finishIfDone(undefined, jobId, this.config.batchRetentionS)) ?? undefined;
-      return { settled: 0, retry: 0, finished };
+    let decided: Pending[] = [];
+    if (pending.length > 0) {
+      await this.repo.markRunning(jobId);
+      decided = await this.decideAndFetch(job, pending, lastAttempt);
+      await this.commit(job, decided);
     }
-    await this.repo.markRunning(jobId);
-
-    const settlements = await this.decideAndFetch(job, pending, lastAttempt);
-    // two chunks settling at once each see the other's items still pending inside their own
-    // transaction: after the commit, look again (the UPDATE lets exactly one caller settle the job)
-    const finished =
-      (await this.commit(job, settlements)) ??
-      (await this.repo.finishIfDone(undefined, job.id, this.config.batchRetentionS));
-    const retry = settlements.filter((s) => s.state === 'PENDING');
-    const dead = settlements.filter((s) => s.state === 'FAILED');
-    const outcome: ChunkOutcome = {
-      settled: settlements.length - retry.length,
+    // after the commit, not inside it: two chunks settling at once would each see the other's
+    // items still pending in their own transaction (the UPDATE lets exactly one caller settle the job)
+    const finished = (await this.repo.finishIfDone(jobId, this.config.batchRetentionS)) ?? undefined;
+    const retry = decided.filter((d) => d.state === 'PENDING');
+    const dead = decided.filter((d) => d.state === 'FAILED');
+    const first = retry[0] ?? dead[0];
+    return {
+      settled: decided.length - retry.length,
       retry: retry.length,
       deadLettered: dead.length,
-      finished: finished ?? undefined,
+      finished,
+      reason: first && 'message' in first ? first.message : undefined,
     };
-    const first = retry[0] ?? dead[0];
-    if (first && 'message' in first) outcome.reason = first.message;
-    return outcome;
   }
 
   private async decideAndFetch(
@@ -159,8 +155,8 @@ export class BatchProcessorService {
     return out;
   }
 
-  /** One transaction: lock the items still pending, append their entries, settle them, finish the job if done. */
-  private async commit(job: StoredJob, decided: Pending[]): Promise<BatchState | null> {
+  /** One transaction: lock the items still pending, append their entries, settle them. */
+  private async commit(job: StoredJob, decided: Pending[]): Promise<void> {
     const q = this.ds.createQueryRunner();
     await q.connect();
     try {
@@ -177,21 +173,20 @@ export class BatchProcessorService {
         q,
         final.map((d) => this.entry(job, d, occurredAt)),
       );
+      const seqOf = new Map(final.map((d, i) => [d, sealed[i].seq]));
       const settlements: ItemSettlement[] = mine.map((d) => {
         if (d.state === 'PENDING')
           return { index: d.item.index, state: 'PENDING', message: d.message.slice(0, 500) };
-        const logSeq = sealed[final.indexOf(d)].seq;
+        const logSeq = seqOf.get(d) as string;
         return d.state === 'RELEASED'
           ? { index: d.item.index, state: 'RELEASED', result: d.result, logSeq }
           : { index: d.item.index, state: d.state, code: d.code, message: d.message.slice(0, 500), logSeq };
       });
       await this.repo.applySettlements(q, job.id, settlements);
-      const finished = await this.repo.finishIfDone(q, job.id, this.config.batchRetentionS);
       await q.commitTransaction();
       if (mine.length < decided.length) {
         this.logger.debug(`job ${job.id}: ${decided.length - mine.length} items were settled by another run`);
       }
-      return finished;
     } catch (e) {
       if (q.isTransactionActive) await q.rollbackTransaction().catch(() => undefined);
       throw e;
@@ -226,16 +221,3 @@ type Pending =
   | { item: PendingItem; state: 'RELEASED'; result: Buffer }
   | { item: PendingItem; state: 'REFUSED' | 'FAILED'; code: ErrorCode; message: string; sourced: boolean }
   | { item: PendingItem; state: 'PENDING'; message: string };
-
-function toConsent(c: StoredConsent): Consent {
-  return {
-    issuer: c.issuer,
-    jti: c.jti,
-    subject: c.subject,
-    audience: c.audience,
-    purpose: c.purpose,
-    scope: new Set<DataItem>(c.scope),
-    issuedAt: c.iat,
-    expiresAt: c.exp,
-  };
-}

@@ -56,7 +56,7 @@ export class BatchReconciler implements OnModuleInit, OnApplicationShutdown {
       for (const job of await this.repo.openJobs()) {
         const chunks = await this.repo.pendingChunks(job.id, job.chunkSize);
         if (chunks.length === 0) {
-          if (await this.repo.finishIfDone(undefined, job.id, this.config.batchRetentionS))
+          if (await this.repo.finishIfDone(job.id, this.config.batchRetentionS))
             void this.notifier.jobFinished(job.id);
           continue;
         }

@@ -12,6 +12,7 @@ import { checkMatricule } from '@broker/matricule';
 import type { Member } from '@broker/trust';
 import { BatchRepository, type NewItem, type StoredJob } from './batch.repository';
 import type { BatchSubmission, StoredConsent } from './batch.types';
+import { storedConsent } from './stored-consent';
 import { CHUNK_DISPATCHER, type ChunkDispatcher } from './chunk-dispatcher';
 
 const MAX_IDEMPOTENCY_KEY = 200;
@@ -69,13 +70,9 @@ export class BatchSubmissionService {
     }
     const requestHash = hashRequest(input.purpose, items, input);
     if (key !== null) {
-      const q = this.ds.createQueryRunner();
-      try {
-        const existing = await this.repo.findByIdempotencyKey(q, member.id, key);
-        if (existing) return this.sameOrConflict(existing, requestHash);
-      } finally {
-        await q.release();
-      }
+      // before verifying thousands of signatures: a resubmission answers at once
+      const existing = await this.repo.findByIdempotencyKey(undefined, member.id, key);
+      if (existing) return this.sameOrConflict(existing, requestHash);
     }
 
     const occurredAt = new Date();
@@ -273,19 +270,6 @@ export class BatchSubmissionService {
       jobId,
     };
   }
-}
-
-export function storedConsent(c: Consent): StoredConsent {
-  return {
-    issuer: c.issuer,
-    jti: c.jti,
-    subject: c.subject,
-    audience: c.audience,
-    purpose: c.purpose,
-    scope: [...c.scope],
-    iat: c.issuedAt,
-    exp: c.expiresAt,
-  };
 }
 
 /** SHA-256 of what makes two submissions the same batch (idempotency). */

@@ -82,12 +82,7 @@ export class BatchModule {
         {
           provide: 'BATCH_DISPATCHER_CLOSER',
           inject: [CHUNK_DISPATCHER],
-          useFactory: (d: ChunkDispatcher) => ({
-            async onApplicationShutdown() {
-              if (d instanceof BullMqDispatcher) await d.close();
-              if (d instanceof InProcessDispatcher) await d.stop();
-            },
-          }),
+          useFactory: (d: ChunkDispatcher) => ({ onApplicationShutdown: () => d.close() }),
         },
       ],
       exports: [

@@ -109,8 +109,12 @@ export class BatchRepository {
     return rows[0] ? toJob(rows[0]) : null;
   }
 
-  async findByIdempotencyKey(q: QueryRunner, memberId: string, key: string): Promise<StoredJob | null> {
-    const rows: JobRow[] = await q.query(
+  async findByIdempotencyKey(
+    q: QueryRunner | undefined,
+    memberId: string,
+    key: string,
+  ): Promise<StoredJob | null> {
+    const rows: JobRow[] = await (q ?? this.ds).query(
       `SELECT ${JOB_COLUMNS} FROM batch_job WHERE member_id = $1 AND idempotency_key = $2`,
       [memberId, key],
     );
@@ -291,13 +295,9 @@ export class BatchRepository {
    * Settles the job when no item is pending any more: COMPLETED, or FAILED when source failures
    * left nothing released. Returns the new state, or null when items remain.
    */
-  async finishIfDone(
-    q: QueryRunner | undefined,
-    jobId: string,
-    retentionS: number,
-  ): Promise<BatchState | null> {
+  async finishIfDone(jobId: string, retentionS: number): Promise<BatchState | null> {
     const rows = returned<{ state: BatchState }>(
-      await (q ?? this.ds).query(
+      await this.ds.query(
         `UPDATE batch_job SET
          state = CASE WHEN succeeded = 0 AND failed > 0 THEN 'FAILED' ELSE 'COMPLETED' END,
          completed_at = now(), purge_after = now() + make_interval(secs => $2)

@@ -45,11 +45,11 @@ export class InProcessDispatcher implements ChunkDispatcher {
     return this.enqueue(jobId, fresh).then(() => fresh.length);
   }
 
-  get depth(): { waiting: number; active: number; delayed: number } {
-    return { waiting: this.ready.length, active: this.running, delayed: this.timers.size };
+  counts(): Promise<Record<string, number>> {
+    return Promise.resolve({ waiting: this.ready.length, active: this.running, delayed: this.timers.size });
   }
 
-  async stop(): Promise<void> {
+  async close(): Promise<void> {
     this.stopped = true;
     this.timers.forEach((t) => clearTimeout(t));
     while (this.running > 0) await new Promise((r) => setTimeout(r, 20));

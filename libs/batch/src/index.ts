@@ -11,3 +11,4 @@ export * from './bullmq-dispatcher';
 export * from './in-process-dispatcher';
 export * from './chunk-dispatcher';
 export * from './results-cipher';
+export * from './stored-consent';

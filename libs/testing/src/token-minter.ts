@@ -23,27 +23,39 @@ export async function generateSigningKey(alg: 'ES256' | 'EdDSA', kid: string): P
 
 const now = (): number => Math.floor(Date.now() / 1000);
 
+/** Options of the typ-JWT tokens below (member assertions, staff and citizen tokens). */
+export interface JwtOptions {
+  lifetimeS?: number;
+  iat?: number;
+  claims?: Record<string, unknown>;
+  header?: Record<string, unknown>;
+}
+
+/** One typ-JWT token: a fresh jti, iss/sub/aud as given, iat now unless said. */
+async function signJwt(
+  key: SigningKey,
+  who: { iss: string; sub: string; aud: string; defaultLifetimeS: number },
+  opts: JwtOptions,
+): Promise<string> {
+  const iat = opts.iat ?? now();
+  return new SignJWT({ jti: randomUUID(), ...(opts.claims ?? {}) })
+    .setProtectedHeader({ alg: key.alg, typ: 'JWT', kid: key.kid, ...(opts.header ?? {}) })
+    .setIssuer(who.iss)
+    .setSubject(who.sub)
+    .setAudience(who.aud)
+    .setIssuedAt(iat)
+    .setExpirationTime(iat + (opts.lifetimeS ?? who.defaultLifetimeS))
+    .sign(await importJWK(key.privateJwk, key.alg));
+}
+
 /** Signs a member assertion: typ JWT, iss = sub = member, aud = broker, lifetime 120 s unless said. */
 export async function mintMemberAssertion(
   key: SigningKey,
   memberId: string,
   brokerId: string,
-  opts: {
-    lifetimeS?: number;
-    iat?: number;
-    claims?: Record<string, unknown>;
-    header?: Record<string, unknown>;
-  } = {},
+  opts: JwtOptions = {},
 ): Promise<string> {
-  const iat = opts.iat ?? now();
-  return new SignJWT({ jti: randomUUID(), ...(opts.claims ?? {}) })
-    .setProtectedHeader({ alg: key.alg, typ: 'JWT', kid: key.kid, ...(opts.header ?? {}) })
-    .setIssuer(memberId)
-    .setSubject(memberId)
-    .setAudience(brokerId)
-    .setIssuedAt(iat)
-    .setExpirationTime(iat + (opts.lifetimeS ?? 120))
-    .sign(await importJWK(key.privateJwk, key.alg));
+  return signJwt(key, { iss: memberId, sub: memberId, aud: brokerId, defaultLifetimeS: 120 }, opts);
 }
 
 export interface ConsentClaims {
@@ -83,17 +95,13 @@ export async function mintStaffToken(
   subject: string,
   opts: { roles?: string[]; members?: string[]; lifetimeS?: number; iat?: number } = {},
 ): Promise<string> {
-  const iat = opts.iat ?? now();
-  const claims: Record<string, unknown> = { roles: opts.roles ?? ['auditor'], jti: randomUUID() };
+  const claims: Record<string, unknown> = { roles: opts.roles ?? ['auditor'] };
   if (opts.members) claims.members = opts.members;
-  return new SignJWT(claims)
-    .setProtectedHeader({ alg: key.alg, typ: 'JWT', kid: key.kid })
-    .setIssuer(issuer)
-    .setSubject(subject)
-    .setAudience(brokerId)
-    .setIssuedAt(iat)
-    .setExpirationTime(iat + (opts.lifetimeS ?? 600))
-    .sign(await importJWK(key.privateJwk, key.alg));
+  return signJwt(
+    key,
+    { iss: issuer, sub: subject, aud: brokerId, defaultLifetimeS: 600 },
+    { lifetimeS: opts.lifetimeS, iat: opts.iat, claims },
+  );
 }
 
 /** Signs a citizen's ID token (OpenID Connect): typ JWT, iss = provider, aud = broker, sub = matricule. */
@@ -102,22 +110,9 @@ export async function mintCitizenToken(
   issuer: string,
   brokerId: string,
   matricule: string,
-  opts: {
-    lifetimeS?: number;
-    iat?: number;
-    claims?: Record<string, unknown>;
-    header?: Record<string, unknown>;
-  } = {},
+  opts: JwtOptions = {},
 ): Promise<string> {
-  const iat = opts.iat ?? now();
-  return new SignJWT({ jti: randomUUID(), ...(opts.claims ?? {}) })
-    .setProtectedHeader({ alg: key.alg, typ: 'JWT', kid: key.kid, ...(opts.header ?? {}) })
-    .setIssuer(issuer)
-    .setSubject(matricule)
-    .setAudience(brokerId)
-    .setIssuedAt(iat)
-    .setExpirationTime(iat + (opts.lifetimeS ?? 600))
-    .sign(await importJWK(key.privateJwk, key.alg));
+  return signJwt(key, { iss: issuer, sub: matricule, aud: brokerId, defaultLifetimeS: 600 }, opts);
 }
 
 /** Signs a consent revocation by its issuer: typ revocation+jwt, iss = issuer, jti = the consent's jti. */

@@ -2,13 +2,7 @@ import { Controller, Get, Header, Inject, Res } from '@nestjs/common';
 import type { FastifyReply } from 'fastify';
 import type { DataSource } from 'typeorm';
 import { AccessLogAppender } from '@broker/access-log';
-import {
-  BatchRepository,
-  BullMqDispatcher,
-  CHUNK_DISPATCHER,
-  InProcessDispatcher,
-  type ChunkDispatcher,
-} from '@broker/batch';
+import { BatchRepository, CHUNK_DISPATCHER, type ChunkDispatcher } from '@broker/batch';
 import { MemberAuthenticatorService } from '@broker/consent';
 import { DATA_SOURCE } from '@broker/database';
 import { PERSON_SOURCE, type PersonSource } from '@broker/sources';
@@ -73,10 +67,8 @@ export class HealthController {
     return this.metrics.render(extra);
   }
 
-  private async queueCounts(): Promise<Record<string, number> | null> {
-    if (this.dispatcher instanceof InProcessDispatcher) return this.dispatcher.depth;
-    if (this.dispatcher instanceof BullMqDispatcher) return this.dispatcher.counts().catch(() => null);
-    return null;
+  private queueCounts(): Promise<Record<string, number> | null> {
+    return this.dispatcher.counts().catch(() => null);
   }
 
   private async databaseReady(): Promise<boolean> {
