@@ -72,7 +72,7 @@ export class BatchProcessorService {
     const pending = await this.repo.pendingItems(jobId, from, from + job.chunkSize);
     let decided: Pending[] = [];
     if (pending.length > 0) {
-      await this.repo.markRunning(jobId);
+      if (job.state === 'QUEUED') await this.repo.markRunning(jobId);
       decided = await this.decideAndFetch(job, pending, lastAttempt);
       await this.commit(job, decided);
     }
