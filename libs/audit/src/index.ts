@@ -4,4 +4,8 @@ export * from './checkpoint.service';
 export * from './audit-export.service';
 export * from './audit.module';
 export * from './export-verifier';
+export * from './export-job-queue';
+export * from './export-jobs.repository';
+export * from './export-files.cleaner';
 export * from './export-jobs.service';
+export * from './export-jobs.worker';
