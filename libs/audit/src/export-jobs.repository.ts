@@ -96,12 +96,14 @@ export class ExportJobsRepository {
    * it is unknown or already settled.
    */
   async start(id: string, files: string[], total: number): Promise<ExportJobRow | undefined> {
-    const rows: Row[] = await this.ds.query(
+    // TypeORM answers an UPDATE with [rows, count]: read the row back instead of RETURNING
+    await this.ds.query(
       `UPDATE audit_export_job SET state = 'RUNNING', files = $2, rows_total = $3, rows_written = 0
-        WHERE id = $1 AND state IN ('QUEUED', 'RUNNING') RETURNING ${COLUMNS}`,
+        WHERE id = $1 AND state IN ('QUEUED', 'RUNNING')`,
       [id, files, total],
     );
-    return rows.length ? toJob(rows[0]) : undefined;
+    const job = await this.find(id);
+    return job?.state === 'RUNNING' ? job : undefined;
   }
 
   async progress(id: string, rows: number): Promise<void> {
