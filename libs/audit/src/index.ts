@@ -9,3 +9,4 @@ export * from './export-jobs.repository';
 export * from './export-files.cleaner';
 export * from './export-jobs.service';
 export * from './export-jobs.worker';
+export * from './line-limits';
