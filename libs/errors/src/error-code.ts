@@ -199,7 +199,8 @@ export const ERROR_CATALOGUE: Record<ErrorCode, ErrorCodeDoc> = {
     origin: 'broker',
     retryable: true,
     logged: 'no',
-    meaning: 'Queued work (export jobs) needs Redis, and none answered when the gateway started.',
+    meaning:
+      'Queued work (export jobs) needs Redis, and none answered when the gateway started in production mode (a development gateway runs the jobs itself).',
     remedy: 'Use the streamed export (GET /audit/export), or retry once operators have Redis running.',
   },
   [ErrorCode.BATCH_TOO_LARGE]: {
