@@ -84,7 +84,6 @@ let mgEd: SigningKey; // consent issuer myguichet, EdDSA
 let otherIssuer: SigningKey; // consent issuer other, its own kid
 let otherSameKid: SigningKey; // consent issuer other2, kid equal to myguichet's ES256 kid
 let ccss: SigningKey; // a member (not a consent issuer)
-let dual: SigningKey; // both member and consent issuer "dual", same key
 let attacker: SigningKey;
 let attackerEd: SigningKey;
 let trust: TrustRegistry;
@@ -99,7 +98,6 @@ beforeAll(async () => {
   otherIssuer = await generateSigningKey('ES256', 'other-1');
   otherSameKid = await generateSigningKey('ES256', 'mg-es-1');
   ccss = await generateSigningKey('ES256', 'ccss-1');
-  dual = await generateSigningKey('ES256', 'dual-1');
   attacker = await generateSigningKey('ES256', 'mg-es-1');
   attackerEd = await generateSigningKey('EdDSA', 'mg-es-1');
   const doc: TrustDocument = {
@@ -111,13 +109,11 @@ beforeAll(async () => {
         jwks: { keys: [ccss.publicJwk] },
         grants: [{ purpose: 'ccss.affiliation', items: ['name', 'birth'] }],
       },
-      { id: 'dual', name: 'Dual', jwks: { keys: [dual.publicJwk] }, grants: [] },
     ],
     consentIssuers: [
       { id: 'myguichet', name: 'MyGuichet', jwks: { keys: [mgEs.publicJwk, mgEd.publicJwk] } },
       { id: 'other', jwks: { keys: [otherIssuer.publicJwk] } },
       { id: 'other2', jwks: { keys: [otherSameKid.publicJwk] } },
-      { id: 'dual', jwks: { keys: [dual.publicJwk] } },
     ],
   };
   trust = await TrustRegistry.fromDocument(doc);
@@ -277,9 +273,9 @@ describe('ConsentVerifierService: RFC 8725 attacks are CONSENT_INVALID', () => {
   it('refuses a member assertion presented as consent', async () => {
     // a member is not a consent issuer
     await expectInvalid(await mintMemberAssertion(ccss, 'ccss', BROKER), /^untrusted:/);
-    // a party that is both still cannot turn its assertion into a consent: typ differs
+    // a consent issuer's own key still cannot make a typ-JWT token pass as a consent
     await expectInvalid(
-      await mintMemberAssertion(dual, 'dual', BROKER, {
+      await mintMemberAssertion(mgEs, 'myguichet', BROKER, {
         claims: { purpose: 'ccss.affiliation', scope: ['name'], sub: SUBJECT },
       }),
       /^claims: claim check failed: typ/,
@@ -330,17 +326,17 @@ describe('ConsentVerifierService: claims', () => {
 
   it('refuses a lifetime above the configured maximum', async () => {
     const token = await mintConsent(mgEs, { ...base, lifetimeS: 3601 });
-    await expectInvalid(token, /^exp - iat above 3600 s$/, service({ maxConsentLifetimeS: 3600 }));
+    await expectInvalid(token, /^claims: lifetime above 3600 s$/, service({ maxConsentLifetimeS: 3600 }));
   });
 
   it('refuses a lifetime above the default maximum of 366 days', async () => {
     const token = await mintConsent(mgEs, { ...base, lifetimeS: 366 * 86400 + 1 });
-    await expectInvalid(token, /^exp - iat above 31622400 s$/);
+    await expectInvalid(token, /^claims: lifetime above 31622400 s$/);
   });
 
   it('refuses an iat in the future beyond the clock tolerance', async () => {
     const token = await mintConsent(mgEs, { ...base, iat: now() + 120 });
-    await expectInvalid(token, /^iat$/, service({ clockToleranceS: 30 }));
+    await expectInvalid(token, /^claims: iat in the future$/, service({ clockToleranceS: 30 }));
   });
 
   it('refuses an nbf in the future', async () => {
