@@ -1,5 +1,6 @@
 import { createPrivateKey, sign as cryptoSign } from 'node:crypto';
 import { SignJWT, importJWK, type JWTPayload } from 'jose';
+import { consentKey, type ConsentKey } from '@broker/access-log';
 import { loadBrokerConfig, type BrokerConfig } from '@broker/config';
 import { BrokerError, ErrorCode } from '@broker/errors';
 import {
@@ -395,9 +396,16 @@ describe('ConsentVerifierService: withdrawn consents and the ledger', () => {
       this.bulkWrites++;
       this.seen.push(...cs);
     }
-    async revokedAmong(jtis: readonly string[]): Promise<Set<string>> {
+    /** Withdraws `jti` of `issuer` (myguichet unless said). */
+    revoke(jti: string, issuer = 'myguichet'): void {
+      this.revoked.add(consentKey({ issuer, jti }));
+    }
+    async revokedAmong(cs: readonly ConsentKey[]): Promise<Set<string>> {
       this.queries++;
-      return new Set(jtis.filter((j) => this.revoked.has(j)));
+      return new Set(cs.map(consentKey).filter((k) => this.revoked.has(k)));
+    }
+    async withdrawnAmong(): Promise<Set<string>> {
+      throw new Error('not used by the verifier');
     }
   }
   const withLedger = (ledger: MemoryLedger) =>
@@ -411,7 +419,7 @@ describe('ConsentVerifierService: withdrawn consents and the ledger', () => {
 
   it('refuses a withdrawn consent with CONSENT_REVOKED, naming its issuer, jti and purpose', async () => {
     const ledger = new MemoryLedger();
-    ledger.revoked.add('gone-1');
+    ledger.revoke('gone-1');
     const e = await rejection(withLedger(ledger).verify(await mintConsent(mgEs, { ...base, jti: 'gone-1' })));
     expect(e).toBeInstanceOf(ConsentRevokedError);
     expect(e.code).toBe(ErrorCode.CONSENT_REVOKED);
@@ -424,9 +432,18 @@ describe('ConsentVerifierService: withdrawn consents and the ledger', () => {
     expect(ledger.seen.map((c) => c.jti)).toEqual(['gone-1']);
   });
 
+  it('does not refuse a consent because another issuer withdrew its own consent of the same jti', async () => {
+    const ledger = new MemoryLedger();
+    ledger.revoke('shared-1', 'other');
+    const c = await withLedger(ledger).verify(await mintConsent(mgEs, { ...base, jti: 'shared-1' }));
+    expect(c).toMatchObject({ issuer: 'myguichet', jti: 'shared-1' });
+    const theirs = await mintConsent(otherIssuer, { ...base, issuer: 'other', jti: 'shared-1' });
+    expect((await rejection(withLedger(ledger).verify(theirs))).code).toBe(ErrorCode.CONSENT_REVOKED);
+  });
+
   it('neither records nor asks about a consent that does not verify', async () => {
     const ledger = new MemoryLedger();
-    ledger.revoked.add('c-x');
+    ledger.revoke('c-x');
     const e = await rejection(
       withLedger(ledger).verify(await mintConsent(attacker, { ...base, issuer: 'evil', jti: 'c-x' })),
     );
@@ -436,14 +453,14 @@ describe('ConsentVerifierService: withdrawn consents and the ledger', () => {
 
   it('answers CONSENT_EXPIRED, not CONSENT_REVOKED, for an expired withdrawn consent', async () => {
     const ledger = new MemoryLedger();
-    ledger.revoked.add('old-1');
+    ledger.revoke('old-1');
     const token = await mintConsent(mgEs, { ...base, jti: 'old-1', iat: now() - 7200, lifetimeS: 3600 });
     expect((await rejection(withLedger(ledger).verify(token))).code).toBe(ErrorCode.CONSENT_EXPIRED);
   });
 
   it('verifies many tokens with the same decisions as one by one, in one ledger write and one query', async () => {
     const ledger = new MemoryLedger();
-    ledger.revoked.add('many-2');
+    ledger.revoke('many-2');
     const tokens = [
       await mintConsent(mgEs, { ...base, jti: 'many-1' }),
       await mintConsent(mgEs, { ...base, jti: 'many-2' }),
