@@ -27,7 +27,7 @@ export interface BrokerConfig {
   signingKeyFile: string | undefined;
   /** How often the chain head is signed (a checkpoint is also made for every export). */
   checkpointIntervalS: number;
-  /** Longest accepted lifetime of an auditor (staff) token. */
+  /** Longest accepted lifetime of a staff token: at most a member assertion's 300 s. */
   maxStaffTokenLifetimeS: number;
   /** Redis for BullMQ queues; when nothing answers there, queued features are off (said at boot). */
   redisUrl: string;
@@ -140,7 +140,7 @@ export function loadBrokerConfig(env: Env = process.env): BrokerConfig {
     logLevel,
     signingKeyFile: env.BROKER_SIGNING_KEY_FILE || undefined,
     checkpointIntervalS: intVar(env, 'CHECKPOINT_INTERVAL_S', 60, 1, 86400, problems),
-    maxStaffTokenLifetimeS: intVar(env, 'STAFF_TOKEN_MAX_LIFETIME_S', 3600, 60, 86400, problems),
+    maxStaffTokenLifetimeS: intVar(env, 'STAFF_TOKEN_MAX_LIFETIME_S', 300, 60, 300, problems),
     redisUrl: urlVar(env, 'REDIS_URL', 'redis://127.0.0.1:6379', ['redis:', 'rediss:'], problems),
     exportDir: env.EXPORT_DIR || '.data/exports',
     exportLinkTtlS: intVar(env, 'EXPORT_LINK_TTL_S', 3600, 60, 7 * 86400, problems),
