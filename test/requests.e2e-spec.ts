@@ -6,13 +6,8 @@
  */
 import { connect } from 'node:net';
 import { request } from 'undici';
-import {
-  GRANTED_PURPOSE,
-  mintCitizenToken,
-  mintConsent,
-  mintMemberAssertion,
-  type DataItem,
-} from '@broker/testing';
+import { GRANTED_PURPOSE, mintCitizenToken, mintConsent, mintMemberAssertion } from '@broker/testing';
+import type { DataItem } from '@broker/data-items';
 import {
   codes,
   gql,
