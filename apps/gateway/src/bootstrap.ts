@@ -70,8 +70,11 @@ export async function createGateway(
   const staff = app.get(StaffAuthenticatorService);
   // export jobs' queue is created at init (it depends on Redis at boot): only batch chunks are shown
   if (dispatcher instanceof BullMqDispatcher) {
-    await installQueueDashboard(adapter.getInstance(), [dispatcher.queue as Queue], (authorization) =>
-      staff.authenticateStaff(authorization, 'operator'),
+    await installQueueDashboard(
+      adapter.getInstance(),
+      [dispatcher.queue as Queue],
+      (authorization, role) => staff.authenticateStaff(authorization, role),
+      config.publicOrigin,
     );
   }
   const metrics = app.get(GatewayMetrics);
