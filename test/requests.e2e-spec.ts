@@ -185,6 +185,38 @@ describe('request hardening', () => {
     });
   });
 
+  describe('a configured document cap (GRAPHQL_MAX_DOCUMENT_BYTES=1024)', () => {
+    let small: TestBroker;
+    beforeAll(async () => {
+      small = await startTestBroker(sim.url, { GRAPHQL_MAX_DOCUMENT_BYTES: '1024' }, broker);
+    });
+    afterAll(async () => {
+      await small?.close(); // shares the database: closes the gateway, drops nothing
+    });
+
+    const padded = (n: number) => {
+      const q = '{ __typename }\n#';
+      return q + 'x'.repeat(n - q.length);
+    };
+
+    it('answers a document of exactly 1,024 bytes and refuses one byte more, by POST', async () => {
+      expect((await gql(small.graphqlUrl, padded(1024), {})).body.data).toEqual({ __typename: 'Query' });
+      const r = await gql(small.graphqlUrl, padded(1025), {});
+      expect([r.status, ...codes(r)]).toEqual([413, 'REQUEST_TOO_LARGE']);
+    });
+
+    it('counts bytes, not characters, and holds over GET too', async () => {
+      const q = '{ __typename }\n#';
+      const r = await gql(small.graphqlUrl, q + 'é'.repeat(510), {}); // 16 + 1,020 bytes
+      expect(codes(r)).toEqual(['REQUEST_TOO_LARGE']);
+      const res = await request(`${small.graphqlUrl}?query=${encodeURIComponent(padded(2048))}`, {
+        headers: { 'apollo-require-preflight': 'true' },
+      });
+      expect(res.statusCode).toBe(413);
+      expect(codeOf(await res.body.text())).toBe('REQUEST_TOO_LARGE');
+    });
+  });
+
   describe('every root field at most once', () => {
     it('refuses ten aliased myData with QUERY_TOO_COMPLEX: no register read, no log entry', async () => {
       const citizen = await mintCitizenToken(t().idp.key, t().idp.issuer, t().brokerId, A);
