@@ -36,10 +36,13 @@ export class StaffAuthenticatorService {
   }
 
   /**
-   * A staff member with `role` among the token's roles (`operator`: the queue dashboard), else
-   * UNAUTHENTICATED / FORBIDDEN as for auditors.
+   * A staff member with `role` among the token's roles (`operator`: the read-only queue dashboard,
+   * `queue-admin`: its actions), else UNAUTHENTICATED / FORBIDDEN as for auditors.
    */
-  async authenticateStaff(authorization: string | undefined, role: 'auditor' | 'operator'): Promise<Auditor> {
+  async authenticateStaff(
+    authorization: string | undefined,
+    role: 'auditor' | 'operator' | 'queue-admin',
+  ): Promise<Auditor> {
     const token = bearerToken(authorization);
     if (!token) return this.refuse(ErrorCode.UNAUTHENTICATED, 'missing or non-Bearer Authorization header');
     let payload;
