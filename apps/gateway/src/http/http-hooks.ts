@@ -1,9 +1,11 @@
 import { randomUUID } from 'node:crypto';
 import { Transform } from 'node:stream';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import { isLogIdentifier } from '@broker/access-log';
 import { BrokerError, ErrorCode } from '@broker/errors';
 
-const CORRELATION_ID = /^[A-Za-z0-9._:@-]{1,128}$/;
+/** Longest X-Correlation-Id kept as given; otherwise (or outside the log's identifier alphabet) one is generated. */
+const MAX_CORRELATION_ID = 128;
 
 /** A GraphQL-shaped error body, so that even transport refusals carry an extensions.code. */
 export function errorBody(
@@ -22,7 +24,7 @@ export function installHttpHooks(app: FastifyInstance, onHttpError: (code: strin
   app.decorateRequest('correlationId', '');
   app.addHook('onRequest', async (req: FastifyRequest, reply: FastifyReply) => {
     const given = req.headers['x-correlation-id'];
-    const id = typeof given === 'string' && CORRELATION_ID.test(given) ? given : randomUUID();
+    const id = isLogIdentifier(given, MAX_CORRELATION_ID) ? given : randomUUID();
     (req as FastifyRequest & { correlationId: string }).correlationId = id;
     void reply.header('x-correlation-id', id);
     // the citizen page lives at /me; people type /me/ too
