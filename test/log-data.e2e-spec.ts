@@ -9,9 +9,10 @@
 import { randomUUID } from 'node:crypto';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { request } from 'undici';
 import { AccessEntryRejected, AccessLogAppender, type NewAccessEntry } from '@broker/access-log';
 import { ErrorCode } from '@broker/errors';
-import { GRANTED_PURPOSE, mintConsent, mintMemberAssertion, sql } from '@broker/testing';
+import { GRANTED_PURPOSE, mintConsent, mintMemberAssertion, mintStaffToken, sql } from '@broker/testing';
 import { generatePopulation } from '../apps/rnpp-simulator/src/population';
 import type { RnppPerson } from '@broker/sources';
 import { codes, gql, personQuery, runCli, startTestBroker, type TestBroker } from './support/test-broker';
@@ -194,6 +195,76 @@ describe('data in the access log and in answers', () => {
         expect(correlationId).toMatch(/^[0-9a-f-]{36}$/);
         expect(await entries(correlationId)).toMatchObject([{ outcome: 'DISCLOSED' }]);
       }
+    });
+  });
+
+  describe('strings at the other entry points', () => {
+    const SUBMIT = `mutation S($input: PersonBatchInput!) { submitPersonBatch(input: $input) { id total refused } }`;
+    const asMember = async () => ({
+      authorization: `Bearer ${await mintMemberAssertion(t().m1.key, t().m1.id, t().brokerId)}`,
+    });
+
+    it('refuses only the batch item whose consent jti has a NUL (CONSENT_INVALID); the job holds the others', async () => {
+      const ps = people.slice(20, 23);
+      const requests = await Promise.all(
+        ps.map(async (p, i) => ({
+          matricule: p.matricule,
+          consentToken: await consent(p.matricule, i === 1 ? 'batch-\u0000' : undefined),
+        })),
+      );
+      const correlationId = `logdata-batch-${randomUUID()}`;
+      const res = await gql(
+        broker.graphqlUrl,
+        SUBMIT,
+        { input: { purpose: GRANTED_PURPOSE, items: ['name'], requests } },
+        { ...(await asMember()), 'x-correlation-id': correlationId },
+      );
+      expect(res.body.errors).toBeUndefined();
+      expect(res.body.data?.submitPersonBatch).toMatchObject({ total: 3, refused: 1 });
+      expect(await entries(correlationId)).toMatchObject([
+        { outcome: 'REFUSED', reason_code: ErrorCode.CONSENT_INVALID, consent_jti: null },
+      ]);
+    });
+
+    it.each([
+      ['a purpose with a NUL', { purpose: `${GRANTED_PURPOSE}\u0000` }],
+      ['an idempotency key with a lone surrogate', { idempotencyKey: 'key-\ud800' }],
+    ])('refuses a batch with %s (BAD_REQUEST) before storing anything', async (_label, over) => {
+      const p = people[23];
+      const res = await gql(
+        broker.graphqlUrl,
+        SUBMIT,
+        {
+          input: {
+            purpose: GRANTED_PURPOSE,
+            items: ['name'],
+            requests: [{ matricule: p.matricule, consentToken: await consent(p.matricule) }],
+            ...over,
+          },
+        },
+        await asMember(),
+      );
+      expect(codes(res)).toEqual([ErrorCode.BAD_REQUEST]);
+      expect(res.body.data?.submitPersonBatch ?? null).toBeNull();
+    });
+
+    it('refuses a staff token whose sub is not an identifier (UNAUTHENTICATED), so that no audit entry has to be refused', async () => {
+      const reports = async (sub: string) => {
+        const token = await mintStaffToken(t().s1.key, t().s1.id, t().brokerId, sub);
+        const r = await request(`${broker.baseUrl}/audit/reports`, {
+          headers: { authorization: `Bearer ${token}` },
+        });
+        return {
+          status: r.statusCode,
+          body: (await r.body.json()) as { errors?: { extensions?: { code?: string } }[] },
+        };
+      };
+      for (const sub of ['Jane Doe', 'a\u0000', 'x\ud800']) {
+        const r = await reports(sub);
+        expect(r.status).toBe(401);
+        expect(r.body.errors?.[0]?.extensions?.code).toBe(ErrorCode.UNAUTHENTICATED);
+      }
+      expect((await reports('jane.doe@ministry.lu')).status).toBe(200);
     });
   });
 
