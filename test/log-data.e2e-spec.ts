@@ -12,7 +12,14 @@ import type { AddressInfo } from 'node:net';
 import { request } from 'undici';
 import { AccessEntryRejected, AccessLogAppender, type NewAccessEntry } from '@broker/access-log';
 import { ErrorCode } from '@broker/errors';
-import { GRANTED_PURPOSE, mintConsent, mintMemberAssertion, mintStaffToken, sql } from '@broker/testing';
+import {
+  GRANTED_PURPOSE,
+  mintCitizenToken,
+  mintConsent,
+  mintMemberAssertion,
+  mintStaffToken,
+  sql,
+} from '@broker/testing';
 import { generatePopulation } from '../apps/rnpp-simulator/src/population';
 import type { RnppPerson } from '@broker/sources';
 import { codes, gql, personQuery, runCli, startTestBroker, type TestBroker } from './support/test-broker';
@@ -309,6 +316,27 @@ describe('data in the access log and in answers', () => {
       const p = people[17];
       tampering.set(p.matricule, change);
       await expectRefused(p, 'surname birthDate address { street }', []);
+    });
+
+    it("refuses another person's record on the citizen's own page too (SOURCE_UNAVAILABLE, one self entry)", async () => {
+      const [me, other] = [people[18], people[19]];
+      tampering.set(me.matricule, () => ({ ...(other as unknown as Record<string, unknown>) }));
+      const correlationId = `logdata-self-${randomUUID()}`;
+      const token = await mintCitizenToken(t().idp.key, t().idp.issuer, t().brokerId, me.matricule);
+      const res = await gql(
+        broker.graphqlUrl,
+        '{ myData { matricule surname } }',
+        {},
+        {
+          authorization: `Bearer ${token}`,
+          'x-correlation-id': correlationId,
+        },
+      );
+      expect(codes(res)).toEqual([ErrorCode.SOURCE_UNAVAILABLE]);
+      expect(JSON.stringify(res.body)).not.toContain(other.surname);
+      expect(await entries(correlationId)).toMatchObject([
+        { outcome: 'REFUSED', reason_code: ErrorCode.SOURCE_UNAVAILABLE, source: 'rnpp' },
+      ]);
     });
 
     it('still answers the same person asked with an untampered register, and the log verifies', async () => {
