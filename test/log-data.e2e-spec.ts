@@ -22,6 +22,7 @@ import {
 } from '@broker/testing';
 import { generatePopulation } from '../apps/rnpp-simulator/src/population';
 import type { RnppPerson } from '@broker/sources';
+import { startRedis, startWorker, waitFor, type TestRedis, type TestWorker } from './support/processes';
 import { codes, gql, personQuery, runCli, startTestBroker, type TestBroker } from './support/test-broker';
 
 interface LogRow {
@@ -345,5 +346,117 @@ describe('data in the access log and in answers', () => {
       expect(res.body.data?.person).toEqual({ surname: p.surname, birthDate: p.birthDate });
       expect(await verify()).toMatchObject({ ok: true });
     });
+  });
+});
+
+describe('register answers that cannot leave, on the batch path (queue and worker)', () => {
+  const SUBMIT = `mutation S($input: PersonBatchInput!) { submitPersonBatch(input: $input) { id } }`;
+  const JOB = `query J($id: ID!) { batchJob(id: $id) { state succeeded failed refused
+    results(offset: 0, limit: 10) { index person { matricule surname } error { code } } } }`;
+  let register: { url: string; server: Server };
+  let redis: TestRedis;
+  let broker: TestBroker;
+  let worker: TestWorker;
+
+  beforeAll(async () => {
+    register = await startRegister();
+    redis = await startRedis();
+    broker = await startTestBroker(register.url, {
+      REDIS_URL: redis.url,
+      BATCH_EXECUTION: 'queue',
+      BATCH_RECONCILE_INTERVAL_S: '1',
+      BATCH_BACKOFF_MS: '50',
+      BATCH_MAX_ATTEMPTS: '2',
+      RNPP_MAX_ATTEMPTS: '1',
+    });
+    worker = startWorker(broker.env);
+  }, 120_000);
+
+  afterAll(async () => {
+    await worker?.stop();
+    await broker?.close();
+    await redis?.stop();
+    await new Promise((r) => register?.server.close(r));
+    tampering.clear();
+  });
+
+  it('fails the items whose answer is another person or of the wrong shape (SOURCE_UNAVAILABLE), one entry each', async () => {
+    const t = broker.trust;
+    const [fine, wrongPerson, wrongShape, other] = people.slice(30, 34);
+    tampering.set(wrongPerson.matricule, () => ({ matricule: other.matricule, surname: other.surname }));
+    tampering.set(wrongShape.matricule, (a) => ({ ...a, surname: ['not', 'a', 'string'] }));
+    const member = async () => ({
+      authorization: `Bearer ${await mintMemberAssertion(t.m1.key, t.m1.id, t.brokerId)}`,
+    });
+    const requests = await Promise.all(
+      [fine, wrongPerson, wrongShape].map(async (p) => ({
+        matricule: p.matricule,
+        consentToken: await mintConsent(t.i1.key, {
+          issuer: t.i1.id,
+          subject: p.matricule,
+          audience: t.m1.id,
+          purpose: GRANTED_PURPOSE,
+          scope: ['name'],
+        }),
+      })),
+    );
+    const submitted = await gql(
+      broker.graphqlUrl,
+      SUBMIT,
+      { input: { purpose: GRANTED_PURPOSE, items: ['name'], requests } },
+      await member(),
+    );
+    expect(submitted.body.errors).toBeUndefined();
+    const id = (submitted.body.data?.submitPersonBatch as { id: string }).id;
+    const job = await waitFor(
+      `job ${id}`,
+      async () => {
+        const r = await gql(broker.graphqlUrl, JOB, { id }, await member());
+        const j = r.body.data?.batchJob as
+          | {
+              state: string;
+              succeeded: number;
+              failed: number;
+              results: {
+                index: number;
+                person: { surname: string } | null;
+                error: { code: string } | null;
+              }[];
+            }
+          | undefined;
+        return j && (j.state === 'COMPLETED' || j.state === 'FAILED') ? j : undefined;
+      },
+      90_000,
+      200,
+    );
+    expect(job).toMatchObject({ state: 'COMPLETED', succeeded: 1, failed: 2 });
+    expect(job.results.map((r) => [r.person?.surname ?? null, r.error?.code ?? null])).toEqual([
+      [fine.surname, null],
+      [null, ErrorCode.SOURCE_UNAVAILABLE],
+      [null, ErrorCode.SOURCE_UNAVAILABLE],
+    ]);
+    expect(JSON.stringify(job)).not.toContain(other.surname);
+    const log = await sql<{ subject: string; outcome: string; reason_code: string | null; source: string }>(
+      broker.databaseUrl,
+      'SELECT subject, outcome, reason_code, source FROM access_log WHERE job_id = $1 ORDER BY subject',
+      [id],
+    );
+    expect(log).toEqual(
+      [
+        { subject: fine.matricule, outcome: 'DISCLOSED', reason_code: null, source: 'rnpp' },
+        {
+          subject: wrongPerson.matricule,
+          outcome: 'REFUSED',
+          reason_code: ErrorCode.SOURCE_UNAVAILABLE,
+          source: 'rnpp',
+        },
+        {
+          subject: wrongShape.matricule,
+          outcome: 'REFUSED',
+          reason_code: ErrorCode.SOURCE_UNAVAILABLE,
+          source: 'rnpp',
+        },
+      ].sort((a, b) => a.subject.localeCompare(b.subject)),
+    );
   });
 });
