@@ -3,6 +3,7 @@ import type { DataSource, QueryRunner } from 'typeorm';
 import { BrokerError, ErrorCode } from '@broker/errors';
 import type { AccessEntry, NewAccessEntry } from './access-entry';
 import { sealEntries } from './access-chain';
+import { AccessEntryRejected, entryProblem } from './entry-strings';
 import type { AccessLogRepository } from './access-log.repository';
 import { refuseWithdrawn, type WithdrawalCheck } from './withdrawal-check';
 
@@ -46,10 +47,14 @@ export class AccessLogAppender {
 
   /**
    * Seals and commits one entry; rejects with BrokerError(ACCESS_LOG_UNAVAILABLE) if it could not
-   * be made durable. A DISCLOSED entry whose consent is withdrawn by then is sealed as a REFUSED
+   * be made durable, or with AccessEntryRejected before queueing when a field cannot be recorded
+   * as it is. A DISCLOSED entry whose consent is withdrawn by then is sealed as a REFUSED
    * CONSENT_REVOKED one: the caller reads the resolved entry's outcome before answering.
    */
   append(entry: NewAccessEntry): Promise<AccessEntry> {
+    // checked before the entry joins a batch: one bad value must not fail the others' commit
+    const rejected = this.rejection([entry]);
+    if (rejected) return Promise.reject(rejected);
     return new Promise<AccessEntry>((resolve, reject) => {
       this.queue.push({ entry, resolve, reject });
       if (!this.flushing) void this.flush();
@@ -61,9 +66,12 @@ export class AccessLogAppender {
    * roll back together with the caller's own writes (a batch item is released in the same
    * transaction as its entry: never one without the other). The head row stays locked until
    * the caller commits: callers lock their own rows first and keep the transaction short.
+   * An entry that cannot be recorded throws AccessEntryRejected before the head is locked.
    */
   async appendWithin(q: QueryRunner, entries: readonly NewAccessEntry[]): Promise<AccessEntry[]> {
     if (entries.length === 0) return [];
+    const rejected = this.rejection(entries);
+    if (rejected) throw rejected;
     const head = await this.repo.lockHead(q);
     const sealed = sealEntries(entries, head);
     for (let i = 0; i < sealed.length; i += INSERT_SLICE) {
@@ -71,6 +79,18 @@ export class AccessLogAppender {
     }
     this.appended += sealed.length;
     return sealed;
+  }
+
+  /** The refusal of the first entry that cannot be recorded (its field named, never its value). */
+  private rejection(entries: readonly NewAccessEntry[]): AccessEntryRejected | null {
+    for (const e of entries) {
+      const field = entryProblem(e);
+      if (field) {
+        this.logger.error(`access-log entry refused before sealing: ${field} is not a value the log accepts`);
+        return new AccessEntryRejected(field);
+      }
+    }
+    return null;
   }
 
   private async flush(): Promise<void> {

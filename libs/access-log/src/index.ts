@@ -5,3 +5,4 @@ export * from './access-log-appender.service';
 export * from './access-log-verifier';
 export * from './access-log.module';
 export * from './withdrawal-check';
+export * from './entry-strings';

@@ -1,6 +1,6 @@
 import { Inject, Injectable } from '@nestjs/common';
 import Ajv2020 from 'ajv/dist/2020';
-import { consentKey } from '@broker/access-log';
+import { consentKey, isLogIdentifier } from '@broker/access-log';
 import { BROKER_CONFIG, type BrokerConfig } from '@broker/config';
 import { BrokerError, ErrorCode } from '@broker/errors';
 import { TRUST_REGISTRY, type TrustRegistry } from '@broker/trust';
@@ -91,8 +91,12 @@ export class ConsentVerifierService {
     } catch (e) {
       if (e instanceof TokenRejected && e.reason === 'expired') {
         const p = e.payload ?? {};
-        const str = (v: unknown): string => (typeof v === 'string' ? v.slice(0, 200) : '');
-        throw new ConsentExpiredError({ issuer: str(p.iss), jti: str(p.jti), purpose: str(p.purpose) });
+        // named in the refusal's entry only when the log can record it as it is
+        if (isLogIdentifier(p.iss) && isLogIdentifier(p.jti) && isLogIdentifier(p.purpose))
+          throw new ConsentExpiredError({ issuer: p.iss, jti: p.jti, purpose: p.purpose });
+        throw new BrokerError(ErrorCode.CONSENT_INVALID, 'The consent token claims are not valid.', {
+          reason: 'claims: iss, jti or purpose is not an identifier',
+        });
       }
       const reason = e instanceof TokenRejected ? `${e.reason}: ${e.message}` : 'unverifiable';
       throw new BrokerError(ErrorCode.CONSENT_INVALID, 'The consent token is not valid.', { reason });
@@ -105,6 +109,14 @@ export class ConsentVerifierService {
       throw new BrokerError(ErrorCode.CONSENT_INVALID, 'The consent token claims are not valid.', {
         reason: `claims: ${err?.instancePath || '/'} ${err?.message ?? ''}`.trim(),
       });
+    }
+    // the access log records jti, iss and purpose: a NUL or a lone surrogate there would fail its commit
+    for (const k of ['jti', 'iss', 'purpose'] as const) {
+      if (!isLogIdentifier(claims[k])) {
+        throw new BrokerError(ErrorCode.CONSENT_INVALID, 'The consent token claims are not valid.', {
+          reason: `claims: /${k} is not an identifier (letters, digits, . _ : @ / + = -)`,
+        });
+      }
     }
     const c = claims as unknown as {
       iss: string;

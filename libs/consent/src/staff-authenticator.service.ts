@@ -1,9 +1,13 @@
 import { Inject, Injectable, Logger } from '@nestjs/common';
+import { isLogIdentifier } from '@broker/access-log';
 import { BROKER_CONFIG, type BrokerConfig } from '@broker/config';
 import { BrokerError, ErrorCode } from '@broker/errors';
 import { TRUST_REGISTRY, type TrustRegistry } from '@broker/trust';
 import { MAX_ASSERTION_LIFETIME_S } from './member-authenticator.service';
 import { TokenRejected, bearerToken, verifySignedToken } from './signed-token';
+
+/** Longest staff `sub`: `auditor:<issuer>/<sub>` stays within the access log's identifier cap. */
+const MAX_STAFF_SUB = 100;
 
 /** An authenticated staff member acting as auditor. */
 export interface Auditor {
@@ -74,6 +78,9 @@ export class StaffAuthenticatorService {
     if (members !== undefined && !(Array.isArray(members) && members.every((m) => typeof m === 'string'))) {
       return this.refuse(ErrorCode.UNAUTHENTICATED, 'members is not an array of member ids');
     }
+    // the auditor is named in access-log entries (`auditor:<iss>/<sub>`): an identifier or nothing
+    if (!isLogIdentifier(sub, MAX_STAFF_SUB))
+      return this.refuse(ErrorCode.UNAUTHENTICATED, 'sub is not an identifier');
     return { id: `${iss}/${sub}`, issuer: iss, subject: sub, members: members as string[] | undefined };
   }
 

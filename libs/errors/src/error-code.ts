@@ -138,7 +138,7 @@ export const ERROR_CATALOGUE: Record<ErrorCode, ErrorCodeDoc> = {
     retryable: true,
     logged: 'yes',
     meaning:
-      'The authentic source did not answer in time or answered with an error (after retries), or its circuit breaker is open.',
+      'The authentic source did not answer in time or answered with an error (after retries), its circuit breaker is open, or it answered with a record that is not the person asked for or not of the expected shape (nothing of it is disclosed).',
     remedy: 'Retry later with backoff.',
   },
   [ErrorCode.ACCESS_LOG_UNAVAILABLE]: {

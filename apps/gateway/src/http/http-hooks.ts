@@ -1,10 +1,12 @@
 import { randomUUID } from 'node:crypto';
 import { Transform } from 'node:stream';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import { isLogIdentifier } from '@broker/access-log';
 import { BrokerError, ErrorCode } from '@broker/errors';
 import { repeatedSingletonHeader } from './singleton-headers';
 
-const CORRELATION_ID = /^[A-Za-z0-9._:@-]{1,128}$/;
+/** Longest X-Correlation-Id kept as given; otherwise (or outside the log's identifier alphabet) one is generated. */
+const MAX_CORRELATION_ID = 128;
 
 /** A GraphQL-shaped error body, so that even transport refusals carry an extensions.code. */
 export function errorBody(
@@ -47,7 +49,7 @@ export function installHttpHooks(
         .send(errorBody(ErrorCode.BAD_REQUEST, `The ${repeated} header is repeated: send it once.`));
     }
     const given = req.headers['x-correlation-id'];
-    const id = typeof given === 'string' && CORRELATION_ID.test(given) ? given : randomUUID();
+    const id = isLogIdentifier(given, MAX_CORRELATION_ID) ? given : randomUUID();
     (req as FastifyRequest & { correlationId: string }).correlationId = id;
     void reply.header('x-correlation-id', id);
     // the citizen page lives at /me; people type /me/ too
