@@ -3,7 +3,9 @@ import type { DataSource, QueryRunner } from 'typeorm';
 import { BrokerError, ErrorCode } from '@broker/errors';
 import type { AccessEntry, NewAccessEntry } from './access-entry';
 import { sealEntries } from './access-chain';
+import { AccessEntryRejected, entryProblem } from './entry-strings';
 import type { AccessLogRepository } from './access-log.repository';
+import { refuseWithdrawn, type WithdrawalCheck } from './withdrawal-check';
 
 interface Pending {
   entry: NewAccessEntry;
@@ -33,6 +35,8 @@ export class AccessLogAppender {
   constructor(
     private readonly ds: DataSource,
     private readonly repo: AccessLogRepository,
+    /** Consents withdrawn, read in the append's own transaction (the sync path's last check). */
+    private readonly withdrawals: WithdrawalCheck,
     private readonly statementTimeoutMs = 5000,
   ) {}
 
@@ -41,8 +45,16 @@ export class AccessLogAppender {
     return { appended: this.appended, failures: this.failures };
   }
 
-  /** Seals and commits one entry; rejects with BrokerError(ACCESS_LOG_UNAVAILABLE) if it could not be made durable. */
+  /**
+   * Seals and commits one entry; rejects with BrokerError(ACCESS_LOG_UNAVAILABLE) if it could not
+   * be made durable, or with AccessEntryRejected before queueing when a field cannot be recorded
+   * as it is. A DISCLOSED entry whose consent is withdrawn by then is sealed as a REFUSED
+   * CONSENT_REVOKED one: the caller reads the resolved entry's outcome before answering.
+   */
   append(entry: NewAccessEntry): Promise<AccessEntry> {
+    // checked before the entry joins a batch: one bad value must not fail the others' commit
+    const rejected = this.rejection([entry]);
+    if (rejected) return Promise.reject(rejected);
     return new Promise<AccessEntry>((resolve, reject) => {
       this.queue.push({ entry, resolve, reject });
       if (!this.flushing) void this.flush();
@@ -54,9 +66,12 @@ export class AccessLogAppender {
    * roll back together with the caller's own writes (a batch item is released in the same
    * transaction as its entry: never one without the other). The head row stays locked until
    * the caller commits: callers lock their own rows first and keep the transaction short.
+   * An entry that cannot be recorded throws AccessEntryRejected before the head is locked.
    */
   async appendWithin(q: QueryRunner, entries: readonly NewAccessEntry[]): Promise<AccessEntry[]> {
     if (entries.length === 0) return [];
+    const rejected = this.rejection(entries);
+    if (rejected) throw rejected;
     const head = await this.repo.lockHead(q);
     const sealed = sealEntries(entries, head);
     for (let i = 0; i < sealed.length; i += INSERT_SLICE) {
@@ -64,6 +79,18 @@ export class AccessLogAppender {
     }
     this.appended += sealed.length;
     return sealed;
+  }
+
+  /** The refusal of the first entry that cannot be recorded (its field named, never its value). */
+  private rejection(entries: readonly NewAccessEntry[]): AccessEntryRejected | null {
+    for (const e of entries) {
+      const field = entryProblem(e);
+      if (field) {
+        this.logger.error(`access-log entry refused before sealing: ${field} is not a value the log accepts`);
+        return new AccessEntryRejected(field);
+      }
+    }
+    return null;
   }
 
   private async flush(): Promise<void> {
@@ -96,8 +123,11 @@ export class AccessLogAppender {
       await q.connect();
       await q.startTransaction('READ COMMITTED');
       await q.query(`SET LOCAL statement_timeout = ${Math.floor(this.statementTimeoutMs)}`);
+      // before the head lock, not under it: a consent withdrawn while the register answered
+      // turns its disclosure into a CONSENT_REVOKED refusal, which the caller then answers
+      const checked = await refuseWithdrawn(q, this.withdrawals, entries);
       const head = await this.repo.lockHead(q);
-      const sealed = sealEntries(entries, head);
+      const sealed = sealEntries(checked, head);
       await this.repo.insertSealed(q, sealed);
       await q.commitTransaction();
       return sealed;
