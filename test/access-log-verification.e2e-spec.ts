@@ -5,6 +5,8 @@
  * keep one chain.
  */
 import { randomUUID } from 'node:crypto';
+import { AccessLogRepository, verifyAccessLog } from '@broker/access-log';
+import { openDatabase } from '@broker/database';
 import { GRANTED_PURPOSE, mintConsent, mintMemberAssertion, sql } from '@broker/testing';
 import {
   gql,
@@ -184,5 +186,77 @@ describe('access-log verification (CLI) over entries made by real requests', () 
       await tamper('DELETE FROM access_log WHERE seq = 60');
       expect((await verify()).doc).toMatchObject({ ok: false, firstBroken: 60 });
     });
+  });
+});
+
+describe('access-log verify walks in pages without one snapshot for the whole walk', () => {
+  let sim: TestSimulator;
+  let broker: TestBroker;
+
+  const request = async (i: number) => {
+    const t = broker.trust;
+    const m = sim.population.list(0, 20)[i % 20];
+    const consent = await mintConsent(t.i1.key, {
+      issuer: t.i1.id,
+      subject: m,
+      audience: t.m1.id,
+      purpose: GRANTED_PURPOSE,
+      scope: ['name'],
+    });
+    const r = await gql(
+      broker.graphqlUrl,
+      personQuery('surname'),
+      { m },
+      {
+        authorization: `Bearer ${await mintMemberAssertion(t.m1.key, t.m1.id, t.brokerId)}`,
+        'consent-token': consent,
+        'x-correlation-id': `paging-${i}-${randomUUID()}`,
+      },
+    );
+    expect(r.status).toBe(200);
+  };
+
+  beforeAll(async () => {
+    sim = await startSimulator();
+    broker = await startTestBroker(sim.url);
+    for (let i = 0; i < 25; i++) await request(i);
+  });
+
+  afterAll(async () => {
+    await broker?.close();
+    await sim?.close();
+  });
+
+  it('holds no transaction between pages; entries appended during the walk are beyond its head', async () => {
+    const ds = await openDatabase(broker.databaseUrl, { migrate: false, poolSize: 2 });
+    try {
+      const openTransactions: number[] = [];
+      let appended = 0;
+      const report = await verifyAccessLog(
+        ds,
+        new AccessLogRepository(ds),
+        async () => {
+          // between two pages: nobody (the verifier included) sits in an open transaction
+          const [row] = await sql<{ n: string }>(
+            broker.databaseUrl,
+            "SELECT count(*) AS n FROM pg_stat_activity WHERE datname = current_database() AND state LIKE 'idle in transaction%'",
+          );
+          openTransactions.push(Number(row.n));
+          if (appended < 3) await request(100 + appended++);
+        },
+        10,
+      );
+      expect(openTransactions).toHaveLength(3);
+      expect(openTransactions.every((n) => n === 0)).toBe(true);
+      expect(report).toMatchObject({ ok: true, entries: 25, firstBroken: null });
+      const [head] = await sql<{ seq: string }>(broker.databaseUrl, 'SELECT seq FROM access_log_head');
+      expect(head.seq).toBe('28');
+    } finally {
+      await ds.destroy();
+    }
+    // the CLI, run now, walks the new head
+    const r = await runCli(['access-log', 'verify', '--json'], broker.databaseUrl);
+    expect(r.code).toBe(0);
+    expect(JSON.parse(r.stdout.trim().split('\n').pop() as string)).toMatchObject({ ok: true, entries: 28 });
   });
 });

@@ -4,13 +4,14 @@
  * names the place of every single-line change or a forged manifest. The CSV is read back with an
  * independent parser (csv-parse) and compared with the NDJSON.
  */
-import { createHmac, randomUUID } from 'node:crypto';
-import { mkdtemp, readFile, writeFile } from 'node:fs/promises';
+import { randomUUID } from 'node:crypto';
+import { lstat, mkdtemp, readFile, readdir, rm, stat, symlink, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
 import { parse as parseCsv } from 'csv-parse/sync';
 import { request } from 'undici';
-import { lineFromCsv } from '@broker/audit';
+import { Queue } from 'bullmq';
+import { AUDIT_EXPORT_QUEUE, ExportFilesCleaner, exportQueuePrefix, lineFromCsv } from '@broker/audit';
 import {
   GRANTED_PURPOSE,
   OTHER_PURPOSE,
@@ -29,6 +30,7 @@ import {
   type TestBroker,
   type TestSimulator,
 } from './support/test-broker';
+import { freePort, startWorker, waitFor, type TestWorker } from './support/processes';
 
 describe('auditor exports and offline verification', () => {
   let sim: TestSimulator;
@@ -301,64 +303,233 @@ describe('auditor exports and offline verification', () => {
     expect(JSON.parse(bad.body).errors[0].extensions.code).toBe('INVALID_MATRICULE');
   });
 
-  describe('export jobs (BullMQ on the real Redis)', () => {
+  describe('export jobs (BullMQ on the real Redis, run by a worker process)', () => {
     interface Status {
       id: string;
       state: string;
       progress: { rows: number; total: number | null };
       download?: { file: string; manifest: string; expiresAt: string };
     }
-    const call = async (method: 'GET' | 'POST', url: string, token?: string) => {
-      const res = await request(`${broker.baseUrl}${url}`, {
+    let worker: TestWorker | undefined;
+    const call = async (method: 'GET' | 'POST', url: string, token?: string, base = broker.baseUrl) => {
+      const res = await request(`${base}${url}`, {
         method,
         headers: token ? { authorization: `Bearer ${token}` } : {},
       });
       return { status: res.statusCode, body: await res.body.text() };
     };
+    const code = (body: string) =>
+      (JSON.parse(body) as { errors: { extensions: { code: string } }[] }).errors[0].extensions.code;
+    const settled = async (id: string, token: string, base = broker.baseUrl): Promise<Status> =>
+      waitFor(
+        `export job ${id}`,
+        async () => {
+          const s = JSON.parse((await call('GET', `/audit/export/jobs/${id}`, token, base)).body) as Status;
+          return s.state === 'COMPLETED' || s.state === 'FAILED' ? s : undefined;
+        },
+        30_000,
+        200,
+      );
+    const downloads = async (id: string) =>
+      (
+        await sql<{ n: string }>(
+          broker.databaseUrl,
+          "SELECT count(*) AS n FROM access_log WHERE channel = 'audit' AND purpose = 'AUDIT-DOWNLOAD' AND job_id = $1",
+          [id],
+        )
+      )[0].n;
+    const exportDir = () => broker.env.EXPORT_DIR;
+    let done: { id: string; status: Status; token: string } | undefined;
 
-    it('writes the export with progress, and serves it through a signed, time-limited link', async () => {
+    afterAll(async () => {
+      await worker?.stop();
+    });
+
+    it('queues only the job id; the worker reads the filter from PostgreSQL (a changed queue payload is ignored)', async () => {
+      const token = await auditorToken();
+      const submitted = await call('POST', `/audit/export/jobs?format=ndjson&memberId=${t().m1.id}`, token);
+      expect(submitted.status).toBe(202);
+      const { id, state } = JSON.parse(submitted.body) as Status;
+      expect(state).toBe('QUEUED');
+
+      const queue = new Queue(AUDIT_EXPORT_QUEUE, {
+        connection: { url: broker.env.REDIS_URL ?? 'redis://127.0.0.1:6379' },
+        prefix: exportQueuePrefix(t().brokerId, broker.databaseUrl),
+      });
+      try {
+        const job = await queue.getJob(id);
+        expect(job?.data).toEqual({ v: 2, jobId: id });
+        // whoever can write to Redis tries to widen the export: the worker must not care
+        await job?.updateData({ v: 2, jobId: id, filter: {}, format: 'csv' } as never);
+      } finally {
+        await queue.close();
+      }
+      // the gateway only enqueues: nothing runs until a worker starts
+      await new Promise((r) => setTimeout(r, 1000));
+      expect((JSON.parse((await call('GET', `/audit/export/jobs/${id}`, token)).body) as Status).state).toBe(
+        'QUEUED',
+      );
+
+      worker = startWorker(broker.env);
+      const status = await settled(id, token);
+      expect(status).toMatchObject({ state: 'COMPLETED' });
+      expect(status.progress.rows).toBe(status.progress.total);
+      expect(status.progress.rows).toBeGreaterThanOrEqual(20);
+      const body = await call('GET', status.download!.file, token);
+      expect(body.status).toBe(200);
+      const objs = body.body
+        .split('\n')
+        .filter(Boolean)
+        .map((l) => JSON.parse(l) as { memberId: string });
+      expect(objs).toHaveLength(status.progress.rows);
+      expect(objs.every((o) => o.memberId === t().m1.id)).toBe(true);
+    });
+
+    it('serves the files to the same auditor Bearer token only, with no secret in the URL, each download logged', async () => {
       const token = await auditorToken();
       const submitted = await call('POST', '/audit/export/jobs?format=ndjson', token);
-      expect(submitted.status).toBe(202);
       const { id } = JSON.parse(submitted.body) as Status;
-      let status: Status | undefined;
-      for (let i = 0; i < 100; i++) {
-        status = JSON.parse((await call('GET', `/audit/export/jobs/${id}`, token)).body) as Status;
-        if (status.state === 'COMPLETED' || status.state === 'FAILED') break;
-        await new Promise((r) => setTimeout(r, 200));
-      }
-      expect(status?.state).toBe('COMPLETED');
-      expect(status?.progress.rows).toBe(status?.progress.total);
-      expect(status?.progress.rows).toBeGreaterThanOrEqual(40);
+      const status = await settled(id, token);
+      expect(status).toMatchObject({ state: 'COMPLETED' });
+      expect(status.download).toMatchObject({
+        file: `/audit/export/jobs/${id}/file`,
+        manifest: `/audit/export/jobs/${id}/manifest`,
+      });
+      expect(JSON.stringify(status.download)).not.toMatch(/[?&]|sig=/);
+
+      // no token, another auditor, a member: refused, and nothing logged
+      const none = await call('GET', status.download!.file);
+      expect(none.status).toBe(401);
+      expect(code(none.body)).toBe('UNAUTHENTICATED');
+      const other = await mintStaffToken(t().s1.key, t().s1.id, t().brokerId, 'someone-else');
+      const otherGet = await call('GET', status.download!.file, other);
+      expect(otherGet.status).toBe(404);
+      expect(code(otherGet.body)).toBe('NOT_FOUND');
+      expect((await call('GET', `/audit/export/jobs/${id}`, other)).status).toBe(404);
+      expect(await downloads(id)).toBe('0');
+      // the former signed-link route is gone
+      expect((await call('GET', `/audit/export/files/${id}?kind=file&expires=1&sig=x`)).status).toBe(404);
 
       const file = path.join(dir, 'job.ndjson');
-      const body = await call('GET', status!.download!.file);
+      const body = await call('GET', status.download!.file, token);
       expect(body.status).toBe(200);
       await writeFile(file, body.body);
-      await writeFile(`${file}.manifest.jws`, (await call('GET', status!.download!.manifest)).body);
+      const manifestGet = await call('GET', status.download!.manifest, token);
+      expect(manifestGet.status).toBe(200);
+      await writeFile(`${file}.manifest.jws`, manifestGet.body);
+      expect(await downloads(id)).toBe('2');
+      expect((await call('GET', status.download!.file, token)).status).toBe(200);
+      expect(await downloads(id)).toBe('3');
+      const [entry] = await sql<{ member_id: string; audit_filter: string }>(
+        broker.databaseUrl,
+        "SELECT member_id, audit_filter FROM access_log WHERE purpose = 'AUDIT-DOWNLOAD' AND job_id = $1 ORDER BY seq LIMIT 1",
+        [id],
+      );
+      expect(entry.member_id).toBe(`auditor:${t().s1.id}/auditor-e2e`);
+      expect(JSON.parse(entry.audit_filter)).toMatchObject({ download: 'file', format: 'ndjson' });
+
       const v = await cli(['audit', 'verify', file, '--jwks', `${broker.baseUrl}/.well-known/jwks.json`]);
       expect(v.code).toBe(0);
-      expect(body.body.split('\n').filter(Boolean)).toHaveLength(status!.progress.rows);
+      expect(body.body.split('\n').filter(Boolean)).toHaveLength(status.progress.rows);
+      done = { id, status, token };
+    });
 
-      // another auditor cannot see the job; a changed link is refused; an expired one says so
-      const other = await mintStaffToken(t().s1.key, t().s1.id, t().brokerId, 'someone-else');
-      expect((await call('GET', `/audit/export/jobs/${id}`, other)).status).toBe(404);
-      expect((await call('GET', status!.download!.file.replace(/sig=.../, 'sig=AAA'))).status).toBe(404);
-      const key = JSON.parse(await readFile(broker.signingKeyFile, 'utf8')) as { d: string };
-      const linkKey = createHmac('sha256', Buffer.from(key.d, 'base64url'))
-        .update('audit-download-link/v1')
-        .digest();
-      const past = Math.floor(Date.now() / 1000) - 10;
-      const sig = createHmac('sha256', linkKey).update(`${id}\nfile\n${past}`).digest('base64url');
-      const expired = await call('GET', `/audit/export/files/${id}?kind=file&expires=${past}&sig=${sig}`);
+    it('writes files private to the broker user: 0600 in a 0700 directory', async () => {
+      const { id } = done!;
+      expect((await stat(exportDir())).mode & 0o777).toBe(0o700);
+      expect((await stat(path.join(exportDir(), `${id}.ndjson`))).mode & 0o777).toBe(0o600);
+      expect((await stat(path.join(exportDir(), `${id}.ndjson.manifest.jws`))).mode & 0o777).toBe(0o600);
+    });
+
+    it("clean-up deletes only the job's own recorded files, never another file nor through a symlink", async () => {
+      const { id, status, token } = done!;
+      // a second completed job whose manifest name was replaced by a symlink to a file outside
+      const second = JSON.parse((await call('POST', '/audit/export/jobs?format=csv', token)).body) as Status;
+      expect((await settled(second.id, token)).state).toBe('COMPLETED');
+      const victim = path.join(dir, 'victim.txt');
+      await writeFile(victim, 'keep me');
+      const link = path.join(exportDir(), `${second.id}.csv.manifest.jws`);
+      await rm(link);
+      await symlink(victim, link);
+      // files of others in the same directory, one named like ours
+      const foreign = [`${randomUUID()}.ndjson`, 'notes.txt', `${id}.ndjson.bak`];
+      for (const name of foreign) await writeFile(path.join(exportDir(), name), 'not the broker');
+
+      await sql(broker.databaseUrl, "UPDATE audit_export_job SET expires_at = now() - interval '1 second'");
+      const expired = await call('GET', status.download!.file, token);
       expect(expired.status).toBe(410);
-      expect(JSON.parse(expired.body).errors[0].extensions.code).toBe('LINK_EXPIRED');
+      expect(code(expired.body)).toBe('LINK_EXPIRED');
+      await broker.app.get(ExportFilesCleaner).sweep();
+
+      const left = await readdir(exportDir());
+      expect(left).not.toContain(`${id}.ndjson`);
+      expect(left).not.toContain(`${id}.ndjson.manifest.jws`);
+      expect(left).not.toContain(`${second.id}.csv`);
+      for (const name of foreign) expect(left).toContain(name);
+      expect(await readFile(victim, 'utf8')).toBe('keep me');
+      expect((await lstat(link)).isSymbolicLink()).toBe(true);
+      const after = JSON.parse((await call('GET', `/audit/export/jobs/${id}`, token)).body) as Status;
+      expect(after.download).toBeUndefined();
+    });
+
+    it('a worker started with a queue that has no processor refuses to boot', async () => {
+      const bad = startWorker({ ...broker.env, WORKER_QUEUES: 'person-batch.v1,audit-export.v1' });
+      const exit = await waitFor('the worker to exit', async () => {
+        const out = bad.output();
+        return /worker refuses to start/.test(out) ? out : undefined;
+      });
+      expect(exit).toContain('queue audit-export.v1 has no processor');
+      expect((await bad.stop()).code).toBe(1);
     });
 
     it('refuses a job from a non-auditor', async () => {
       const r = await call('POST', '/audit/export/jobs?format=csv', await auditorToken({ roles: ['clerk'] }));
       expect(r.status).toBe(403);
+      expect(code(r.body)).toBe('FORBIDDEN');
     });
+  });
+
+  it('without Redis, a development gateway runs export jobs itself', async () => {
+    const dev = await startTestBroker(sim.url, {
+      REDIS_URL: `redis://127.0.0.1:${await freePort()}`,
+      BROKER_MODE: 'development',
+    });
+    try {
+      const token = await mintStaffToken(
+        dev.trust.s1.key,
+        dev.trust.s1.id,
+        dev.trust.brokerId,
+        'dev-auditor',
+      );
+      const submitted = await request(`${dev.baseUrl}/audit/export/jobs?format=ndjson`, {
+        method: 'POST',
+        headers: { authorization: `Bearer ${token}` },
+      });
+      expect(submitted.statusCode).toBe(202);
+      const { id } = (await submitted.body.json()) as { id: string };
+      const file = await waitFor(
+        'the in-process export',
+        async () => {
+          const res = await request(`${dev.baseUrl}/audit/export/jobs/${id}/file`, {
+            headers: { authorization: `Bearer ${token}` },
+          });
+          const text = await res.body.text();
+          return res.statusCode === 200 ? text : undefined;
+        },
+        30_000,
+        200,
+      );
+      // a fresh log: the cut is before the job's own AUDIT-EXPORT entry, so the file is empty
+      expect(file).toBe('');
+      const logged = await sql<{ purpose: string }>(
+        dev.databaseUrl,
+        'SELECT purpose FROM access_log WHERE job_id = $1 ORDER BY seq',
+        [id],
+      );
+      expect(logged.map((r) => r.purpose)).toEqual(['AUDIT-EXPORT', 'AUDIT-MANIFEST', 'AUDIT-DOWNLOAD']);
+    } finally {
+      await dev.close();
+    }
   });
 
   it('publishes the broker public keys, without private parts', async () => {

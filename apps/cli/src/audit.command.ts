@@ -1,12 +1,12 @@
 import { createWriteStream, existsSync } from 'node:fs';
-import { readFile, rename, writeFile } from 'node:fs/promises';
+import { readFile, rename, stat, writeFile } from 'node:fs/promises';
 import { Transform } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { Inject } from '@nestjs/common';
 import { Command, CommandRunner, Option, SubCommand } from 'nest-commander';
 import { request } from 'undici';
 import type { JWK } from 'jose';
-import { formatReport, verifyExport } from '@broker/audit';
+import { MAX_LINE_BYTES, formatReport, verifyExport } from '@broker/audit';
 import { BROKER_CONFIG, type BrokerConfig } from '@broker/config';
 import { AuditReportsCommand } from './audit-reports.command';
 
@@ -151,13 +151,24 @@ export class AuditExportCommand extends CommandRunner {
   }
 }
 
+/** Longest manifest file read (the verifier refuses a JWS over 64 KiB anyway). */
+const MAX_MANIFEST_BYTES = 65_536;
+
+/** Reads a small file whole, after checking its size, so that a huge or endless one is never loaded. */
+async function readSmallFile(file: string, limit: number): Promise<string> {
+  const st = await stat(file);
+  if (!st.isFile()) throw new Error('not a regular file');
+  if (st.size > limit) throw new Error(`longer than ${limit} bytes (the verifier's limit)`);
+  return readFile(file, 'utf8');
+}
+
 async function loadJwks(source: string): Promise<{ keys: JWK[] }> {
   if (/^https?:\/\//.test(source)) {
     const res = await request(source);
     if (res.statusCode !== 200) throw new Error(`JWKS ${source}: HTTP ${res.statusCode}`);
     return (await res.body.json()) as { keys: JWK[] };
   }
-  return JSON.parse(await readFile(source, 'utf8')) as { keys: JWK[] };
+  return JSON.parse(await readSmallFile(source, MAX_LINE_BYTES)) as { keys: JWK[] };
 }
 
 @SubCommand({
@@ -174,9 +185,10 @@ export class AuditVerifyCommand extends CommandRunner {
     if (!file) return fail('usage: audit verify FILE [--jwks URL|FILE]');
     let manifestJws: string;
     try {
-      manifestJws = (await readFile(`${file}.manifest.jws`, 'utf8')).trim();
-    } catch {
-      return fail(`FAILED: no manifest ${file}.manifest.jws`, 1);
+      manifestJws = (await readSmallFile(`${file}.manifest.jws`, MAX_MANIFEST_BYTES)).trim();
+    } catch (e) {
+      const why = (e as NodeJS.ErrnoException).code === 'ENOENT' ? 'no manifest' : (e as Error).message;
+      return fail(`FAILED: ${file}.manifest.jws: ${why}`, 1);
     }
     // keys: --jwks if given; else the copy saved at export time; else the configured broker's JWKS
     const saved = `${file}.jwks.json`;

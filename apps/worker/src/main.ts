@@ -2,7 +2,8 @@ import 'reflect-metadata';
 import { Logger, type LogLevel } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import { loadBrokerConfig, type BrokerConfig } from '@broker/config';
-import { WorkerModule } from './worker.module';
+import { parseWorkerQueues } from './job-registry';
+import { BROKER_QUEUES, WorkerModule } from './worker.module';
 
 const LEVELS: Record<BrokerConfig['logLevel'], LogLevel[]> = {
   error: ['error', 'fatal'],
@@ -13,17 +14,20 @@ const LEVELS: Record<BrokerConfig['logLevel'], LogLevel[]> = {
 
 /**
  * `npm run start:worker`: one worker process (start more to scale; none assumes it is alone).
+ * It refuses to start when a queue it consumes (WORKER_QUEUES, default all) has no processor or two.
  * SIGTERM/SIGINT finish the chunks in hand and exit.
  */
 async function main(): Promise<void> {
   const config = loadBrokerConfig();
-  const app = await NestFactory.createApplicationContext(WorkerModule.forRoot(config), {
+  // worker-only setting, read here: which queues this worker consumes (each needs exactly one processor)
+  const queues = parseWorkerQueues(process.env.WORKER_QUEUES, BROKER_QUEUES);
+  const app = await NestFactory.createApplicationContext(WorkerModule.forRoot(config, queues), {
     logger: LEVELS[config.logLevel],
     abortOnError: false,
   });
   app.enableShutdownHooks();
   new Logger('Worker').log(
-    `worker ${process.pid} processing person-batch.v1 at ${new URL(config.redisUrl).host} (concurrency ${config.workerConcurrency})`,
+    `worker ${process.pid} processing ${queues.join(', ')} at ${new URL(config.redisUrl).host} (concurrency ${config.workerConcurrency})`,
   );
 }
 

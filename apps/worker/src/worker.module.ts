@@ -1,18 +1,31 @@
 import { Module, type DynamicModule } from '@nestjs/common';
-import { BatchModule, BatchWorkerService } from '@broker/batch';
+import { AUDIT_EXPORT_QUEUE, AuditWorkerModule, ExportJobsWorker } from '@broker/audit';
+import { BatchModule, BatchWorkerService, PERSON_BATCH_QUEUE } from '@broker/batch';
 import { BrokerConfigModule, type BrokerConfig } from '@broker/config';
 import { DatabaseModule } from '@broker/database';
 import { TrustModule } from '@broker/trust';
+import { buildJobRegistry, type QueueProcessorRegistration } from './job-registry';
 
-/** The worker process: no HTTP; BullMQ processors for batch chunks, and the reconciler. */
+/** Every queue of the broker: a worker consumes them all unless WORKER_QUEUES names fewer. */
+export const BROKER_QUEUES = [PERSON_BATCH_QUEUE, AUDIT_EXPORT_QUEUE];
+
+/** The processor of each queue (the job registry checks that each consumed queue has exactly one). */
+export const QUEUE_PROCESSORS: QueueProcessorRegistration[] = [
+  { queue: PERSON_BATCH_QUEUE, processor: BatchWorkerService },
+  { queue: AUDIT_EXPORT_QUEUE, processor: ExportJobsWorker },
+];
+
+/** The worker process: no HTTP; BullMQ processors for batch chunks and export jobs, and the reconciler. */
 @Module({})
 export class WorkerModule {
-  static forRoot(config: BrokerConfig): DynamicModule {
+  /** Throws a JobRegistryError (the worker does not boot) when a queue has no processor or two. */
+  static forRoot(config: BrokerConfig, queues: readonly string[] = BROKER_QUEUES): DynamicModule {
+    const registry = buildJobRegistry(queues, QUEUE_PROCESSORS);
     const batch = BatchModule.forRoot({ role: 'worker' });
     return {
       module: WorkerModule,
-      imports: [BrokerConfigModule.forRoot(config), TrustModule, DatabaseModule, batch],
-      providers: [BatchWorkerService],
+      imports: [BrokerConfigModule.forRoot(config), TrustModule, DatabaseModule, batch, AuditWorkerModule],
+      providers: [...new Set(registry.values())],
     };
   }
 }

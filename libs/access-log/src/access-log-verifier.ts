@@ -1,4 +1,4 @@
-import type { DataSource } from 'typeorm';
+import type { DataSource, QueryRunner } from 'typeorm';
 import { ChainWalker, type ChainBreak } from './access-chain';
 import type { AccessLogRepository } from './access-log.repository';
 
@@ -13,45 +13,72 @@ export interface VerifyReport {
 
 const PAGE = 5000;
 
-/**
- * Walks the whole chain in one REPEATABLE READ snapshot (appends that commit meanwhile are not
- * seen, and the head read at the start bounds the walk), in pages, in constant memory.
- */
-export async function verifyAccessLog(
-  ds: DataSource,
-  repo: AccessLogRepository,
-  onProgress?: (checked: number, total: bigint) => void,
-): Promise<VerifyReport> {
+async function withRunner<T>(ds: DataSource, work: (q: QueryRunner) => Promise<T>): Promise<T> {
   const q = ds.createQueryRunner();
   await q.connect();
   try {
-    await q.startTransaction('REPEATABLE READ');
-    const head = await repo.head(q);
-    const walker = new ChainWalker();
-    let after: { seq: bigint; occurredAt: Date | null } = { seq: 0n, occurredAt: null };
-    for (;;) {
-      const page = await repo.exportPage({}, after, head.seq, PAGE, q);
-      for (const e of page) walker.push(e);
-      onProgress?.(walker.entries, head.seq);
-      if (page.length < PAGE) break;
-      const last = page[page.length - 1];
-      after = { seq: BigInt(last.seq), occurredAt: last.occurredAt };
-    }
-    walker.finish(head);
-    if (!walker.firstBreak && (await repo.countAbove(q, head.seq)) > 0) {
-      walker.firstBreak = { seq: (head.seq + 1n).toString(), reason: 'head-mismatch' };
-    }
-    await q.commitTransaction();
-    const brk = walker.firstBreak;
-    return {
-      ok: brk === null,
-      entries: walker.entries,
-      head: head.hash,
-      firstBroken: brk ? Number(brk.seq) : null,
-      problem: brk,
-    };
+    return await work(q);
   } finally {
     if (q.isTransactionActive) await q.rollbackTransaction().catch(() => undefined);
     await q.release();
   }
+}
+
+/**
+ * Walks the chain up to the head read when it starts, in keyset pages of `pageSize` entries,
+ * each page its own short statement: no snapshot is held for the whole walk, so a long
+ * verification neither holds back VACUUM nor pins a connection in a transaction. Entries
+ * appended meanwhile lie beyond that head and are not part of this verification; entries up to
+ * it are append-only (a trigger refuses changes), so pages read at different moments still
+ * describe one chain. Memory stays constant.
+ */
+export async function verifyAccessLog(
+  ds: DataSource,
+  repo: AccessLogRepository,
+  onProgress?: (checked: number, total: bigint) => void | Promise<void>,
+  pageSize = PAGE,
+): Promise<VerifyReport> {
+  const head = await withRunner(ds, (q) => repo.head(q));
+  const walker = new ChainWalker();
+  let after: { seq: bigint; occurredAt: Date | null } = { seq: 0n, occurredAt: null };
+  for (;;) {
+    const page = await repo.exportPage({}, after, head.seq, pageSize);
+    for (const e of page) walker.push(e);
+    await onProgress?.(walker.entries, head.seq);
+    if (page.length < pageSize) break;
+    const last = page[page.length - 1];
+    after = { seq: BigInt(last.seq), occurredAt: last.occurredAt };
+  }
+  walker.finish(head);
+  if (!walker.firstBreak) walker.firstBreak = await tailBreak(ds, repo, head);
+  const brk = walker.firstBreak;
+  return {
+    ok: brk === null,
+    entries: walker.entries,
+    head: head.hash,
+    firstBroken: brk ? Number(brk.seq) : null,
+    problem: brk,
+  };
+}
+
+/**
+ * Rows beyond the recorded head (there should be none: an append moves the head in the same
+ * transaction), read with the head as it is now in one short snapshot, so that appends made
+ * during the walk are not mistaken for them; and a head that went back or changed its hash.
+ */
+async function tailBreak(
+  ds: DataSource,
+  repo: AccessLogRepository,
+  walked: { seq: bigint; hash: string },
+): Promise<ChainBreak | null> {
+  return withRunner(ds, async (q) => {
+    await q.startTransaction('REPEATABLE READ');
+    const now = await repo.head(q);
+    const above = await repo.countAbove(q, now.seq);
+    await q.commitTransaction();
+    if (now.seq < walked.seq || (now.seq === walked.seq && now.hash !== walked.hash))
+      return { seq: now.seq.toString(), reason: 'head-mismatch' };
+    if (above > 0) return { seq: (now.seq + 1n).toString(), reason: 'head-mismatch' };
+    return null;
+  });
 }

@@ -41,11 +41,21 @@ export class AuditExportService {
     @Inject(TRUST_REGISTRY) private readonly trust: TrustRegistry,
   ) {}
 
-  /** Logs the export and fixes its cut: entries up to the returned head seq are exported. */
-  async startExport(req: ExportRequest): Promise<bigint> {
+  /** Logs the export (of export job `jobId`, if any) and fixes its cut: entries up to the returned head seq are exported. */
+  async startExport(req: ExportRequest, jobId: string | null = null): Promise<bigint> {
     const head = await this.checkpoints.head();
-    await this.logAction(req, 'AUDIT-EXPORT', head.seq);
+    await this.logAction(req, 'AUDIT-EXPORT', head.seq, jobId);
     return head.seq;
+  }
+
+  /** Logs the download of an export job's file or manifest (before any byte of it leaves). */
+  async logDownload(
+    req: ExportRequest,
+    headSeq: bigint,
+    jobId: string,
+    kind: 'file' | 'manifest',
+  ): Promise<void> {
+    await this.logAction(req, 'AUDIT-DOWNLOAD', headSeq, jobId, { download: kind });
   }
 
   /** The export body, chunk by chunk (a header row first for CSV). */
@@ -65,10 +75,14 @@ export class AuditExportService {
   }
 
   /** Logs the manifest request and signs the manifest of the export cut at `headSeq` (default: the head now). */
-  async manifest(req: ExportRequest, headSeq: bigint | undefined): Promise<string> {
+  async manifest(
+    req: ExportRequest,
+    headSeq: bigint | undefined,
+    jobId: string | null = null,
+  ): Promise<string> {
     const head = await this.checkpoints.head();
     const cut = headSeq !== undefined && headSeq <= head.seq ? headSeq : head.seq;
-    await this.logAction(req, 'AUDIT-MANIFEST', cut);
+    await this.logAction(req, 'AUDIT-MANIFEST', cut, jobId);
     const digest = new ExportDigest();
     for await (const page of this.pages(req.filter, cut)) for (const e of page) digest.add(exportLine(e));
     const claims: ManifestClaims = {
@@ -100,7 +114,13 @@ export class AuditExportService {
     }
   }
 
-  private async logAction(req: ExportRequest, purpose: string, headSeq: bigint): Promise<void> {
+  private async logAction(
+    req: ExportRequest,
+    purpose: string,
+    headSeq: bigint,
+    jobId: string | null,
+    extra: Record<string, string> = {},
+  ): Promise<void> {
     await this.log.append({
       occurredAt: new Date(),
       channel: 'audit',
@@ -115,8 +135,13 @@ export class AuditExportService {
       reasonCode: null,
       source: 'access-log',
       correlationId: req.correlationId,
-      jobId: null,
-      auditFilter: canonicalJson({ ...req.filter, format: req.format, headSeq: headSeq.toString() } as never),
+      jobId,
+      auditFilter: canonicalJson({
+        ...req.filter,
+        ...extra,
+        format: req.format,
+        headSeq: headSeq.toString(),
+      } as never),
     });
   }
 }

@@ -1,6 +1,7 @@
 import { Readable } from 'node:stream';
 import fc from 'fast-check';
 import { readCsvRecords, type CsvReadOptions, type CsvRecord } from './csv-reader';
+import { LineTooLongError } from './line-limits';
 
 async function read(chunks: (string | Buffer)[] | string, options?: CsvReadOptions): Promise<CsvRecord[]> {
   const out: CsvRecord[] = [];
@@ -96,11 +97,43 @@ describe('readCsvRecords', () => {
     ]);
   });
 
-  it('cuts a record longer than maxRecordChars and says so (memory stays bounded)', async () => {
-    const [big, next] = await read(`${'x'.repeat(100)},y\r\nok\r\n`, { maxRecordChars: 50 });
-    expect(big.error).toMatch(/longer than 50/);
-    expect(big.fields.join('').length).toBeLessThanOrEqual(50);
-    expect(next).toEqual({ line: 2, fields: ['ok'] });
+  it('stops at a record longer than maxRecordBytes, naming its line (memory stays bounded)', async () => {
+    await expect(read(`a,b\r\n${'x'.repeat(100)},y\r\nok\r\n`, { maxRecordBytes: 50 })).rejects.toThrow(
+      new LineTooLongError(2, 50, 'record'),
+    );
+    // counted in UTF-8 bytes: 30 two-byte characters are 60 bytes
+    await expect(read(`h\r\n${'é'.repeat(30)}\r\n`, { maxRecordBytes: 50 })).rejects.toThrow(/^line 2: /);
+    expect(await read(`h\r\n${'x'.repeat(48)},y\r\n`, { maxRecordBytes: 50 })).toEqual([
+      { line: 1, fields: ['h'] },
+      { line: 2, fields: ['x'.repeat(48), 'y'] },
+    ]);
+  });
+
+  it('holds the header row to its own limit', async () => {
+    const header = `${'c'.repeat(20)},d\r\nshort\r\n`;
+    await expect(read(header, { maxHeaderBytes: 10 })).rejects.toThrow(
+      'line 1: the header row is longer than 10 bytes',
+    );
+    expect(await read(header, { maxHeaderBytes: 30 })).toHaveLength(2);
+  });
+
+  it('stops without reading the rest of an endless record', async () => {
+    let pulled = 0;
+    async function* endless(): AsyncGenerator<Buffer> {
+      yield Buffer.from('h\r\n');
+      for (;;) {
+        pulled++;
+        yield Buffer.alloc(1024, 0x61);
+      }
+    }
+    const out: unknown[] = [];
+    await expect(
+      (async () => {
+        for await (const r of readCsvRecords(endless(), { maxRecordBytes: 4096 })) out.push(r);
+      })(),
+    ).rejects.toThrow(LineTooLongError);
+    expect(out).toHaveLength(1);
+    expect(pulled).toBeLessThanOrEqual(5);
   });
 
   it('reads back any table written the RFC 4180 way, in any chunking (property)', async () => {

@@ -1,4 +1,5 @@
 import { StringDecoder } from 'node:string_decoder';
+import { LineTooLongError, MAX_LINE_BYTES } from './line-limits';
 
 /** One CSV record: its fields and the physical line (1-based) where it starts. */
 export interface CsvRecord {
@@ -10,12 +11,14 @@ export interface CsvRecord {
 
 /** Options of readCsvRecords. */
 export interface CsvReadOptions {
-  /** Longest record kept, in characters; a longer one is cut and marked with an error (bounds memory). */
-  maxRecordChars?: number;
+  /**
+   * Longest record, in UTF-8 bytes (default MAX_LINE_BYTES, 1 MiB); a longer one throws
+   * LineTooLongError as soon as it passes the limit, so memory stays bounded.
+   */
+  maxRecordBytes?: number;
+  /** Longest first record (the header row), in UTF-8 bytes; default maxRecordBytes. */
+  maxHeaderBytes?: number;
 }
-
-/** Default bound on one record: far above any access-log entry, far below a memory problem. */
-export const DEFAULT_MAX_RECORD_CHARS = 1_000_000;
 
 const COMMA = 0x2c;
 const QUOTE = 0x22;
@@ -39,8 +42,12 @@ class CsvParser {
   private error: string | undefined;
   private state: State = 'fieldStart';
   private lastWasCr = false;
+  private records = 0;
 
-  constructor(private readonly maxRecordChars: number) {}
+  constructor(
+    private readonly maxRecordBytes: number,
+    private readonly maxHeaderBytes: number,
+  ) {}
 
   feed(text: string): CsvRecord[] {
     const out: CsvRecord[] = [];
@@ -116,16 +123,25 @@ class CsvParser {
   }
 
   private add(s: string): void {
-    this.size += s.length;
-    if (this.size > this.maxRecordChars) this.fail(`record longer than ${this.maxRecordChars} characters`);
-    else this.field += s;
+    this.size += Buffer.byteLength(s, 'utf8');
+    this.checkSize();
+    this.field += s;
   }
 
   private endField(): void {
     // Counting separators too bounds a record made of nothing but commas.
-    if (++this.size > this.maxRecordChars) this.fail(`record longer than ${this.maxRecordChars} characters`);
-    else this.fields.push(this.field);
+    this.size++;
+    this.checkSize();
+    this.fields.push(this.field);
     this.field = '';
+  }
+
+  private checkSize(): void {
+    const header = this.records === 0;
+    const limit = header ? this.maxHeaderBytes : this.maxRecordBytes;
+    // the separator after the last field is the record's end, not part of it
+    if (this.size - 1 > limit)
+      throw new LineTooLongError(this.recordLine, limit, header ? 'header row' : 'record');
   }
 
   private endRecord(): CsvRecord {
@@ -137,6 +153,7 @@ class CsvParser {
     this.error = undefined;
     this.inRecord = false;
     this.state = 'fieldStart';
+    this.records++;
     return record;
   }
 
@@ -153,7 +170,8 @@ export async function* readCsvRecords(
   input: AsyncIterable<string | Buffer>,
   options: CsvReadOptions = {},
 ): AsyncGenerator<CsvRecord> {
-  const parser = new CsvParser(options.maxRecordChars ?? DEFAULT_MAX_RECORD_CHARS);
+  const maxRecordBytes = options.maxRecordBytes ?? MAX_LINE_BYTES;
+  const parser = new CsvParser(maxRecordBytes, options.maxHeaderBytes ?? maxRecordBytes);
   const decoder = new StringDecoder('utf8');
   for await (const chunk of input) {
     yield* parser.feed(typeof chunk === 'string' ? chunk : decoder.write(chunk));

@@ -1,32 +1,25 @@
-import { createHmac, randomUUID, timingSafeEqual } from 'node:crypto';
-import { createWriteStream } from 'node:fs';
-import { mkdir, readdir, rename, rm, stat, writeFile } from 'node:fs/promises';
+import { randomUUID } from 'node:crypto';
+import type { ReadStream } from 'node:fs';
 import * as path from 'node:path';
-import { Readable, Transform } from 'node:stream';
-import { pipeline } from 'node:stream/promises';
 import { Inject, Injectable, Logger, type OnModuleDestroy, type OnModuleInit } from '@nestjs/common';
-import { Queue, Worker, type Job } from 'bullmq';
+import { Queue } from 'bullmq';
 import IORedis from 'ioredis';
 import { BROKER_CONFIG, type BrokerConfig } from '@broker/config';
 import type { Auditor } from '@broker/consent';
 import { BrokerError, ErrorCode } from '@broker/errors';
 import { TRUST_REGISTRY, type TrustRegistry } from '@broker/trust';
 import { AuditExportService } from './audit-export.service';
-import { BrokerSigner } from './broker-signer';
+import { ExportFilesCleaner } from './export-files.cleaner';
+import { exportFileNames, openOwnFile } from './export-files';
 import type { ExportFilter, ExportFormat } from './export-format';
-
-/** Versioned queue name: a change of the job payload gets a new name, never a silent reinterpretation. */
-export const AUDIT_EXPORT_QUEUE = 'audit-export.v1';
-
-/** The job payload (version 1): everything the processor needs to rebuild the auditor's request. */
-export interface AuditExportJobData {
-  v: 1;
-  auditor: Auditor;
-  filter: ExportFilter;
-  format: ExportFormat;
-  correlationId: string;
-  headSeq: string;
-}
+import { ExportJobProcessor } from './export-job.processor';
+import {
+  AUDIT_EXPORT_QUEUE,
+  EXPORT_JOB_ATTEMPTS,
+  exportQueuePrefix,
+  type AuditExportJobData,
+} from './export-job-queue';
+import { ExportJobsRepository, type ExportJobRow } from './export-jobs.repository';
 
 export interface ExportJobStatus {
   id: string;
@@ -35,217 +28,167 @@ export interface ExportJobStatus {
   headSeq: string;
   format: ExportFormat;
   failedReason?: string;
+  /** Paths to GET with the same auditor's Bearer token (no credential in the URL). */
   download?: { file: string; manifest: string; expiresAt: string };
 }
 
+/** What a download serves: an open file of the job and its media type. */
+export interface ExportDownload {
+  stream: ReadStream;
+  format: ExportFormat | 'manifest';
+  name: string;
+}
+
+const JOB_ID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
+
 /**
- * Large auditor exports as BullMQ jobs: the export is cut and logged when submitted, a worker
- * writes the file and its signed manifest to EXPORT_DIR with progress reports, and the status
- * gives download links signed with an HMAC and valid for EXPORT_LINK_TTL_S, after which the
- * files are deleted. Jobs are namespaced by broker id, readable only by the auditor who
- * submitted them. Without Redis at boot, the feature is off (QUEUE_UNAVAILABLE) and streamed
- * exports remain.
+ * Large auditor exports, the gateway's side: the export is cut and logged when submitted, its
+ * row (auditor, filter, cut) is written to PostgreSQL, and only its id is queued on
+ * `audit-export.v2` for a worker (apps/worker) to write the files. Status and downloads read the
+ * row; a download needs the submitting auditor's Bearer token and is itself an access-log entry.
+ * Without Redis at boot: in development the job runs in this process (as batch chunks do), in
+ * production the feature is off (QUEUE_UNAVAILABLE) and streamed exports remain.
  */
 @Injectable()
 export class ExportJobsService implements OnModuleInit, OnModuleDestroy {
   private readonly logger = new Logger('ExportJobs');
+  private mode: 'queue' | 'in-process' | 'off' = 'off';
   private queue?: Queue<AuditExportJobData>;
-  private worker?: Worker<AuditExportJobData>;
-  private cleaner?: NodeJS.Timeout;
-  private linkKeyCache?: Buffer;
+  private inProcess: Promise<unknown> = Promise.resolve();
 
   constructor(
     @Inject(BROKER_CONFIG) private readonly config: BrokerConfig,
     @Inject(AuditExportService) private readonly exports: AuditExportService,
-    @Inject(BrokerSigner) private readonly signer: BrokerSigner,
+    @Inject(ExportJobsRepository) private readonly jobs: ExportJobsRepository,
+    @Inject(ExportJobProcessor) private readonly processor: ExportJobProcessor,
+    @Inject(ExportFilesCleaner) private readonly cleaner: ExportFilesCleaner,
     @Inject(TRUST_REGISTRY) private readonly trust: TrustRegistry,
   ) {}
 
   async onModuleInit(): Promise<void> {
-    if (!(await redisAnswers(this.config.redisUrl))) {
+    const host = new URL(this.config.redisUrl).host;
+    if (await redisAnswers(this.config.redisUrl)) {
+      this.mode = 'queue';
+      this.queue = new Queue<AuditExportJobData>(AUDIT_EXPORT_QUEUE, {
+        connection: { url: this.config.redisUrl, maxRetriesPerRequest: null },
+        prefix: exportQueuePrefix(this.trust.brokerId, this.config.databaseUrl),
+      });
+      this.queue.on('error', (e) => this.logger.warn(`export queue: ${e.message}`));
+    } else if (this.config.mode === 'development') {
+      this.mode = 'in-process';
+      this.cleaner.start();
       this.logger.warn(
-        `no Redis answers at ${new URL(this.config.redisUrl).host}: export jobs are off (streamed exports work)`,
+        `no Redis answers at ${host}: export jobs run in-process in this gateway (development only)`,
       );
-      return;
+    } else {
+      this.logger.warn(`no Redis answers at ${host}: export jobs are off (streamed exports work)`);
     }
-    const connection = { url: this.config.redisUrl, maxRetriesPerRequest: null };
-    const prefix = `broker:${this.trust.brokerId}`;
-    this.queue = new Queue<AuditExportJobData>(AUDIT_EXPORT_QUEUE, { connection, prefix });
-    this.worker = new Worker<AuditExportJobData>(AUDIT_EXPORT_QUEUE, (job) => this.process(job), {
-      connection,
-      prefix,
-      concurrency: 1,
-    });
-    this.worker.on('error', (e) => this.logger.warn(`export worker: ${e.message}`));
-    this.queue.on('error', (e) => this.logger.warn(`export queue: ${e.message}`));
-    this.worker.on('failed', (job, err) =>
-      this.logger.warn(`export job ${job?.id ?? '?'} failed: ${err.message}`),
-    );
-    this.cleaner = setInterval(() => void this.deleteExpiredFiles(), 60_000);
-    this.cleaner.unref();
   }
 
   async onModuleDestroy(): Promise<void> {
-    clearInterval(this.cleaner);
-    await this.worker?.close();
     await this.queue?.close();
+    await this.inProcess;
   }
 
-  /** Cuts and logs the export now, and queues the writing of its files. */
+  /** Cuts and logs the export now, records the job, and queues the writing of its files. */
   async submit(
     auditor: Auditor,
     filter: ExportFilter,
     format: ExportFormat,
     correlationId: string,
   ): Promise<ExportJobStatus> {
-    if (!this.queue) throw new BrokerError(ErrorCode.QUEUE_UNAVAILABLE);
-    const headSeq = await this.exports.startExport({ auditor, filter, format, correlationId });
+    if (this.mode === 'off') throw new BrokerError(ErrorCode.QUEUE_UNAVAILABLE);
     const id = randomUUID();
-    await this.queue.add(
-      'export',
-      { v: 1, auditor, filter, format, correlationId, headSeq: headSeq.toString() },
-      {
-        jobId: id,
-        attempts: 3,
-        backoff: { type: 'exponential', delay: 1000 },
-        removeOnComplete: { age: this.config.exportLinkTtlS },
-        removeOnFail: { age: this.config.exportLinkTtlS },
-      },
-    );
+    const headSeq = await this.exports.startExport({ auditor, filter, format, correlationId }, id);
+    await this.jobs.insert({ id, auditor, filter, format, headSeq, correlationId });
+    if (this.queue) {
+      await this.queue.add(
+        'export',
+        { v: 2, jobId: id },
+        {
+          jobId: id,
+          attempts: EXPORT_JOB_ATTEMPTS,
+          backoff: { type: 'exponential', delay: 1000 },
+          removeOnComplete: true,
+          removeOnFail: { age: this.config.exportLinkTtlS },
+        },
+      );
+    } else {
+      this.inProcess = this.inProcess.then(() => this.runInProcess(id));
+    }
     return this.status(auditor, id);
   }
 
   /** The job's state, for its own auditor only (anyone else: NOT_FOUND, as if it did not exist). */
   async status(auditor: Auditor, id: string): Promise<ExportJobStatus> {
-    if (!this.queue) throw new BrokerError(ErrorCode.QUEUE_UNAVAILABLE);
-    const job = /^[0-9a-f-]{36}$/.test(id) ? await this.queue.getJob(id) : undefined;
-    if (!job || job.data.auditor.id !== auditor.id)
-      throw new BrokerError(ErrorCode.NOT_FOUND, 'No such export job.');
-    const raw = await job.getState();
-    const state =
-      raw === 'completed'
-        ? 'COMPLETED'
-        : raw === 'failed'
-          ? 'FAILED'
-          : raw === 'active'
-            ? 'RUNNING'
-            : 'QUEUED';
-    const p = (job.progress ?? {}) as { rows?: number; total?: number };
+    const job = await this.ownJob(auditor, id);
     const out: ExportJobStatus = {
       id,
-      state,
-      progress: { rows: p.rows ?? 0, total: p.total ?? null },
-      headSeq: job.data.headSeq,
-      format: job.data.format,
+      state: job.state,
+      progress: { rows: job.rows, total: job.total },
+      headSeq: job.headSeq.toString(),
+      format: job.format,
     };
-    if (state === 'FAILED') out.failedReason = job.failedReason;
-    if (state === 'COMPLETED' && job.finishedOn) {
-      const expires = Math.floor(job.finishedOn / 1000) + this.config.exportLinkTtlS;
+    if (job.state === 'FAILED' && job.failedReason) out.failedReason = job.failedReason;
+    if (job.state === 'COMPLETED' && job.expiresAt && job.files.length > 0) {
       out.download = {
-        file: this.link(id, 'file', expires),
-        manifest: this.link(id, 'manifest', expires),
-        expiresAt: new Date(expires * 1000).toISOString(),
+        file: `/audit/export/jobs/${id}/file`,
+        manifest: `/audit/export/jobs/${id}/manifest`,
+        expiresAt: job.expiresAt.toISOString(),
       };
     }
     return out;
   }
 
-  /** Checks a download link and returns the file's path and media type. */
-  async resolveLink(
+  /**
+   * Opens a completed job's file or manifest for its own auditor and logs the download
+   * (`AUDIT-DOWNLOAD`, with the job id) before any byte leaves.
+   */
+  async download(
+    auditor: Auditor,
     id: string,
-    kind: string,
-    expires: string,
-    sig: string,
-  ): Promise<{ file: string; format: ExportFormat | 'manifest' }> {
-    if (
-      !/^[0-9a-f-]{36}$/.test(id) ||
-      (kind !== 'file' && kind !== 'manifest') ||
-      !/^[0-9]{1,12}$/.test(expires)
-    ) {
-      throw new BrokerError(ErrorCode.NOT_FOUND, 'Not a valid download link.');
-    }
-    const want = Buffer.from(this.signature(id, kind, Number(expires)));
-    const got = Buffer.from(sig);
-    if (want.length !== got.length || !timingSafeEqual(want, got))
-      throw new BrokerError(ErrorCode.NOT_FOUND, 'Not a valid download link.');
-    if (Number(expires) * 1000 < Date.now()) throw new BrokerError(ErrorCode.LINK_EXPIRED);
-    const dir = path.resolve(this.config.exportDir);
-    for (const format of ['ndjson', 'csv'] as const) {
-      const file = path.join(dir, `${id}.${format}`);
-      if (await exists(file))
-        return kind === 'file' ? { file, format } : { file: `${file}.manifest.jws`, format: 'manifest' };
-    }
-    throw new BrokerError(ErrorCode.LINK_EXPIRED);
-  }
-
-  private link(id: string, kind: 'file' | 'manifest', expires: number): string {
-    return `/audit/export/files/${id}?kind=${kind}&expires=${expires}&sig=${this.signature(id, kind, expires)}`;
-  }
-
-  /** Derived from the broker key (read lazily, after the signer has loaded it), so every gateway accepts every link. */
-  private get linkKey(): Buffer {
-    this.linkKeyCache ??= createHmac('sha256', this.signer.secretMaterial())
-      .update('audit-download-link/v1')
-      .digest();
-    return this.linkKeyCache;
-  }
-
-  private signature(id: string, kind: string, expires: number): string {
-    return createHmac('sha256', this.linkKey).update(`${id}\n${kind}\n${expires}`).digest('base64url');
-  }
-
-  private async process(job: Job<AuditExportJobData>): Promise<{ rows: number }> {
-    const { filter, format, headSeq, auditor, correlationId } = job.data;
-    const cut = BigInt(headSeq);
-    const total = await this.exports.count(filter, cut);
-    const dir = path.resolve(this.config.exportDir);
-    await mkdir(dir, { recursive: true });
-    const target = path.join(dir, `${job.id}.${format}`);
-    let rows = 0;
-    let reported = 0;
-    const counter = new Transform({
-      transform: (chunk: Buffer, _enc, done) => {
-        for (const b of chunk) if (b === 10) rows++;
-        if (rows - reported >= 5000) {
-          reported = rows;
-          void job.updateProgress({ rows: format === 'csv' ? Math.max(0, rows - 1) : rows, total });
-        }
-        done(null, chunk);
-      },
-    });
-    await pipeline(
-      Readable.from(this.exports.body(filter, format, cut)),
-      counter,
-      createWriteStream(`${target}.partial`),
-    );
-    const manifest = await this.exports.manifest({ auditor, filter, format, correlationId }, cut);
-    await writeFile(`${target}.manifest.jws`, `${manifest}\n`);
-    await rename(`${target}.partial`, target);
-    const written = format === 'csv' ? Math.max(0, rows - 1) : rows;
-    await job.updateProgress({ rows: written, total });
-    return { rows: written };
-  }
-
-  private async deleteExpiredFiles(): Promise<void> {
-    const dir = path.resolve(this.config.exportDir);
-    const limit = Date.now() - this.config.exportLinkTtlS * 1000;
+    kind: 'file' | 'manifest',
+    correlationId: string,
+  ): Promise<ExportDownload> {
+    const job = await this.ownJob(auditor, id);
+    if (job.state !== 'COMPLETED')
+      throw new BrokerError(ErrorCode.NOT_FOUND, 'The export job has no file yet.');
+    if (!job.expiresAt || job.expiresAt.getTime() < Date.now() || job.files.length === 0)
+      throw new BrokerError(ErrorCode.LINK_EXPIRED);
+    const names = exportFileNames(id, job.format);
+    const name = kind === 'file' ? names.file : names.manifest;
+    const handle = await openOwnFile(path.join(path.resolve(this.config.exportDir), name));
+    if (!handle) throw new BrokerError(ErrorCode.LINK_EXPIRED);
     try {
-      for (const name of await readdir(dir)) {
-        const file = path.join(dir, name);
-        if ((await stat(file)).mtimeMs < limit) await rm(file, { force: true });
-      }
-    } catch {
-      /* no export directory yet */
+      await this.exports.logDownload(
+        { auditor, filter: job.filter, format: job.format, correlationId },
+        job.headSeq,
+        id,
+        kind,
+      );
+    } catch (e) {
+      await handle.close();
+      throw e;
     }
+    return { stream: handle.createReadStream(), format: kind === 'file' ? job.format : 'manifest', name };
   }
-}
 
-async function exists(file: string): Promise<boolean> {
-  try {
-    await stat(file);
-    return true;
-  } catch {
-    return false;
+  private async ownJob(auditor: Auditor, id: string): Promise<ExportJobRow> {
+    const job = JOB_ID.test(id) ? await this.jobs.find(id) : undefined;
+    if (!job || job.auditor.id !== auditor.id)
+      throw new BrokerError(ErrorCode.NOT_FOUND, 'No such export job.');
+    return job;
+  }
+
+  private async runInProcess(id: string): Promise<void> {
+    for (let attempt = 1; attempt <= EXPORT_JOB_ATTEMPTS; attempt++) {
+      try {
+        await this.processor.process(id, attempt === EXPORT_JOB_ATTEMPTS);
+        return;
+      } catch (e) {
+        this.logger.warn(`export job ${id} attempt ${attempt} failed: ${(e as Error).message}`);
+      }
+    }
   }
 }
 

@@ -19,6 +19,7 @@ import {
   type ManifestClaims,
 } from './export-format';
 import { MAX_PROBLEMS, formatReport, verifyExport, type ExportVerifyReport } from './export-verifier';
+import { MAX_HEADER_BYTES, MAX_LINE_BYTES } from './line-limits';
 
 const BROKER = 'lu.broker.test';
 const KID = 'broker-es-1';
@@ -357,6 +358,33 @@ describe('verifyExport: format-specific records', () => {
     expect(r.problems[0]).toEqual({
       line: 1,
       message: expect.stringMatching(/^line 1: the header row is not seq,/),
+    });
+  });
+
+  it('stops at an NDJSON line over 1 MiB and names it in a one-line verdict', async () => {
+    const text = serialize('ndjson', LINES).split('\n');
+    text[11] = `{"pad":"${'x'.repeat(MAX_LINE_BYTES)}"}`;
+    const r = await verify('ndjson', text.join('\n'), await manifestFor('ndjson', LINES));
+    expect(r.ok).toBe(false);
+    expect(r.problems[0]).toEqual({
+      line: 12,
+      message: `line 12: the line is longer than ${MAX_LINE_BYTES} bytes (the verifier's limit); the file was not read further`,
+    });
+    expect(r.problems).toHaveLength(1);
+    expect(formatReport(r).split('\n')[0]).toBe(`FAILED: ${r.problems[0].message}`);
+  });
+
+  it('stops at a CSV record over 1 MiB, and at a header row over 4 KiB', async () => {
+    const records = LINES.map(csvRecord);
+    records[3] = `"${'x'.repeat(MAX_LINE_BYTES)}",1\r\n`;
+    const r = await verify('csv', csvHeader() + records.join(''), await manifestFor('csv', LINES));
+    expect(r.ok).toBe(false);
+    expect(r.problems[0].message).toMatch(/^line 5: the record is longer than 1048576 bytes/);
+    const header = `${'h'.repeat(MAX_HEADER_BYTES + 1)}\r\n`;
+    const h = await verify('csv', header + LINES.map(csvRecord).join(''), await manifestFor('csv', LINES));
+    expect(h.problems[0]).toEqual({
+      line: 1,
+      message: `line 1: the header row is longer than ${MAX_HEADER_BYTES} bytes (the verifier's limit); the file was not read further`,
     });
   });
 

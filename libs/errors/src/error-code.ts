@@ -185,21 +185,22 @@ export const ERROR_CATALOGUE: Record<ErrorCode, ErrorCodeDoc> = {
     retryable: false,
     logged: 'no',
     meaning:
-      "No such export job for this auditor (another auditor's job is not found either), a download link that is not valid, a consent or access-log entry that is not about the signed-in citizen, or the demo sign-in in production mode.",
-    remedy: "Check the job id; use the link from the job's own status.",
+      "No such export job for this auditor (another auditor's job is not found either), a download of a job that has not completed, a consent or access-log entry that is not about the signed-in citizen, or the demo sign-in in production mode.",
+    remedy: "Check the job id; download with the path of the job's own status once it is COMPLETED.",
   },
   [ErrorCode.LINK_EXPIRED]: {
     origin: 'caller',
     retryable: false,
     logged: 'no',
-    meaning: 'The download link of an export job has expired (EXPORT_LINK_TTL_S); the file is deleted.',
+    meaning: 'The download of an export job has expired (EXPORT_LINK_TTL_S); the file is deleted.',
     remedy: 'Submit the export job again.',
   },
   [ErrorCode.QUEUE_UNAVAILABLE]: {
     origin: 'broker',
     retryable: true,
     logged: 'no',
-    meaning: 'Queued work (export jobs) needs Redis, and none answered when the gateway started.',
+    meaning:
+      'Queued work (export jobs) needs Redis, and none answered when the gateway started in production mode (a development gateway runs the jobs itself).',
     remedy: 'Use the streamed export (GET /audit/export), or retry once operators have Redis running.',
   },
   [ErrorCode.BATCH_TOO_LARGE]: {

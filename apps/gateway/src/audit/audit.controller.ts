@@ -1,5 +1,4 @@
 import { Readable } from 'node:stream';
-import { createReadStream } from 'node:fs';
 import {
   Controller,
   Get,
@@ -162,20 +161,44 @@ export class AuditController {
     return this.jobs.status(auditor, id);
   }
 
-  /** A job's file or manifest, through the signed, time-limited link of its status (the link is the credential). */
-  @Get('audit/export/files/:id')
-  async download(@Param('id') id: string, @Query() q: Query, @Res() reply: FastifyReply): Promise<void> {
-    const { file, format } = await this.jobs.resolveLink(
-      id,
-      one(q, 'kind') ?? 'file',
-      one(q, 'expires') ?? '',
-      one(q, 'sig') ?? '',
-    );
+  /** A job's file, for the auditor who submitted it (Bearer token; each download is an access-log entry). */
+  @Get('audit/export/jobs/:id/file')
+  async downloadFile(
+    @Headers('authorization') authorization: string | undefined,
+    @Param('id') id: string,
+    @Req() req: FastifyRequest,
+    @Res() reply: FastifyReply,
+  ): Promise<void> {
+    await this.download(authorization, id, 'file', req, reply);
+  }
+
+  /** A job's signed manifest, likewise. */
+  @Get('audit/export/jobs/:id/manifest')
+  async downloadManifest(
+    @Headers('authorization') authorization: string | undefined,
+    @Param('id') id: string,
+    @Req() req: FastifyRequest,
+    @Res() reply: FastifyReply,
+  ): Promise<void> {
+    await this.download(authorization, id, 'manifest', req, reply);
+  }
+
+  private async download(
+    authorization: string | undefined,
+    id: string,
+    kind: 'file' | 'manifest',
+    req: FastifyRequest,
+    reply: FastifyReply,
+  ): Promise<void> {
+    const auditor = await this.staff.authenticateAuditor(authorization);
+    const correlationId = (req as FastifyRequest & { correlationId: string }).correlationId;
+    const { stream, format, name } = await this.jobs.download(auditor, id, kind, correlationId);
     void reply
       .status(200)
       .header('content-type', format === 'manifest' ? 'application/jose' : EXPORT_CONTENT_TYPES[format])
+      .header('content-disposition', `attachment; filename="${name}"`)
       .header('cache-control', 'no-store')
-      .send(createReadStream(file));
+      .send(stream);
   }
 
   /** Authenticates the auditor and validates the query, within the token's members restriction. */
