@@ -85,6 +85,10 @@ export async function startTestBroker(
   const resultsKeyFile = share?.env.BATCH_RESULTS_KEY_FILE ?? path.join(dir, 'batch-results.key');
   if (!share) await writeFile(resultsKeyFile, randomBytes(32).toString('base64'), { mode: 0o600 });
   const fullEnv: Record<string, string> = {
+    // production is the default: the tests ask for development (demo sign-in, migrations at boot)
+    BROKER_MODE: 'development',
+    // several gateways run at once: each scrape listener on a free port
+    METRICS_PORT: '0',
     BROKER_SIGNING_KEY_FILE: share?.signingKeyFile ?? signingKeyFile,
     BROKER_TRUST_FILE: trust.file,
     EXPORT_DIR: path.join(dir, 'exports'),
