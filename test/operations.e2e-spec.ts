@@ -149,7 +149,9 @@ describe('safe defaults and operations', () => {
       await writeFile(trustFile, JSON.stringify(doc));
       const gw = spawnGateway({ ...(await prodEnv()), BROKER_TRUST_FILE: trustFile });
       expect(await gw.exited).toBe(1);
-      expect(gw.output()).toMatch(/gateway failed to start: .*demo identity provider.*production/);
+      expect(gw.output()).toMatch(
+        /gateway failed to start \(production mode\): .*demo identity provider.*production/,
+      );
     });
   });
 
@@ -169,7 +171,10 @@ describe('safe defaults and operations', () => {
       const env: Record<string, string> = { ...(await prodEnv()), METRICS_PORT: String(port) };
       const gw = spawnGateway(env);
       expect(await gw.exited).toBe(1);
-      expect(gw.output()).toContain(`METRICS_PORT ${port} is already in use on 127.0.0.1`);
+      // the refusal names the port, and the mode the gateway was starting in
+      expect(gw.output()).toContain(
+        `gateway failed to start (production mode): invalid configuration:\n  - METRICS_PORT ${port} is already in use on 127.0.0.1`,
+      );
       // the public port never opened
       await expect(http(`http://127.0.0.1:${env.GATEWAY_PORT}/health/live`)).rejects.toThrow();
     } finally {

@@ -1,4 +1,4 @@
-import { ConfigError, DEFAULT_DATABASE_URL, loadBrokerConfig, redactUrl } from './broker-config';
+import { ConfigError, DEFAULT_DATABASE_URL, loadBrokerConfig, modeOf, redactUrl } from './broker-config';
 
 /** The ConfigError thrown for `env` (fails the test if the configuration loads). */
 function configError(env: Record<string, string | undefined>): ConfigError {
@@ -412,6 +412,18 @@ describe('loadBrokerConfig', () => {
       expect(e.problems[0]).toMatch(/^BROKER_MODE/);
       expect(e.problems[1]).toMatch(/^GATEWAY_PORT/);
     });
+  });
+});
+
+describe('modeOf', () => {
+  it('is production unless BROKER_MODE=development, undefined for another value', () => {
+    expect([modeOf({}), modeOf({ BROKER_MODE: '' }), modeOf({ NODE_ENV: 'development' })]).toEqual([
+      'production',
+      'production',
+      'production',
+    ]);
+    expect(modeOf({ BROKER_MODE: 'development' })).toBe('development');
+    expect(modeOf({ BROKER_MODE: 'staging' })).toBeUndefined();
   });
 });
 

@@ -115,6 +115,12 @@ function urlVar(env: Env, name: string, fallback: string, schemes: string[], pro
   return raw;
 }
 
+/** The mode `env` asks for (production unless BROKER_MODE=development), or undefined when BROKER_MODE is neither. */
+export function modeOf(env: Env = process.env): BrokerConfig['mode'] | undefined {
+  const raw = env.BROKER_MODE || 'production';
+  return raw === 'production' || raw === 'development' ? raw : undefined;
+}
+
 /**
  * Reads and validates the configuration; throws ConfigError listing every problem. Production is
  * the default: only BROKER_MODE=development turns on the demo sign-in and generated keys (NODE_ENV
@@ -123,9 +129,7 @@ function urlVar(env: Env, name: string, fallback: string, schemes: string[], pro
 export function loadBrokerConfig(env: Env = process.env, use: ConfigUse = 'server'): BrokerConfig {
   const problems: string[] = [];
   const modeRaw = env.BROKER_MODE || 'production';
-  if (modeRaw !== 'development' && modeRaw !== 'production') {
-    problems.push(`BROKER_MODE must be development or production, got "${modeRaw}"`);
-  }
+  if (!modeOf(env)) problems.push(`BROKER_MODE must be development or production, got "${modeRaw}"`);
   const mode = modeRaw === 'production' ? 'production' : 'development';
   const gatewayPort = intVar(env, 'GATEWAY_PORT', 4000, 1, 65535, problems);
   const rnppPort = intVar(env, 'RNPP_PORT', 4100, 1, 65535, problems);
