@@ -117,10 +117,17 @@ describe('safe defaults and operations', () => {
           200,
         );
         expect(gw.output()).toContain('(production mode');
+        // sent as the page would (its Origin and one-time state), so that only the mode decides
+        const state = (JSON.parse((await http(`${base}/me/session/state`)).text) as { state: string }).state;
         const signIn = await http(
           `${base}/me/demo/sign-in`,
           'POST',
-          { 'content-type': 'application/json', origin: base },
+          {
+            'content-type': 'application/json',
+            origin: base,
+            'x-csrf-token': state,
+            cookie: `broker_state=${state}`,
+          },
           JSON.stringify({ matricule: sim.population.list(0, 1)[0] }),
         );
         expect([signIn.status, errorCode(signIn.text)]).toEqual([404, 'NOT_FOUND']);

@@ -4,6 +4,7 @@ import { BrokerError, ErrorCode } from '@broker/errors';
 import type { AccessEntry, NewAccessEntry } from './access-entry';
 import { sealEntries } from './access-chain';
 import type { AccessLogRepository } from './access-log.repository';
+import { refuseWithdrawn, type WithdrawalCheck } from './withdrawal-check';
 
 interface Pending {
   entry: NewAccessEntry;
@@ -33,6 +34,8 @@ export class AccessLogAppender {
   constructor(
     private readonly ds: DataSource,
     private readonly repo: AccessLogRepository,
+    /** Consents withdrawn, read in the append's own transaction (the sync path's last check). */
+    private readonly withdrawals: WithdrawalCheck,
     private readonly statementTimeoutMs = 5000,
   ) {}
 
@@ -46,7 +49,11 @@ export class AccessLogAppender {
     return true;
   }
 
-  /** Seals and commits one entry; rejects with BrokerError(ACCESS_LOG_UNAVAILABLE) if it could not be made durable. */
+  /**
+   * Seals and commits one entry; rejects with BrokerError(ACCESS_LOG_UNAVAILABLE) if it could not
+   * be made durable. A DISCLOSED entry whose consent is withdrawn by then is sealed as a REFUSED
+   * CONSENT_REVOKED one: the caller reads the resolved entry's outcome before answering.
+   */
   append(entry: NewAccessEntry): Promise<AccessEntry> {
     return new Promise<AccessEntry>((resolve, reject) => {
       this.queue.push({ entry, resolve, reject });
@@ -101,8 +108,11 @@ export class AccessLogAppender {
       await q.connect();
       await q.startTransaction('READ COMMITTED');
       await q.query(`SET LOCAL statement_timeout = ${Math.floor(this.statementTimeoutMs)}`);
+      // before the head lock, not under it: a consent withdrawn while the register answered
+      // turns its disclosure into a CONSENT_REVOKED refusal, which the caller then answers
+      const checked = await refuseWithdrawn(q, this.withdrawals, entries);
       const head = await this.repo.lockHead(q);
-      const sealed = sealEntries(entries, head);
+      const sealed = sealEntries(checked, head);
       await this.repo.insertSealed(q, sealed);
       await q.commitTransaction();
       return sealed;

@@ -3,6 +3,7 @@ import type { DataSource } from 'typeorm';
 import { DATA_SOURCE } from '@broker/database';
 import { AccessLogAppender } from './access-log-appender.service';
 import { AccessLogRepository } from './access-log.repository';
+import { WITHDRAWAL_CHECK, type WithdrawalCheck } from './withdrawal-check';
 
 const PARTITION_CHECK_MS = 6 * 3600 * 1000;
 
@@ -45,8 +46,10 @@ class PartitionKeeper implements OnModuleInit, OnModuleDestroy {
     },
     {
       provide: AccessLogAppender,
-      inject: [DATA_SOURCE, AccessLogRepository],
-      useFactory: (ds: DataSource, repo: AccessLogRepository) => new AccessLogAppender(ds, repo),
+      // WITHDRAWAL_CHECK: from the global ConsentStoreModule (libs/consent), which owns that SQL
+      inject: [DATA_SOURCE, AccessLogRepository, WITHDRAWAL_CHECK],
+      useFactory: (ds: DataSource, repo: AccessLogRepository, withdrawals: WithdrawalCheck) =>
+        new AccessLogAppender(ds, repo, withdrawals),
     },
     PartitionKeeper,
   ],

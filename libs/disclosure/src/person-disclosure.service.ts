@@ -65,11 +65,17 @@ export class PersonDisclosureService {
       assertDisclosureAllowed(ctx.member, consent, subject, items);
       const fields = items.flatMap((i) => ITEM_RNPP_FIELDS[i]);
       const record = await this.source.fetchPerson(subject, fields);
-      await this.log.append(
+      const sealed = await this.log.append(
         this.entry(ctx, occurredAt, items, subject, consent, { outcome: 'DISCLOSED', itemsDisclosed: items }),
       );
+      // the consent was withdrawn while the register answered: the entry says so, and so do we
+      if (sealed.outcome !== 'DISCLOSED') {
+        const { issuer, jti, purpose } = consent;
+        throw new LoggedRefusal(new ConsentRevokedError({ issuer, jti, purpose }));
+      }
       return toDisclosed(record, fields, subject);
     } catch (e) {
+      if (e instanceof LoggedRefusal) throw e.error;
       if (e instanceof BrokerError && e.code === ErrorCode.ACCESS_LOG_UNAVAILABLE) throw e;
       const code = e instanceof BrokerError ? e.code : ErrorCode.INTERNAL_ERROR;
       if (!(e instanceof BrokerError))
@@ -128,6 +134,13 @@ export class PersonDisclosureService {
       jobId: ctx.jobId ?? null,
       ...outcome,
     };
+  }
+}
+
+/** A refusal whose entry is already sealed (not to be logged twice). */
+class LoggedRefusal extends Error {
+  constructor(readonly error: BrokerError) {
+    super(error.message);
   }
 }
 

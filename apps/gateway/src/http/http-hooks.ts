@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { Transform } from 'node:stream';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { BrokerError, ErrorCode } from '@broker/errors';
+import { repeatedSingletonHeader } from './singleton-headers';
 
 const CORRELATION_ID = /^[A-Za-z0-9._:@-]{1,128}$/;
 
@@ -14,13 +15,37 @@ export function errorBody(
   return { errors: [{ message, extensions: { code, ...details } }] };
 }
 
+/** The GraphQL document of a POST body or a GET query string, when there is one. */
+function graphqlDocument(req: FastifyRequest): unknown {
+  const from = req.method === 'GET' ? req.query : req.body;
+  return from && typeof from === 'object' && !Array.isArray(from)
+    ? (from as Record<string, unknown>).query
+    : undefined;
+}
+
 /**
- * Transport hooks of the gateway: correlation id on every response, one-operation-per-request,
- * (coded JSON errors for what Fastify refuses before GraphQL runs are GatewayExceptionFilter's).
+ * Transport hooks of the gateway: repeated singleton headers refused first of all, correlation id
+ * on every response, one operation per request, the GraphQL document capped at
+ * `maxDocumentBytes` whatever the body limit (large inputs travel in variables). Coded JSON
+ * errors for what Fastify refuses before GraphQL runs are GatewayExceptionFilter's.
  */
-export function installHttpHooks(app: FastifyInstance, onHttpError: (code: string) => void): void {
+export function installHttpHooks(
+  app: FastifyInstance,
+  onHttpError: (code: string) => void,
+  maxDocumentBytes: number,
+): void {
   app.decorateRequest('correlationId', '');
   app.addHook('onRequest', async (req: FastifyRequest, reply: FastifyReply) => {
+    // before authentication, body parsing and GraphQL: a proxy and the broker must never
+    // disagree on which of two values counts (the raw list: Node joins or drops repeats)
+    const repeated = repeatedSingletonHeader(req.raw.rawHeaders);
+    if (repeated) {
+      onHttpError(ErrorCode.BAD_REQUEST);
+      return reply
+        .status(400)
+        .header('connection', 'close')
+        .send(errorBody(ErrorCode.BAD_REQUEST, `The ${repeated} header is repeated: send it once.`));
+    }
     const given = req.headers['x-correlation-id'];
     const id = typeof given === 'string' && CORRELATION_ID.test(given) ? given : randomUUID();
     (req as FastifyRequest & { correlationId: string }).correlationId = id;
@@ -39,6 +64,18 @@ export function installHttpHooks(app: FastifyInstance, onHttpError: (code: strin
           errorBody(
             ErrorCode.BATCHING_NOT_SUPPORTED,
             'Batched operations are not accepted: send one operation per request.',
+          ),
+        );
+    }
+    const document = req.url.startsWith('/graphql') ? graphqlDocument(req) : undefined;
+    if (typeof document === 'string' && Buffer.byteLength(document, 'utf8') > maxDocumentBytes) {
+      onHttpError(ErrorCode.REQUEST_TOO_LARGE);
+      return reply
+        .status(413)
+        .send(
+          errorBody(
+            ErrorCode.REQUEST_TOO_LARGE,
+            `The GraphQL document exceeds ${maxDocumentBytes} bytes: send large inputs as variables.`,
           ),
         );
     }
