@@ -9,7 +9,7 @@ RUN node scripts/build.js
 # Runtime stage: production dependencies and dist/ only, as an unprivileged user.
 FROM node:24-bookworm-slim
 WORKDIR /app
-ENV NODE_ENV=production
+ENV NODE_ENV=production BROKER_MODE=production
 COPY package.json package-lock.json ./
 RUN npm ci --omit=dev --no-audit --no-fund && npm cache clean --force
 COPY --from=build /app/dist ./dist

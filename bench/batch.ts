@@ -56,6 +56,8 @@ async function main(): Promise<void> {
     BATCH_EXECUTION: 'queue',
     BATCH_MAX_IN_FLIGHT: '100',
     GATEWAY_PORT: GW_PORT,
+    BROKER_MODE: 'development',
+    METRICS_PORT: '0',
     LOG_LEVEL: 'error',
   };
   const children: ChildProcess[] = [];

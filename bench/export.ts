@@ -101,6 +101,8 @@ async function main(): Promise<void> {
       env: {
         ...process.env,
         GATEWAY_PORT: port,
+        BROKER_MODE: 'development',
+        METRICS_PORT: '0',
         DATABASE_URL: db.url,
         BROKER_TRUST_FILE: trust.file,
         BROKER_SIGNING_KEY_FILE: keyFile,

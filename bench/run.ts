@@ -144,6 +144,8 @@ async function main(): Promise<void> {
     await waitFor(`http://127.0.0.1:${rnppPort}/health`);
     children.push(
       start('apps/gateway/src/main.js', {
+        BROKER_MODE: 'development',
+        METRICS_PORT: '0',
         GATEWAY_PORT: gwPort,
         RNPP_URL: `http://127.0.0.1:${rnppPort}`,
         DATABASE_URL: db.url,

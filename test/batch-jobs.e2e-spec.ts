@@ -332,7 +332,7 @@ describe('asynchronous batch jobs (real gateway, real worker processes, real Red
       // dead letters are logged as refusals (nothing left the broker) and counted for operators
       const entries = await entriesOf(job.id);
       expect(entries.every((e) => e.outcome === 'REFUSED')).toBe(true);
-      const metrics = await (await request(`${broker.baseUrl}/metrics`)).body.text();
+      const metrics = await (await request(broker.metricsUrl)).body.text();
       expect(metrics).toMatch(/broker_batch_queue_jobs\{state="failed"\} [1-9]/);
     } finally {
       await sim.setKnobs({ failureRate: 0 });

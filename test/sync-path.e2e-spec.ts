@@ -697,7 +697,7 @@ describe('synchronous path (gateway + simulator + PostgreSQL)', () => {
     const live = await request(`${broker.baseUrl}/health/live`);
     expect(live.statusCode).toBe(200);
     await live.body.dump();
-    const metrics = await request(`${broker.baseUrl}/metrics`);
+    const metrics = await request(broker.metricsUrl);
     const text = await metrics.body.text();
     expect(text).toMatch(/broker_access_log_appended_total [1-9]/);
     expect(text).toMatch(/broker_unauthenticated_total [1-9]/);

@@ -2,12 +2,14 @@
  * The citizen page (GET /me) in a real browser: Debian's Chromium driven by playwright-core,
  * against a real gateway (development mode, demo sign-in) over a fresh PostgreSQL database and
  * the RNPP simulator. Member requests are made in the test with real signatures; axe-core checks
- * every view (WCAG 2.1 A and AA rules) in all four languages; screenshots go to docs/screenshots.
+ * every view (WCAG 2.1 A and AA rules) in all four languages; screenshots go to a temporary folder,
+ * or to docs/screenshots with `npm run screenshots` (SCREENSHOTS_DIR).
  *
  * Needs Chromium at /usr/bin/chromium (apt-get install chromium) or CHROMIUM_PATH.
  */
 import { randomUUID } from 'node:crypto';
 import { existsSync, mkdirSync, readFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import * as path from 'node:path';
 import { parse as parseCsv } from 'csv-parse/sync';
 import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core';
@@ -25,7 +27,11 @@ import {
 } from '../support/test-broker';
 
 const ROOT = path.resolve(__dirname, '..', '..');
-const SHOTS = path.join(ROOT, 'docs', 'screenshots');
+// `npm test` leaves the work tree clean: the documentation's screenshots change only when asked
+// (`npm run screenshots` sets SCREENSHOTS_DIR=docs/screenshots)
+const SHOTS = process.env.SCREENSHOTS_DIR
+  ? path.resolve(ROOT, process.env.SCREENSHOTS_DIR)
+  : path.join(tmpdir(), 'broker-citizen-page-screenshots');
 const I18N_DIR = path.join(ROOT, 'apps', 'citizen-web', 'public', 'assets', 'i18n');
 const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
 const AXE_SOURCE = readFileSync(require.resolve('axe-core/axe.min.js'), 'utf8');
@@ -197,7 +203,7 @@ describe('citizen page in Chromium (demo sign-in, real gateway)', () => {
     expect({ view, lang, violations: await axe(view, lang, p) }).toEqual({ view, lang, violations: [] });
   }
 
-  /** Saves docs/screenshots/citizen-<name>.png: the whole page, or the first `height` pixels. */
+  /** Saves SHOTS/citizen-<name>.png: the whole page, or the first `height` pixels. */
   async function shot(name: string, opts: { fullPage?: boolean; height?: number } = {}): Promise<void> {
     const file = path.join(SHOTS, `citizen-${name}.png`);
     const viewport = page.viewportSize();

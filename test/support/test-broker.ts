@@ -12,6 +12,7 @@ import { loadBrokerConfig } from '@broker/config';
 import { buildSimulator } from '../../apps/rnpp-simulator/src/server';
 import { generatePopulation, type Population } from '../../apps/rnpp-simulator/src/population';
 import { createGateway } from '../../apps/gateway/src/bootstrap';
+import { MetricsServer } from '../../apps/gateway/src/health/metrics-server';
 import { createTestDatabase, makeTrustFixture, type TrustFixture } from '@broker/testing';
 import type { TrustDocument } from '@broker/trust';
 
@@ -53,6 +54,8 @@ export async function startSimulator(): Promise<TestSimulator> {
 export interface TestBroker {
   graphqlUrl: string;
   baseUrl: string;
+  /** `GET` here: the Prometheus text (the gateway's loopback listener, METRICS_PORT). */
+  metricsUrl: string;
   databaseUrl: string;
   signingKeyFile: string;
   /** The environment the gateway was configured with (a worker process started with it joins the same broker). */
@@ -85,6 +88,10 @@ export async function startTestBroker(
   const resultsKeyFile = share?.env.BATCH_RESULTS_KEY_FILE ?? path.join(dir, 'batch-results.key');
   if (!share) await writeFile(resultsKeyFile, randomBytes(32).toString('base64'), { mode: 0o600 });
   const fullEnv: Record<string, string> = {
+    // production is the default: the tests ask for development (demo sign-in, migrations at boot)
+    BROKER_MODE: 'development',
+    // several gateways run at once: each scrape listener on a free port
+    METRICS_PORT: '0',
     BROKER_SIGNING_KEY_FILE: share?.signingKeyFile ?? signingKeyFile,
     BROKER_TRUST_FILE: trust.file,
     EXPORT_DIR: path.join(dir, 'exports'),
@@ -103,6 +110,7 @@ export async function startTestBroker(
   return {
     graphqlUrl: `${baseUrl}/graphql`,
     baseUrl,
+    metricsUrl: app.get(MetricsServer).url,
     databaseUrl: db.url,
     signingKeyFile: share?.signingKeyFile ?? signingKeyFile,
     env: fullEnv,

@@ -7,7 +7,8 @@ import { CliDatabase } from './cli-database';
 import { MigrateCommand } from './migrate.command';
 
 @Module({
-  imports: [BrokerConfigModule.forRoot()],
+  // the CLI reads the database and addresses only: no trust file or keys needed, in any mode
+  imports: [BrokerConfigModule.forRoot(undefined, 'tool')],
   providers: [
     CliDatabase,
     AccessLogCommand,

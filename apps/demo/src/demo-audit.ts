@@ -11,7 +11,7 @@ import { DATA_DIR, DEMO_BROKER_ID, DEMO_STAFF, DEV_KEYS_FILE, ensureDevKeys } fr
 
 async function main(): Promise<void> {
   if (!existsSync(DEV_KEYS_FILE)) throw new Error('no dev keys yet: run `npm start` first');
-  const config = loadBrokerConfig();
+  const config = loadBrokerConfig(process.env, 'tool');
   const keys = await ensureDevKeys();
   const key = keys.staff?.[DEMO_STAFF.id];
   if (!key)

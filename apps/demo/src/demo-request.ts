@@ -7,7 +7,7 @@ import { DEV_KEYS_FILE, ensureDevKeys } from './demo-trust';
 
 async function main(): Promise<void> {
   if (!existsSync(DEV_KEYS_FILE)) throw new Error('no dev keys yet: run `npm start` first');
-  const config = loadBrokerConfig();
+  const config = loadBrokerConfig(process.env, 'tool');
   const keys = await ensureDevKeys();
   const matricule = await demoPerson(config.rnppUrl);
   const req = await demoRequest(keys, matricule);

@@ -9,6 +9,8 @@ import { generateSigningKey, type SigningKey } from '@broker/testing';
 export const DATA_DIR = path.resolve(process.cwd(), '.data');
 export const DEV_KEYS_FILE = path.join(DATA_DIR, 'dev-keys.json');
 export const DEMO_TRUST_PATH = path.join(DATA_DIR, 'demo-trust.json');
+/** The same members and issuers without the demo identity provider: a trust file production mode accepts (docker compose). */
+export const DEMO_TRUST_NO_IDP_PATH = path.join(DATA_DIR, 'demo-trust-without-idp.json');
 
 export const DEMO_BROKER_ID = 'lu.once-only.demo-broker';
 
@@ -144,9 +146,10 @@ export function demoTrustDocument(keys: DevKeys, idp?: DevIdpKey): TrustDocument
   };
 }
 
-/** Writes .data/demo-trust.json (only used when BROKER_TRUST_FILE is not set). */
+/** Writes .data/demo-trust.json (only used when BROKER_TRUST_FILE is not set), and its variant without the demo identity provider. */
 export async function writeDemoTrustFile(keys: DevKeys, idp?: DevIdpKey): Promise<string> {
   await mkdir(DATA_DIR, { recursive: true });
   await writeFile(DEMO_TRUST_PATH, JSON.stringify(demoTrustDocument(keys, idp), null, 2));
+  await writeFile(DEMO_TRUST_NO_IDP_PATH, JSON.stringify(demoTrustDocument(keys), null, 2));
   return DEMO_TRUST_PATH;
 }

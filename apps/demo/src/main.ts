@@ -89,9 +89,15 @@ async function shutdown(code: number): Promise<void> {
 }
 
 async function main(): Promise<void> {
-  const config = loadBrokerConfig();
-  // the demo's children log warnings and errors only, so that the banner below stays readable
-  const env: NodeJS.ProcessEnv = { LOG_LEVEL: 'warn', ...process.env };
+  // the demo's children log warnings and errors only, so that the banner below stays readable;
+  // production is every process's default, so the demo asks for development (demo sign-in,
+  // generated keys, loopback only) for itself and each child, unless BROKER_MODE is set
+  const env: NodeJS.ProcessEnv = {
+    LOG_LEVEL: 'warn',
+    ...process.env,
+    BROKER_MODE: process.env.BROKER_MODE || 'development',
+  };
+  const config = loadBrokerConfig(env);
 
   let databaseUrl = config.databaseUrl;
   if (!process.env.DATABASE_URL && !(await answers(DEFAULT_DATABASE_URL))) {
@@ -147,7 +153,7 @@ async function main(): Promise<void> {
 
   say('ready');
   say(`GraphQL      ${base}/graphql`);
-  say(`readiness    ${base}/health/ready   metrics ${base}/metrics`);
+  say(`readiness    ${base}/health/ready   metrics http://127.0.0.1:${config.metricsPort}/metrics`);
   if (idp) say(`citizen page ${base}/me   (demo sign-in: pick a synthetic citizen)`);
   say(`RNPP (sim.)  ${config.rnppUrl}/persons?offset=0&limit=10`);
   say(

@@ -21,11 +21,13 @@ import { BatchResolver } from './batch/batch.resolver';
 import { graphqlOptions } from './graphql/graphql-options';
 import { GatewayMetrics } from './health/gateway-metrics';
 import { HealthController } from './health/health.controller';
+import { HealthService } from './health/health.service';
+import { MetricsServer } from './health/metrics-server';
 import { MetricsModule } from './health/metrics.module';
 import { MemberAuthGuard } from './person/member-auth.guard';
 import { PersonResolver } from './person/person.resolver';
 
-/** The gateway process: GraphQL for members and citizens, the citizen page, health and metrics for operators. */
+/** The gateway process: GraphQL for members and citizens, the citizen page, health for operators and metrics on a loopback listener. */
 @Module({})
 export class GatewayModule {
   static forRoot(config: BrokerConfig): DynamicModule {
@@ -62,6 +64,8 @@ export class GatewayModule {
         CitizenAuthGuard,
         CitizenBodyParsers,
         CitizenCsrfHooks,
+        HealthService,
+        MetricsServer,
       ],
     };
   }

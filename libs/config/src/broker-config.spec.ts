@@ -1,4 +1,4 @@
-import { ConfigError, DEFAULT_DATABASE_URL, loadBrokerConfig, redactUrl } from './broker-config';
+import { ConfigError, DEFAULT_DATABASE_URL, loadBrokerConfig, modeOf, redactUrl } from './broker-config';
 
 /** The ConfigError thrown for `env` (fails the test if the configuration loads). */
 function configError(env: Record<string, string | undefined>): ConfigError {
@@ -11,9 +11,12 @@ function configError(env: Record<string, string | undefined>): ConfigError {
   throw new Error('expected a ConfigError');
 }
 
+/** Development mode, asked for explicitly (the default is production). */
+const DEV = { BROKER_MODE: 'development' };
+
 describe('loadBrokerConfig', () => {
   it('has documented defaults in development', () => {
-    expect(loadBrokerConfig({})).toEqual({
+    expect(loadBrokerConfig(DEV)).toEqual({
       mode: 'development',
       gatewayHost: '127.0.0.1',
       gatewayPort: 4000,
@@ -49,6 +52,7 @@ describe('loadBrokerConfig', () => {
       batchExecution: 'auto',
       batchResultsKeyFile: undefined,
       workerConcurrency: 4,
+      metricsPort: 9464,
     });
   });
 
@@ -56,7 +60,7 @@ describe('loadBrokerConfig', () => {
     const saved = process.env.GATEWAY_PORT;
     process.env.GATEWAY_PORT = '9999';
     try {
-      expect(loadBrokerConfig({}).gatewayPort).toBe(4000);
+      expect(loadBrokerConfig(DEV).gatewayPort).toBe(4000);
     } finally {
       if (saved === undefined) delete process.env.GATEWAY_PORT;
       else process.env.GATEWAY_PORT = saved;
@@ -100,6 +104,7 @@ describe('loadBrokerConfig', () => {
       BATCH_EXECUTION: 'queue',
       BATCH_RESULTS_KEY_FILE: '/etc/broker/results.key',
       WORKER_CONCURRENCY: '8',
+      METRICS_PORT: '9100',
     });
     expect(c).toEqual({
       mode: 'production',
@@ -137,6 +142,7 @@ describe('loadBrokerConfig', () => {
       workerConcurrency: 8,
       maxCitizenTokenLifetimeS: 600,
       devIdpKeyFile: '/tmp/dev-idp.json',
+      metricsPort: 9100,
     });
   });
 
@@ -153,15 +159,23 @@ describe('loadBrokerConfig', () => {
         expect.stringContaining('BATCH_RESULTS_KEY_FILE is required'),
       ]),
     );
-    expect(configError({ BATCH_EXECUTION: 'sometimes' }).problems[0]).toContain('BATCH_EXECUTION must be');
+    expect(configError({ ...DEV, BATCH_EXECUTION: 'sometimes' }).problems[0]).toContain(
+      'BATCH_EXECUTION must be',
+    );
   });
 
   it('derives the register URL from RNPP_PORT when RNPP_URL is unset', () => {
-    expect(loadBrokerConfig({ RNPP_PORT: '5100' }).rnppUrl).toBe('http://127.0.0.1:5100');
+    expect(loadBrokerConfig({ ...DEV, RNPP_PORT: '5100' }).rnppUrl).toBe('http://127.0.0.1:5100');
   });
 
   it('treats empty numeric and URL variables as unset', () => {
-    const c = loadBrokerConfig({ GATEWAY_PORT: '', RNPP_URL: '', DATABASE_URL: '', BROKER_TRUST_FILE: '' });
+    const c = loadBrokerConfig({
+      ...DEV,
+      GATEWAY_PORT: '',
+      RNPP_URL: '',
+      DATABASE_URL: '',
+      BROKER_TRUST_FILE: '',
+    });
     expect(c.gatewayPort).toBe(4000);
     expect(c.rnppUrl).toBe('http://127.0.0.1:4100');
     expect(c.databaseUrl).toBe(DEFAULT_DATABASE_URL);
@@ -169,9 +183,15 @@ describe('loadBrokerConfig', () => {
   });
 
   it('accepts the bounds of the integer ranges', () => {
-    const low = loadBrokerConfig({ GATEWAY_PORT: '1', CLOCK_TOLERANCE_S: '0', CONSENT_MAX_LIFETIME_S: '60' });
+    const low = loadBrokerConfig({
+      ...DEV,
+      GATEWAY_PORT: '1',
+      CLOCK_TOLERANCE_S: '0',
+      CONSENT_MAX_LIFETIME_S: '60',
+    });
     expect([low.gatewayPort, low.clockToleranceS, low.maxConsentLifetimeS]).toEqual([1, 0, 60]);
     const high = loadBrokerConfig({
+      ...DEV,
       GATEWAY_PORT: '65535',
       CLOCK_TOLERANCE_S: '300',
       RNPP_MAX_ATTEMPTS: '10',
@@ -180,6 +200,47 @@ describe('loadBrokerConfig', () => {
   });
 
   describe('production mode', () => {
+    it('is the default when neither BROKER_MODE nor NODE_ENV is set', () => {
+      expect(configError({}).problems).toEqual([
+        'BATCH_RESULTS_KEY_FILE is required in production mode (the batch results key)',
+        'BROKER_TRUST_FILE is required in production mode',
+        'BROKER_SIGNING_KEY_FILE is required in production mode (dev keys are generated only in development)',
+      ]);
+      const files = {
+        BATCH_RESULTS_KEY_FILE: '/r.key',
+        BROKER_TRUST_FILE: '/t.json',
+        BROKER_SIGNING_KEY_FILE: '/k.json',
+      };
+      expect(loadBrokerConfig(files)).toMatchObject({
+        mode: 'production',
+        migrateOnBoot: false,
+        batchExecution: 'queue',
+      });
+      expect(loadBrokerConfig({ ...files, BROKER_MODE: '' }).mode).toBe('production');
+    });
+
+    it('is not left by a NODE_ENV other than production: only BROKER_MODE=development leaves it', () => {
+      const files = {
+        BATCH_RESULTS_KEY_FILE: '/r.key',
+        BROKER_TRUST_FILE: '/t.json',
+        BROKER_SIGNING_KEY_FILE: '/k.json',
+      };
+      for (const NODE_ENV of ['development', 'test', 'dev'])
+        expect(loadBrokerConfig({ ...files, NODE_ENV }).mode).toBe('production');
+    });
+
+    it('lets tools (CLI, demo scripts) read addresses without the server files', () => {
+      const c = loadBrokerConfig({ DATABASE_URL: 'postgres://db/broker', GATEWAY_HOST: '0.0.0.0' }, 'tool');
+      expect(c).toMatchObject({
+        mode: 'production',
+        databaseUrl: 'postgres://db/broker',
+        trustFile: undefined,
+      });
+      expect(configError({ GATEWAY_PORT: '0' }).problems).toContain(
+        'GATEWAY_PORT must be an integer in [1, 65535], got "0"',
+      );
+    });
+
     it('requires BROKER_TRUST_FILE', () => {
       const e = configError({
         BROKER_MODE: 'production',
@@ -247,7 +308,7 @@ describe('loadBrokerConfig', () => {
           BROKER_SIGNING_KEY_FILE: '/k.json',
         }).migrateOnBoot,
       ).toBe(false);
-      expect(loadBrokerConfig({ DB_MIGRATE: 'off' }).migrateOnBoot).toBe(false);
+      expect(loadBrokerConfig({ ...DEV, DB_MIGRATE: 'off' }).migrateOnBoot).toBe(false);
     });
   });
 
@@ -281,7 +342,7 @@ describe('loadBrokerConfig', () => {
         /^CITIZEN_TOKEN_MAX_LIFETIME_S must be an integer in \[60, 86400\]/,
       ],
     ])('refuses %s=%p', (name, value, problem) => {
-      const e = configError({ [name]: value });
+      const e = configError({ ...DEV, [name]: value });
       expect(e.problems).toHaveLength(1);
       expect(e.problems[0]).toMatch(problem);
       expect(e.name).toBe('ConfigError');
@@ -327,12 +388,52 @@ describe('loadBrokerConfig', () => {
       for (const p of e.problems) expect(e.message).toContain(p);
     });
 
+    it('refuses a development gateway that listens beyond the loopback', () => {
+      for (const host of ['0.0.0.0', '::', '192.168.1.10', 'broker.example.lu']) {
+        const e = configError({ ...DEV, GATEWAY_HOST: host });
+        expect(e.problems).toHaveLength(1);
+        expect(e.problems[0]).toMatch(
+          /^GATEWAY_HOST must be a loopback address .* in development mode, got "/,
+        );
+      }
+      for (const host of ['127.0.0.1', '::1', 'localhost'])
+        expect(loadBrokerConfig({ ...DEV, GATEWAY_HOST: host }).gatewayHost).toBe(host);
+      // production listens where it is told
+      expect(
+        loadBrokerConfig({
+          GATEWAY_HOST: '0.0.0.0',
+          BATCH_RESULTS_KEY_FILE: '/r.key',
+          BROKER_TRUST_FILE: '/t.json',
+          BROKER_SIGNING_KEY_FILE: '/k.json',
+        }).gatewayHost,
+      ).toBe('0.0.0.0');
+    });
+
+    it('accepts METRICS_PORT=0 (a free port) and refuses one out of range', () => {
+      expect(loadBrokerConfig({ ...DEV, METRICS_PORT: '0' }).metricsPort).toBe(0);
+      expect(configError({ ...DEV, METRICS_PORT: '70000' }).problems).toEqual([
+        'METRICS_PORT must be an integer in [0, 65535], got "70000"',
+      ]);
+    });
+
     it('reports a bad mode together with other problems', () => {
       const e = configError({ BROKER_MODE: 'staging', GATEWAY_PORT: '99999' });
       expect(e.problems).toHaveLength(2);
       expect(e.problems[0]).toMatch(/^BROKER_MODE/);
       expect(e.problems[1]).toMatch(/^GATEWAY_PORT/);
     });
+  });
+});
+
+describe('modeOf', () => {
+  it('is production unless BROKER_MODE=development, undefined for another value', () => {
+    expect([modeOf({}), modeOf({ BROKER_MODE: '' }), modeOf({ NODE_ENV: 'development' })]).toEqual([
+      'production',
+      'production',
+      'production',
+    ]);
+    expect(modeOf({ BROKER_MODE: 'development' })).toBe('development');
+    expect(modeOf({ BROKER_MODE: 'staging' })).toBeUndefined();
   });
 });
 

@@ -1,3 +1,5 @@
+import { isLoopbackHost } from './loopback';
+
 /**
  * The broker's configuration, read from the environment once at boot and validated as a whole:
  * a bad value stops the process with one message listing every problem.
@@ -65,7 +67,16 @@ export interface BrokerConfig {
   maxCitizenTokenLifetimeS: number;
   /** Private key of the demo identity provider (development mode only; generated at first start). */
   devIdpKeyFile: string;
+  /** Port of the Prometheus listener, on 127.0.0.1 only (0: a free port, for tests). */
+  metricsPort: number;
 }
+
+/**
+ * What the configuration is read for: a `server` (gateway, worker) needs its trust file and keys
+ * in production and, in development, a loopback address; a `tool` (CLI, demo scripts) reads only
+ * addresses and the database URL.
+ */
+export type ConfigUse = 'server' | 'tool';
 
 export const DEFAULT_DATABASE_URL = 'postgres://postgres@127.0.0.1:5432/broker';
 
@@ -122,13 +133,21 @@ function originVar(env: Env, name: string, problems: string[]): string | undefin
   return undefined;
 }
 
-/** Reads and validates the configuration; throws ConfigError listing every problem. */
-export function loadBrokerConfig(env: Env = process.env): BrokerConfig {
+/** The mode `env` asks for (production unless BROKER_MODE=development), or undefined when BROKER_MODE is neither. */
+export function modeOf(env: Env = process.env): BrokerConfig['mode'] | undefined {
+  const raw = env.BROKER_MODE || 'production';
+  return raw === 'production' || raw === 'development' ? raw : undefined;
+}
+
+/**
+ * Reads and validates the configuration; throws ConfigError listing every problem. Production is
+ * the default: only BROKER_MODE=development turns on the demo sign-in and generated keys (NODE_ENV
+ * is not read, so that no generic setting switches them on).
+ */
+export function loadBrokerConfig(env: Env = process.env, use: ConfigUse = 'server'): BrokerConfig {
   const problems: string[] = [];
-  const modeRaw = env.BROKER_MODE ?? (env.NODE_ENV === 'production' ? 'production' : 'development');
-  if (modeRaw !== 'development' && modeRaw !== 'production') {
-    problems.push(`BROKER_MODE must be development or production, got "${modeRaw}"`);
-  }
+  const modeRaw = env.BROKER_MODE || 'production';
+  if (!modeOf(env)) problems.push(`BROKER_MODE must be development or production, got "${modeRaw}"`);
   const mode = modeRaw === 'production' ? 'production' : 'development';
   const gatewayPort = intVar(env, 'GATEWAY_PORT', 4000, 1, 65535, problems);
   const rnppPort = intVar(env, 'RNPP_PORT', 4100, 1, 65535, problems);
@@ -184,24 +203,37 @@ export function loadBrokerConfig(env: Env = process.env): BrokerConfig {
     workerConcurrency: intVar(env, 'WORKER_CONCURRENCY', 4, 1, 64, problems),
     maxCitizenTokenLifetimeS: intVar(env, 'CITIZEN_TOKEN_MAX_LIFETIME_S', 3600, 60, 86400, problems),
     devIdpKeyFile: env.BROKER_DEV_IDP_KEY_FILE || '.data/dev-idp-key.json',
+    metricsPort: intVar(env, 'METRICS_PORT', 9464, 0, 65535, problems),
   };
   if (config.batchExecution !== 'queue' && config.batchExecution !== 'auto')
     problems.push(`BATCH_EXECUTION must be queue or auto, got "${String(config.batchExecution)}"`);
-  if (mode === 'production' && config.batchExecution !== 'queue')
-    problems.push('BATCH_EXECUTION must be queue in production mode (jobs never run in-process there)');
-  if (mode === 'production' && !config.batchResultsKeyFile)
-    problems.push('BATCH_RESULTS_KEY_FILE is required in production mode (the batch results key)');
   if (config.maxBatchBodyBytes < config.maxBodyBytes)
     problems.push('GRAPHQL_MAX_BATCH_BODY_BYTES must not be below GRAPHQL_MAX_BODY_BYTES');
-  if (mode === 'production' && !config.trustFile)
-    problems.push('BROKER_TRUST_FILE is required in production mode');
-  if (mode === 'production' && !config.signingKeyFile) {
+  if (use === 'server') problems.push(...serverProblems(config));
+  if (problems.length) throw new ConfigError(problems);
+  return config;
+}
+
+/** What a server process needs beyond valid values: its files in production, loopback in development. */
+function serverProblems(config: BrokerConfig): string[] {
+  const problems: string[] = [];
+  if (config.mode === 'development' && !isLoopbackHost(config.gatewayHost)) {
+    problems.push(
+      `GATEWAY_HOST must be a loopback address (127.0.0.1, ::1 or localhost) in development mode, got "${config.gatewayHost}": the demo sign-in mints tokens for anyone (BROKER_MODE=production to listen elsewhere)`,
+    );
+  }
+  if (config.mode !== 'production') return problems;
+  if (config.batchExecution !== 'queue')
+    problems.push('BATCH_EXECUTION must be queue in production mode (jobs never run in-process there)');
+  if (!config.batchResultsKeyFile)
+    problems.push('BATCH_RESULTS_KEY_FILE is required in production mode (the batch results key)');
+  if (!config.trustFile) problems.push('BROKER_TRUST_FILE is required in production mode');
+  if (!config.signingKeyFile) {
     problems.push(
       'BROKER_SIGNING_KEY_FILE is required in production mode (dev keys are generated only in development)',
     );
   }
-  if (problems.length) throw new ConfigError(problems);
-  return config;
+  return problems;
 }
 
 /** The database URL with its password masked, for log lines. */

@@ -90,7 +90,7 @@ let attackerEd: SigningKey;
 let trust: TrustRegistry;
 
 function service(over: Partial<BrokerConfig> = {}): ConsentVerifierService {
-  return new ConsentVerifierService(trust, { ...loadBrokerConfig({}), ...over });
+  return new ConsentVerifierService(trust, { ...loadBrokerConfig({ BROKER_MODE: 'development' }), ...over });
 }
 
 beforeAll(async () => {
@@ -409,7 +409,7 @@ describe('ConsentVerifierService: withdrawn consents and the ledger', () => {
     }
   }
   const withLedger = (ledger: MemoryLedger) =>
-    new ConsentVerifierService(trust, loadBrokerConfig({}), ledger);
+    new ConsentVerifierService(trust, loadBrokerConfig({ BROKER_MODE: 'development' }), ledger);
 
   it('records every authentic consent it verifies', async () => {
     const ledger = new MemoryLedger();

@@ -67,7 +67,10 @@ let attackerEd: SigningKey;
 let trust: TrustRegistry;
 
 function service(over: Partial<BrokerConfig> = {}): MemberAuthenticatorService {
-  return new MemberAuthenticatorService(trust, { ...loadBrokerConfig({}), ...over });
+  return new MemberAuthenticatorService(trust, {
+    ...loadBrokerConfig({ BROKER_MODE: 'development' }),
+    ...over,
+  });
 }
 const bearer = (t: string): string => `Bearer ${t}`;
 

@@ -1,0 +1,105 @@
+import { Inject, Injectable } from '@nestjs/common';
+import type { DataSource } from 'typeorm';
+import { AccessLogAppender } from '@broker/access-log';
+import { BatchRepository, CHUNK_DISPATCHER, type ChunkDispatcher } from '@broker/batch';
+import { MemberAuthenticatorService } from '@broker/consent';
+import { DATA_SOURCE } from '@broker/database';
+import { PERSON_SOURCE, type PersonSource } from '@broker/sources';
+import { GatewayMetrics } from './gateway-metrics';
+import { readinessReport } from './readiness';
+import { SharedCache, within } from './shared-cache';
+
+/** How long a readiness probe (PostgreSQL, the register, the queue) is reused. */
+export const READINESS_CACHE_MS = 2000;
+/** How long the metrics' gauges (queue depth, jobs by state: counts in Redis and PostgreSQL) are reused. */
+export const GAUGES_CACHE_MS = 5000;
+/** Longest wait for one probe or count: a stalled dependency makes a gauge absent, never a hung scrape. */
+const PROBE_WAIT_MS = 2000;
+
+interface Probes {
+  database: boolean;
+  register: boolean;
+  queue: 'up' | 'down' | 'in-process';
+}
+
+/**
+ * Readiness and metrics, cheap whatever the scrape rate: what costs a database, register or Redis
+ * call is computed at most once per cache period and shared by concurrent callers; counters and
+ * the access log's state are read live.
+ */
+@Injectable()
+export class HealthService {
+  private readonly probes = new SharedCache<Probes>(READINESS_CACHE_MS, () => this.probe());
+  private readonly gauges = new SharedCache<Record<string, number>>(GAUGES_CACHE_MS, () => this.count());
+
+  constructor(
+    @Inject(DATA_SOURCE) private readonly ds: DataSource,
+    @Inject(PERSON_SOURCE) private readonly source: PersonSource,
+    @Inject(AccessLogAppender) private readonly appender: AccessLogAppender,
+    @Inject(MemberAuthenticatorService) private readonly auth: MemberAuthenticatorService,
+    @Inject(GatewayMetrics) private readonly metrics: GatewayMetrics,
+    @Inject(CHUNK_DISPATCHER) private readonly dispatcher: ChunkDispatcher,
+    @Inject(BatchRepository) private readonly batches: BatchRepository,
+  ) {}
+
+  /** Ready (HTTP 200) or not (503), with the state of each dependency. */
+  async readiness(): Promise<{ ready: boolean; body: Record<string, string> }> {
+    const p = await this.probes.get();
+    return readinessReport({
+      database: p.database,
+      register: { name: this.source.name, up: p.register },
+      accessLogWritable: this.appender.writable,
+      queue: p.queue,
+    });
+  }
+
+  /** The Prometheus text exposition. */
+  async metricsText(): Promise<string> {
+    const { appended, failures } = this.appender.stats;
+    const extra: Record<string, number> = {
+      broker_access_log_appended_total: appended,
+      broker_access_log_append_failures_total: failures,
+      broker_access_log_writable: this.appender.writable ? 1 : 0,
+      broker_unauthenticated_total: this.auth.rejectedCount,
+      ...(await this.gauges.get()),
+    };
+    return this.metrics.render(extra);
+  }
+
+  private async probe(): Promise<Probes> {
+    const [database, register, counts] = await Promise.all([
+      within(
+        this.ds.query('SELECT 1').then(() => true),
+        PROBE_WAIT_MS,
+        false,
+      ),
+      within(this.source.isReady(), PROBE_WAIT_MS, false),
+      this.queueCounts(),
+    ]);
+    const queue = this.dispatcher.mode === 'in-process' ? 'in-process' : counts ? 'up' : 'down';
+    return { database, register, queue };
+  }
+
+  /** Queue depth and failures (BullMQ, or the in-process runner), and jobs by state (PostgreSQL). */
+  private async count(): Promise<Record<string, number>> {
+    const [counts, stats] = await Promise.all([
+      this.queueCounts(),
+      within(this.batches.stats(), PROBE_WAIT_MS, null),
+    ]);
+    const out: Record<string, number> = {};
+    for (const [state, n] of Object.entries(counts ?? {}))
+      out[`broker_batch_queue_jobs{state="${state}"}`] = n;
+    out.broker_batch_queue_up = counts ? 1 : 0;
+    // the database's own health is in /health/ready: without an answer, the job gauges are absent
+    if (stats) {
+      for (const state of ['QUEUED', 'RUNNING', 'COMPLETED', 'FAILED'])
+        out[`broker_batch_jobs{state="${state}"}`] = stats.byState[state] ?? 0;
+      out.broker_batch_items_pending = stats.pendingItems;
+    }
+    return out;
+  }
+
+  private queueCounts(): Promise<Record<string, number> | null> {
+    return within(this.dispatcher.counts(), PROBE_WAIT_MS, null);
+  }
+}

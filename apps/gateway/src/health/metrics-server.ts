@@ -1,0 +1,93 @@
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import {
+  Inject,
+  Injectable,
+  Logger,
+  type OnApplicationBootstrap,
+  type OnModuleDestroy,
+} from '@nestjs/common';
+import { BROKER_CONFIG, ConfigError, type BrokerConfig } from '@broker/config';
+import { HealthService } from './health.service';
+
+/** The metrics listener's address: loopback only, whatever GATEWAY_HOST (the scraper runs beside the gateway). */
+export const METRICS_HOST = '127.0.0.1';
+
+/**
+ * `GET /metrics` (Prometheus text) on its own listener, 127.0.0.1:METRICS_PORT, so that the
+ * public port never shows operational figures. Opens when the gateway starts (before the public
+ * port), closes with it.
+ */
+@Injectable()
+export class MetricsServer implements OnApplicationBootstrap, OnModuleDestroy {
+  private server?: Server;
+
+  constructor(
+    @Inject(BROKER_CONFIG) private readonly config: BrokerConfig,
+    @Inject(HealthService) private readonly health: HealthService,
+  ) {}
+
+  /** `http://127.0.0.1:<port>/metrics` once listening (the actual port when METRICS_PORT=0). */
+  get url(): string {
+    const address = this.server?.address() as AddressInfo | null | undefined;
+    if (!address) throw new Error('the metrics listener is not open');
+    return `http://${METRICS_HOST}:${address.port}/metrics`;
+  }
+
+  async onApplicationBootstrap(): Promise<void> {
+    const server = createServer((req, res) => void this.answer(req, res));
+    server.requestTimeout = 10_000;
+    server.headersTimeout = 5_000;
+    const port = this.config.metricsPort;
+    await new Promise<void>((resolve, reject) => {
+      server.once('error', (e: NodeJS.ErrnoException) =>
+        reject(
+          new ConfigError([
+            e.code === 'EADDRINUSE'
+              ? `METRICS_PORT ${port} is already in use on ${METRICS_HOST} (another gateway on this machine? set METRICS_PORT to a free port, or 0 for any)`
+              : `METRICS_PORT ${port}: cannot listen on ${METRICS_HOST} (${e.code ?? e.message})`,
+          ]),
+        ),
+      );
+      server.listen(port, METRICS_HOST, () => resolve());
+    });
+    this.server = server;
+    new Logger('Metrics').log(`metrics on ${this.url}`);
+  }
+
+  async onModuleDestroy(): Promise<void> {
+    const server = this.server;
+    if (!server) return;
+    this.server = undefined;
+    await new Promise<void>((resolve) => {
+      server.close(() => resolve());
+      server.closeAllConnections();
+    });
+  }
+
+  private async answer(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    const path = (req.url ?? '').split('?')[0];
+    if (path !== '/metrics') return this.plain(res, 404, 'NOT_FOUND: only /metrics here\n');
+    if (req.method !== 'GET' && req.method !== 'HEAD') return this.plain(res, 405, 'METHOD_NOT_ALLOWED\n');
+    try {
+      const text = await this.health.metricsText();
+      res.writeHead(200, {
+        'content-type': 'text/plain; version=0.0.4; charset=utf-8',
+        'content-length': Buffer.byteLength(text),
+        'cache-control': 'no-store',
+      });
+      res.end(req.method === 'HEAD' ? undefined : text);
+    } catch (e) {
+      new Logger('Metrics').error(`metrics failed: ${(e as Error).message}`);
+      this.plain(res, 500, 'INTERNAL: metrics failed\n');
+    }
+  }
+
+  private plain(res: ServerResponse, status: number, body: string): void {
+    res.writeHead(status, {
+      'content-type': 'text/plain; charset=utf-8',
+      'content-length': Buffer.byteLength(body),
+    });
+    res.end(body);
+  }
+}
