@@ -68,7 +68,7 @@ describe('ConsentVerifierService: identifiers the access log records', () => {
     ['a non-ASCII jti', 'consentement-é'],
   ])('refuses %s with CONSENT_INVALID and never writes it to the ledger', async (_label, jti) => {
     const ledger = new SeenLedger();
-    const svc = new ConsentVerifierService(trust, loadBrokerConfig({}), ledger);
+    const svc = new ConsentVerifierService(trust, loadBrokerConfig({ BROKER_MODE: 'development' }), ledger);
     const token = await mintConsent(key, { ...base, jti });
     const e = await refusal(svc.verify(token));
     expect(e.code).toBe(ErrorCode.CONSENT_INVALID);
@@ -78,13 +78,13 @@ describe('ConsentVerifierService: identifiers the access log records', () => {
   });
 
   it('refuses a lone surrogate in the purpose with CONSENT_INVALID', async () => {
-    const svc = new ConsentVerifierService(trust, loadBrokerConfig({}));
+    const svc = new ConsentVerifierService(trust, loadBrokerConfig({ BROKER_MODE: 'development' }));
     const e = await refusal(svc.verify(await mintConsent(key, { ...base, purpose: 'social\ud800' })));
     expect(e.code).toBe(ErrorCode.CONSENT_INVALID);
   });
 
   it('refuses an expired consent whose jti the log cannot record as CONSENT_INVALID, not CONSENT_EXPIRED', async () => {
-    const svc = new ConsentVerifierService(trust, loadBrokerConfig({}));
+    const svc = new ConsentVerifierService(trust, loadBrokerConfig({ BROKER_MODE: 'development' }));
     const token = await mintConsent(key, { ...base, jti: 'old\u0000', iat: now() - 7200, lifetimeS: 3600 });
     const e = await refusal(svc.verify(token));
     expect(e.code).toBe(ErrorCode.CONSENT_INVALID);
@@ -94,7 +94,7 @@ describe('ConsentVerifierService: identifiers the access log records', () => {
 
   it('refuses only the bad tokens of a batch, each with its own code', async () => {
     const ledger = new SeenLedger();
-    const svc = new ConsentVerifierService(trust, loadBrokerConfig({}), ledger);
+    const svc = new ConsentVerifierService(trust, loadBrokerConfig({ BROKER_MODE: 'development' }), ledger);
     const out = await svc.verifyMany([
       await mintConsent(key, { ...base, jti: 'b-1' }),
       await mintConsent(key, { ...base, jti: 'b-\u0000' }),
@@ -109,7 +109,7 @@ describe('ConsentVerifierService: identifiers the access log records', () => {
   });
 
   it('accepts UUID jtis and purposes of the alphabet', async () => {
-    const svc = new ConsentVerifierService(trust, loadBrokerConfig({}));
+    const svc = new ConsentVerifierService(trust, loadBrokerConfig({ BROKER_MODE: 'development' }));
     const jti = '0b6f3f0e-5d0c-4c2a-9a57-2f1c8e4d7a10';
     await expect(
       svc.verify(await mintConsent(key, { ...base, jti, purpose: 'ccss.affiliation/2026:v1' })),
