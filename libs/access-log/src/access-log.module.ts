@@ -1,6 +1,7 @@
 import { Inject, Injectable, Logger, Module, OnModuleDestroy, OnModuleInit } from '@nestjs/common';
 import type { DataSource } from 'typeorm';
-import { DATA_SOURCE } from '@broker/database';
+import { BROKER_CONFIG, type BrokerConfig } from '@broker/config';
+import { DATA_SOURCE, LOG_DATA_SOURCE } from '@broker/database';
 import { AccessLogAppender } from './access-log-appender.service';
 import { AccessLogRepository } from './access-log.repository';
 
@@ -45,8 +46,10 @@ class PartitionKeeper implements OnModuleInit, OnModuleDestroy {
     },
     {
       provide: AccessLogAppender,
-      inject: [DATA_SOURCE, AccessLogRepository],
-      useFactory: (ds: DataSource, repo: AccessLogRepository) => new AccessLogAppender(ds, repo),
+      // its own small pool: exports and counts on DATA_SOURCE cannot starve appends
+      inject: [LOG_DATA_SOURCE, AccessLogRepository, BROKER_CONFIG],
+      useFactory: (logDs: DataSource, repo: AccessLogRepository, config: BrokerConfig) =>
+        new AccessLogAppender(logDs, repo, config.logAppend),
     },
     PartitionKeeper,
   ],

@@ -1,5 +1,6 @@
 import { Module } from '@nestjs/common';
 import type { DataSource } from 'typeorm';
+import { BROKER_CONFIG, type BrokerConfig } from '@broker/config';
 import { DATA_SOURCE } from '@broker/database';
 import { CONSENT_REVOCATIONS } from './consent-revocations';
 import { ConsentStore } from './consent-store';
@@ -10,7 +11,11 @@ import { ConsentStore } from './consent-store';
  */
 @Module({
   providers: [
-    { provide: ConsentStore, inject: [DATA_SOURCE], useFactory: (ds: DataSource) => new ConsentStore(ds) },
+    {
+      provide: ConsentStore,
+      inject: [DATA_SOURCE, BROKER_CONFIG],
+      useFactory: (ds: DataSource, config: BrokerConfig) => new ConsentStore(ds, config.logAppend.deadlineMs),
+    },
     { provide: CONSENT_REVOCATIONS, useExisting: ConsentStore },
   ],
   exports: [ConsentStore, CONSENT_REVOCATIONS],
