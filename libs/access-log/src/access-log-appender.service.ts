@@ -131,11 +131,12 @@ export class AccessLogAppender implements OnModuleDestroy {
       while (this.queue.length > 0) {
         // the connection first, entries after: waiting for it counts against each entry's
         // deadline, never against the transaction that answers it
-        const q = this.ds.createQueryRunner();
+        let q: QueryRunner | undefined;
         try {
+          q = this.ds.createQueryRunner();
           await q.connect();
         } catch (e) {
-          await releaseQueryRunner(q, e);
+          if (q) await releaseQueryRunner(q, e);
           // none of the waiting entries was sent anywhere: refusing them all is exact
           this.fail(this.queue.splice(0), e);
           continue;
