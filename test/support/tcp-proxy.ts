@@ -19,9 +19,9 @@ export class TcpProxy {
 
   /** Starts a proxy on a free loopback port in front of `target`. */
   static async start(target: { host: string; port: number }): Promise<TcpProxy> {
-    let proxy!: TcpProxy;
-    const server = createServer((client) => proxy.accept(client));
-    proxy = new TcpProxy(server, target);
+    const server = createServer();
+    const proxy = new TcpProxy(server, target);
+    server.on('connection', (client: Socket) => proxy.accept(client));
     await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
     return proxy;
   }
