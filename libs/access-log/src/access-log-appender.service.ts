@@ -1,4 +1,4 @@
-import { Logger, type OnModuleDestroy } from '@nestjs/common';
+import { Logger, type OnModuleDestroy, type OnModuleInit } from '@nestjs/common';
 import type { DataSource, QueryRunner } from 'typeorm';
 import { releaseQueryRunner, sqlState } from '@broker/database';
 import { BrokerError, ErrorCode } from '@broker/errors';
@@ -26,7 +26,10 @@ const DEFAULT_QUEUE_LIMITS: AppendQueueLimits = { queueMaxEntries: 5000, deadlin
 const MAX_BATCH = 200;
 /** Most entries in one INSERT (PostgreSQL allows 65,535 parameters per statement). */
 const INSERT_SLICE = 1000;
-/** While appends fail, how often the pool is probed, so that it turns writable again without traffic. */
+/**
+ * How often the pool is probed when no commit proved it recently: a stall shows as not writable
+ * (readiness) even when no request reaches the log, and the end of one without traffic.
+ */
 const PROBE_INTERVAL_MS = 1000;
 
 function unavailable(): BrokerError {
@@ -49,7 +52,7 @@ function unavailable(): BrokerError {
  * runs on its own pool (`ds`) whose statement and query timeouts bound it. An entry inside a
  * transaction is answered by that transaction's outcome only, never by the deadline.
  */
-export class AccessLogAppender implements OnModuleDestroy {
+export class AccessLogAppender implements OnModuleInit, OnModuleDestroy {
   private readonly logger = new Logger('AccessLog');
   private queue: Pending[] = [];
   private flushing = false;
@@ -59,6 +62,8 @@ export class AccessLogAppender implements OnModuleDestroy {
   private rejectedDeadline = 0;
   /** Set when a batch fails or an entry misses its deadline; cleared by a commit or a probe. */
   private failing = false;
+  private lastCommitAt = 0;
+  private probing = false;
   private deadlineTimer?: NodeJS.Timeout;
   private probeTimer?: NodeJS.Timeout;
 
@@ -117,6 +122,11 @@ export class AccessLogAppender implements OnModuleDestroy {
     }
     this.appended += sealed.length;
     return sealed;
+  }
+
+  /** Starts the probe (in a Nest application; a bare instance probes only after a failure). */
+  onModuleInit(): void {
+    this.startProbe();
   }
 
   onModuleDestroy(): void {
@@ -230,30 +240,45 @@ export class AccessLogAppender implements OnModuleDestroy {
 
   private markFailing(): void {
     this.failing = true;
+    this.startProbe();
+  }
+
+  private recovered(): void {
+    this.failing = false;
+    this.lastCommitAt = Date.now();
+  }
+
+  private startProbe(): void {
     if (this.probeTimer) return;
     this.probeTimer = setInterval(() => void this.probe(), PROBE_INTERVAL_MS);
     this.probeTimer.unref();
   }
 
-  private recovered(): void {
-    this.failing = false;
-    clearInterval(this.probeTimer);
-    this.probeTimer = undefined;
-  }
-
-  /** While failing and idle: one bounded read of the head on the appender's pool; success means writable again. */
+  /**
+   * When idle and no commit is recent: one read of the head on the appender's pool. No answer
+   * within the append deadline means an append would be refused now: not writable; an answer
+   * means writable again.
+   */
   private async probe(): Promise<void> {
-    if (!this.failing || this.flushing || this.queue.length > 0) return;
-    const q = this.ds.createQueryRunner();
+    if (this.probing || this.flushing || this.queue.length > 0) return;
+    if (!this.failing && Date.now() - this.lastCommitAt < PROBE_INTERVAL_MS) return;
+    this.probing = true;
+    const verdict = setTimeout(() => (this.failing = true), this.limits.deadlineMs);
+    verdict.unref();
     let failure: unknown;
+    let q: QueryRunner | undefined;
     try {
+      q = this.ds.createQueryRunner();
       await q.connect();
       await this.repo.head(q);
       this.recovered();
     } catch (e) {
       failure = e;
+      this.failing = true;
     } finally {
-      await releaseQueryRunner(q, failure);
+      clearTimeout(verdict);
+      if (q) await releaseQueryRunner(q, failure);
+      this.probing = false;
     }
   }
 }
