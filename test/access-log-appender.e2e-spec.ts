@@ -15,8 +15,7 @@ import {
 import type { DatabaseLimits } from '@broker/config';
 import { dataSourceOptions, openDatabase } from '@broker/database';
 import { BrokerError, ErrorCode } from '@broker/errors';
-import { createTestDatabase, sql } from '@broker/testing';
-import { TcpProxy } from './support/tcp-proxy';
+import { TcpProxy, createTestDatabase, sql } from '@broker/testing';
 
 const LOG_POOL: DatabaseLimits = {
   poolSize: 2,

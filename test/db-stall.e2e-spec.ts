@@ -18,8 +18,8 @@ import { AccessLogAppender, AccessLogRepository, verifyAccessLog } from '@broker
 import { dataSourceOptions } from '@broker/database';
 import type { DataItem } from '@broker/data-items';
 import { ErrorCode } from '@broker/errors';
-import { GRANTED_PURPOSE, mintConsent, mintMemberAssertion, sql } from '@broker/testing';
-import { TcpProxy } from './support/tcp-proxy';
+import { GRANTED_PURPOSE, TcpProxy, mintConsent, mintMemberAssertion, sql } from '@broker/testing';
+
 import {
   codes,
   gql,
