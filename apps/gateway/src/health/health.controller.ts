@@ -45,10 +45,14 @@ export class HealthController {
   @Get('metrics')
   @Header('content-type', 'text/plain; version=0.0.4')
   async render(): Promise<string> {
-    const { appended, failures } = this.appender.stats;
+    const { appended, failures, rejectedQueueFull, rejectedDeadline } = this.appender.stats;
     const extra: Record<string, number> = {
       broker_access_log_appended_total: appended,
       broker_access_log_append_failures_total: failures,
+      'broker_access_log_rejected_total{reason="queue_full"}': rejectedQueueFull,
+      'broker_access_log_rejected_total{reason="deadline"}': rejectedDeadline,
+      broker_access_log_queued: this.appender.queued,
+      broker_access_log_writable: this.appender.writable ? 1 : 0,
       broker_unauthenticated_total: this.auth.rejectedCount,
     };
     // queue depth and failures (BullMQ, or the in-process runner), and jobs by state (PostgreSQL)
