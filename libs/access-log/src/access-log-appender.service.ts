@@ -64,6 +64,7 @@ export class AccessLogAppender implements OnModuleInit, OnModuleDestroy {
   private failing = false;
   private lastCommitAt = 0;
   private probing = false;
+  private closed = false;
   private deadlineTimer?: NodeJS.Timeout;
   private probeTimer?: NodeJS.Timeout;
 
@@ -130,6 +131,7 @@ export class AccessLogAppender implements OnModuleInit, OnModuleDestroy {
   }
 
   onModuleDestroy(): void {
+    this.closed = true;
     clearTimeout(this.deadlineTimer);
     clearInterval(this.probeTimer);
     this.probeTimer = undefined;
@@ -249,7 +251,7 @@ export class AccessLogAppender implements OnModuleInit, OnModuleDestroy {
   }
 
   private startProbe(): void {
-    if (this.probeTimer) return;
+    if (this.probeTimer || this.closed) return;
     this.probeTimer = setInterval(() => void this.probe(), PROBE_INTERVAL_MS);
     this.probeTimer.unref();
   }
