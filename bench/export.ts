@@ -121,7 +121,7 @@ async function main(): Promise<void> {
       }
     }
     const token = () =>
-      mintStaffToken(trust.s1.key, trust.s1.id, trust.brokerId, 'bench-auditor', { lifetimeS: 3600 });
+      mintStaffToken(trust.s1.key, trust.s1.id, trust.brokerId, 'bench-auditor', { lifetimeS: 300 });
     const gwBaseline = vmHwmKiB(gateway.pid as number);
     const rows: string[] = [];
     const smallTo = new Date(BASE_TIME + SMALL * 1000).toISOString();

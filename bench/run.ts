@@ -14,6 +14,7 @@ import * as path from 'node:path';
 import autocannon from 'autocannon';
 import { request } from 'undici';
 import { AccessLogAppender, AccessLogRepository, type NewAccessEntry } from '@broker/access-log';
+import { ConsentStore } from '@broker/consent';
 import { openDatabase } from '@broker/database';
 import {
   createTestDatabase,
@@ -88,7 +89,8 @@ async function appendRate(
   concurrency: number,
 ): Promise<{ perSecond: number; p50: number; p99: number }> {
   const ds = await openDatabase(databaseUrl, { migrate: true, poolSize: 4 });
-  const appender = new AccessLogAppender(ds, new AccessLogRepository(ds));
+  // the gateway's appender reads withdrawals in each append: the bench pays that query too
+  const appender = new AccessLogAppender(ds, new AccessLogRepository(ds), new ConsentStore(ds));
   const entry = (i: number): NewAccessEntry => ({
     occurredAt: new Date(),
     channel: 'sync',

@@ -13,6 +13,7 @@ import {
   type NewAccessEntry,
 } from '@broker/access-log';
 import type { DatabaseLimits } from '@broker/config';
+import { ConsentStore } from '@broker/consent';
 import { dataSourceOptions, openDatabase } from '@broker/database';
 import { BrokerError, ErrorCode } from '@broker/errors';
 import { TcpProxy, createTestDatabase, sql } from '@broker/testing';
@@ -72,7 +73,10 @@ describe('access-log appender: bounded queue over a stalled database', () => {
     proxy = await TcpProxy.start({ host: u.hostname, port: Number(u.port || 5432) });
     logDs = await new TypeOrmDataSource(dataSourceOptions(proxy.via(db.url), LOG_POOL)).initialize();
     repo = new AccessLogRepository(main);
-    appender = new AccessLogAppender(logDs, repo, { queueMaxEntries: QUEUE_MAX, deadlineMs: DEADLINE_MS });
+    appender = new AccessLogAppender(logDs, repo, new ConsentStore(main), {
+      queueMaxEntries: QUEUE_MAX,
+      deadlineMs: DEADLINE_MS,
+    });
   });
 
   afterAll(async () => {
@@ -162,7 +166,10 @@ describe('access-log appender: bounded queue over a stalled database', () => {
 
   it('refuses at once, without a deadline wait, when the database refuses connections', async () => {
     const closed = await new TypeOrmDataSource(dataSourceOptions(proxy.via(db.url), LOG_POOL)).initialize();
-    const gone = new AccessLogAppender(closed, repo, { queueMaxEntries: QUEUE_MAX, deadlineMs: 5000 });
+    const gone = new AccessLogAppender(closed, repo, new ConsentStore(main), {
+      queueMaxEntries: QUEUE_MAX,
+      deadlineMs: 5000,
+    });
     await closed.destroy();
     const r = await settle(gone.append(entry(`closed-${randomUUID()}`)), Date.now());
     gone.onModuleDestroy();

@@ -54,6 +54,22 @@ async function http(
 const errorCode = (text: string): string | undefined =>
   (JSON.parse(text) as { errors?: { extensions?: { code?: string } }[] }).errors?.[0]?.extensions?.code;
 
+/**
+ * What the citizen page sends with a request that changes something under /me: its Origin, and a
+ * one-time state from GET /me/session/state in X-CSRF-Token (its cookie too).
+ */
+async function fromPage(base: string): Promise<Record<string, string>> {
+  const r = await http(base, 'GET', '/me/session/state');
+  const state = (r.json() as { state: string }).state;
+  return { origin: base, 'x-csrf-token': state, cookie: `broker_state=${state}` };
+}
+
+/** What an identity provider's form post carries: the state (as a form field) and its cookie. */
+async function fromProvider(base: string): Promise<{ headers: Record<string, string>; state: string }> {
+  const { 'x-csrf-token': state, cookie } = await fromPage(base);
+  return { headers: { cookie, 'content-type': 'application/x-www-form-urlencoded' }, state };
+}
+
 describe('citizen sign-in, page and revocations', () => {
   let sim: TestSimulator;
   let dev: TestBroker;
@@ -154,7 +170,7 @@ describe('citizen sign-in, page and revocations', () => {
         dev.baseUrl,
         'POST',
         '/me/session',
-        { 'content-type': 'application/json' },
+        { 'content-type': 'application/json', ...(await fromPage(dev.baseUrl)) },
         JSON.stringify({ id_token: token }),
       );
       expect(r.status).toBe(200);
@@ -177,7 +193,7 @@ describe('citizen sign-in, page and revocations', () => {
       });
       expect(download.status).toBe(200);
 
-      const out = await http(dev.baseUrl, 'DELETE', '/me/session');
+      const out = await http(dev.baseUrl, 'DELETE', '/me/session', await fromPage(dev.baseUrl));
       expect(out.status).toBe(204);
       expect(String(out.headers['set-cookie'])).toContain('Max-Age=0');
       expect((await http(dev.baseUrl, 'GET', '/me/session')).status).toBe(401);
@@ -185,16 +201,23 @@ describe('citizen sign-in, page and revocations', () => {
 
     it('accepts a form post (form_post of an identity provider), redirecting a browser to the page', async () => {
       const token = await citizen(A);
-      const form = { 'content-type': 'application/x-www-form-urlencoded' };
-      const json = await http(dev.baseUrl, 'POST', '/me/session', form, `id_token=${token}`);
+      const first = await fromProvider(dev.baseUrl);
+      const json = await http(
+        dev.baseUrl,
+        'POST',
+        '/me/session',
+        { ...first.headers, origin: 'https://login.idp.test' },
+        `id_token=${token}&state=${first.state}`,
+      );
       expect(json.status).toBe(200);
       expect(json.json().subject).toBe(A);
+      const second = await fromProvider(dev.baseUrl);
       const browser = await http(
         dev.baseUrl,
         'POST',
         '/me/session',
-        { ...form, accept: 'text/html' },
-        `id_token=${token}`,
+        { ...second.headers, accept: 'text/html' },
+        `id_token=${token}&state=${second.state}`,
       );
       expect(browser.status).toBe(303);
       expect(browser.headers.location).toBe('/me');
@@ -202,12 +225,12 @@ describe('citizen sign-in, page and revocations', () => {
     });
 
     it('refuses a missing, invalid or member token', async () => {
-      const post = (body: unknown) =>
+      const post = async (body: unknown) =>
         http(
           dev.baseUrl,
           'POST',
           '/me/session',
-          { 'content-type': 'application/json' },
+          { 'content-type': 'application/json', ...(await fromPage(dev.baseUrl)) },
           JSON.stringify(body),
         );
       const missing = await post({});
@@ -224,6 +247,103 @@ describe('citizen sign-in, page and revocations', () => {
     it('does not take the cookie on GraphQL (Bearer only)', async () => {
       const r = await gql(dev.graphqlUrl, LOG, {}, { cookie: `broker_citizen=${await citizen(A)}` });
       expect(codes(r)).toEqual(['UNAUTHENTICATED']);
+    });
+  });
+
+  describe('only the page itself signs in and out (Origin and one-time state)', () => {
+    const json = { 'content-type': 'application/json' };
+
+    it('issues a state with an HttpOnly cookie on /me, not cached', async () => {
+      const r = await http(dev.baseUrl, 'GET', '/me/session/state');
+      expect(r.status).toBe(200);
+      const { state } = r.json() as { state: string };
+      expect(state).toMatch(/^[A-Za-z0-9_-]{43}$/);
+      expect(r.headers['set-cookie']).toBe(
+        `broker_state=${state}; Path=/me; HttpOnly; SameSite=Lax; Max-Age=600`,
+      );
+      expect(r.headers['cache-control']).toBe('no-store');
+    });
+
+    it.each([
+      ['no Origin', (h: Record<string, string>) => ({ ...h, origin: '' })],
+      ['another Origin', (h: Record<string, string>) => ({ ...h, origin: 'https://evil.example' })],
+      ['Origin "null"', (h: Record<string, string>) => ({ ...h, origin: 'null' })],
+      ['no X-CSRF-Token', (h: Record<string, string>) => ({ ...h, 'x-csrf-token': '' })],
+      [
+        'an X-CSRF-Token that is not the cookie',
+        (h: Record<string, string>) => ({ ...h, 'x-csrf-token': 'x'.repeat(43) }),
+      ],
+      ['no state cookie', (h: Record<string, string>) => ({ ...h, cookie: '' })],
+    ])(
+      'refuses a sign-in, a demo sign-in and a sign-out with %s: 403 FORBIDDEN, no session',
+      async (_label, spoil) => {
+        const headers = (h: Record<string, string>) =>
+          Object.fromEntries(Object.entries(spoil(h)).filter(([, v]) => v !== ''));
+        const token = await citizen(A);
+        const signIn = await http(
+          dev.baseUrl,
+          'POST',
+          '/me/session',
+          headers({ ...json, ...(await fromPage(dev.baseUrl)) }),
+          JSON.stringify({ id_token: token }),
+        );
+        expect([signIn.status, errorCode(signIn.text)]).toEqual([403, 'FORBIDDEN']);
+        expect(signIn.headers['set-cookie']).toBeUndefined();
+        const demo = await http(
+          dev.baseUrl,
+          'POST',
+          '/me/demo/sign-in',
+          headers({ ...json, ...(await fromPage(dev.baseUrl)) }),
+          JSON.stringify({ matricule: A }),
+        );
+        expect([demo.status, errorCode(demo.text)]).toEqual([403, 'FORBIDDEN']);
+        expect(demo.text).not.toContain('token');
+        const out = await http(dev.baseUrl, 'DELETE', '/me/session', {
+          ...headers(await fromPage(dev.baseUrl)),
+          authorization: `Bearer ${token}`, // a Bearer header does not stand in for the page's checks
+        });
+        expect([out.status, errorCode(out.text)]).toEqual([403, 'FORBIDDEN']);
+        expect(out.headers['set-cookie']).toBeUndefined();
+      },
+    );
+
+    it('refuses an identity provider form post without the state field, or with another state', async () => {
+      const token = await citizen(A);
+      const { headers, state } = await fromProvider(dev.baseUrl);
+      for (const body of [
+        `id_token=${token}`,
+        `id_token=${token}&state=${state}x`,
+        `id_token=${token}&state=`,
+      ]) {
+        const r = await http(dev.baseUrl, 'POST', '/me/session', headers, body);
+        expect([r.status, errorCode(r.text)]).toEqual([403, 'FORBIDDEN']);
+      }
+      // the state in a header does not make a cross-site form post acceptable
+      const viaHeader = await http(
+        dev.baseUrl,
+        'POST',
+        '/me/session',
+        { ...headers, origin: 'https://evil.example', 'x-csrf-token': state },
+        `id_token=${token}`,
+      );
+      expect([viaHeader.status, errorCode(viaHeader.text)]).toEqual([403, 'FORBIDDEN']);
+    });
+
+    it('spends the state in the browser: a sign-in clears the state cookie', async () => {
+      const r = await http(
+        dev.baseUrl,
+        'POST',
+        '/me/session',
+        { ...json, ...(await fromPage(dev.baseUrl)) },
+        JSON.stringify({ id_token: await citizen(A) }),
+      );
+      expect(r.status).toBe(200);
+      expect(r.headers['set-cookie']).toContain('broker_state=; Path=/me; HttpOnly; SameSite=Lax; Max-Age=0');
+    });
+
+    it('keeps 404 for a /me route that does not exist', async () => {
+      const r = await http(dev.baseUrl, 'POST', '/me/no-such-route', json, '{}');
+      expect([r.status, errorCode(r.text)]).toEqual([404, 'NOT_FOUND']);
     });
   });
 
@@ -245,7 +365,7 @@ describe('citizen sign-in, page and revocations', () => {
         dev.baseUrl,
         'POST',
         '/me/demo/sign-in',
-        { 'content-type': 'application/json' },
+        { 'content-type': 'application/json', ...(await fromPage(dev.baseUrl)) },
         JSON.stringify({ matricule: picked.matricule }),
       );
       expect(r.status).toBe(200);
@@ -264,7 +384,7 @@ describe('citizen sign-in, page and revocations', () => {
         dev.baseUrl,
         'POST',
         '/me/demo/sign-in',
-        { 'content-type': 'application/json' },
+        { 'content-type': 'application/json', ...(await fromPage(dev.baseUrl)) },
         JSON.stringify({ matricule: '123' }),
       );
       expect([bad.status, errorCode(bad.text)]).toEqual([400, 'INVALID_MATRICULE']);
@@ -277,7 +397,7 @@ describe('citizen sign-in, page and revocations', () => {
             dev.baseUrl,
             'POST',
             '/me/demo/sign-in',
-            { 'content-type': 'application/json' },
+            { 'content-type': 'application/json', ...(await fromPage(dev.baseUrl)) },
             JSON.stringify({ matricule: A }),
           )
         ).json() as {
@@ -300,7 +420,7 @@ describe('citizen sign-in, page and revocations', () => {
           prod.baseUrl,
           'POST',
           '/me/demo/sign-in',
-          { 'content-type': 'application/json' },
+          { 'content-type': 'application/json', ...(await fromPage(prod.baseUrl)) },
           JSON.stringify({ matricule: A }),
         );
         expect([signIn.status, errorCode(signIn.text)]).toEqual([404, 'NOT_FOUND']);
@@ -312,10 +432,15 @@ describe('citizen sign-in, page and revocations', () => {
           prod.baseUrl,
           'POST',
           '/me/session',
-          { 'content-type': 'application/json' },
+          { 'content-type': 'application/json', ...(await fromPage(prod.baseUrl)) },
           JSON.stringify({ id_token: token }),
         );
-        expect(String(s.headers['set-cookie'])).toMatch(/; Secure$/);
+        const cookies = s.headers['set-cookie'] as string[];
+        expect(cookies.find((c) => c.startsWith('broker_citizen='))).toMatch(/; Secure$/);
+        // the state cookie is SameSite=None there (an identity provider's form post carries it), and spent
+        expect(cookies.find((c) => c.startsWith('broker_state='))).toBe(
+          'broker_state=; Path=/me; HttpOnly; SameSite=None; Secure; Max-Age=0',
+        );
         // the page itself is served in production too
         expect((await http(prod.baseUrl, 'GET', '/me')).status).toBe(200);
       } finally {

@@ -4,10 +4,11 @@ import { Logger, type LogLevel } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import { FastifyAdapter, type NestFastifyApplication } from '@nestjs/platform-fastify';
 import { loadBrokerConfig, type BrokerConfig } from '@broker/config';
+import { ErrorCode } from '@broker/errors';
 import { GatewayModule } from './gateway.module';
 import { GatewayMetrics } from './health/gateway-metrics';
 import { GatewayExceptionFilter } from './http/gateway-exception.filter';
-import { installBodyLimits, installHttpHooks } from './http/http-hooks';
+import { errorBody, installBodyLimits, installHttpHooks } from './http/http-hooks';
 import type { Queue } from 'bullmq';
 import { BullMqDispatcher, CHUNK_DISPATCHER, type ChunkDispatcher } from '@broker/batch';
 import { MemberAuthenticatorService, StaffAuthenticatorService } from '@broker/consent';
@@ -21,18 +22,21 @@ const LEVELS: Record<BrokerConfig['logLevel'], LogLevel[]> = {
 };
 
 /**
- * Requests that Node's HTTP parser refuses (headers over 16 KiB, malformed request lines) never
- * reach Fastify's routing, so no JSON, no correlation id: a short text answer with the code.
+ * Requests that Node's HTTP parser refuses (headers over 16 KiB, malformed request lines, a
+ * repeated Content-Length) never reach Fastify's routing, so no correlation id; the body is the
+ * same coded JSON as every other refusal.
  */
 function clientErrorHandler(err: Error & { code?: string }, socket: Socket): void {
   if (!socket.writable) return;
   const tooLarge = err.code === 'HPE_HEADER_OVERFLOW';
   const status = tooLarge ? '431 Request Header Fields Too Large' : '400 Bad Request';
-  const body = tooLarge
-    ? 'REQUEST_TOO_LARGE: the request headers exceed 16 KiB\n'
-    : 'BAD_REQUEST: malformed HTTP request\n';
+  const body = JSON.stringify(
+    tooLarge
+      ? errorBody(ErrorCode.REQUEST_TOO_LARGE, 'The request headers exceed 16 KiB.')
+      : errorBody(ErrorCode.BAD_REQUEST, 'Malformed HTTP request.'),
+  );
   socket.end(
-    `HTTP/1.1 ${status}\r\nContent-Type: text/plain; charset=utf-8\r\nContent-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n${body}`,
+    `HTTP/1.1 ${status}\r\nContent-Type: application/json; charset=utf-8\r\nContent-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n${body}`,
   );
 }
 
@@ -46,7 +50,11 @@ export async function createGateway(
     clientErrorHandler,
   });
   const metricsRef: { current?: GatewayMetrics } = {};
-  installHttpHooks(adapter.getInstance(), (code) => metricsRef.current?.countError(code));
+  installHttpHooks(
+    adapter.getInstance(),
+    (code) => metricsRef.current?.countError(code),
+    config.maxDocumentBytes,
+  );
   const app = await NestFactory.create<NestFastifyApplication>(GatewayModule.forRoot(config), adapter, {
     logger: LEVELS[config.logLevel],
     abortOnError: false,
@@ -62,8 +70,11 @@ export async function createGateway(
   const staff = app.get(StaffAuthenticatorService);
   // export jobs' queue is created at init (it depends on Redis at boot): only batch chunks are shown
   if (dispatcher instanceof BullMqDispatcher) {
-    await installQueueDashboard(adapter.getInstance(), [dispatcher.queue as Queue], (authorization) =>
-      staff.authenticateStaff(authorization, 'operator'),
+    await installQueueDashboard(
+      adapter.getInstance(),
+      [dispatcher.queue as Queue],
+      (authorization, role) => staff.authenticateStaff(authorization, role),
+      config.publicOrigin,
     );
   }
   const metrics = app.get(GatewayMetrics);

@@ -12,6 +12,7 @@ import { AuditController } from './audit/audit.controller';
 import { AccessReportsController } from './citizen/access-reports.controller';
 import { CitizenAuthGuard } from './citizen/citizen-auth.guard';
 import { CitizenBodyParsers } from './citizen/citizen-body-parsers';
+import { CitizenCsrfHooks } from './citizen/citizen-csrf.hooks';
 import { CitizenPageController } from './citizen/citizen-page.controller';
 import { CitizenSessionController } from './citizen/citizen-session.controller';
 import { CitizenResolver } from './citizen/citizen.resolver';
@@ -60,6 +61,7 @@ export class GatewayModule {
         CitizenResolver,
         CitizenAuthGuard,
         CitizenBodyParsers,
+        CitizenCsrfHooks,
       ],
     };
   }

@@ -4,7 +4,9 @@ import { releaseQueryRunner, sqlState } from '@broker/database';
 import { BrokerError, ErrorCode } from '@broker/errors';
 import type { AccessEntry, NewAccessEntry } from './access-entry';
 import { sealEntries } from './access-chain';
+import { AccessEntryRejected, entryProblem } from './entry-strings';
 import type { AccessLogRepository } from './access-log.repository';
+import { refuseWithdrawn, type WithdrawalCheck } from './withdrawal-check';
 
 interface Pending {
   entry: NewAccessEntry;
@@ -72,6 +74,8 @@ export class AccessLogAppender implements OnModuleInit, OnModuleDestroy {
   constructor(
     private readonly ds: DataSource,
     private readonly repo: AccessLogRepository,
+    /** Consents withdrawn, read in the append's own transaction (the sync path's last check). */
+    private readonly withdrawals: WithdrawalCheck,
     private readonly limits: AppendQueueLimits = DEFAULT_QUEUE_LIMITS,
   ) {}
 
@@ -95,8 +99,16 @@ export class AccessLogAppender implements OnModuleInit, OnModuleDestroy {
     return !this.failing && this.queue.length < this.limits.queueMaxEntries;
   }
 
-  /** Seals and commits one entry; rejects with BrokerError(ACCESS_LOG_UNAVAILABLE) if it could not be made durable. */
+  /**
+   * Seals and commits one entry; rejects with BrokerError(ACCESS_LOG_UNAVAILABLE) if it could not
+   * be made durable, or with AccessEntryRejected before queueing when a field cannot be recorded
+   * as it is. A DISCLOSED entry whose consent is withdrawn by then is sealed as a REFUSED
+   * CONSENT_REVOKED one: the caller reads the resolved entry's outcome before answering.
+   */
   append(entry: NewAccessEntry): Promise<AccessEntry> {
+    // checked before the entry joins a batch: one bad value must not fail the others' commit
+    const rejected = this.rejection([entry]);
+    if (rejected) return Promise.reject(rejected);
     if (this.queue.length >= this.limits.queueMaxEntries) {
       this.rejectedQueueFull++;
       return Promise.reject(unavailable());
@@ -113,9 +125,12 @@ export class AccessLogAppender implements OnModuleInit, OnModuleDestroy {
    * roll back together with the caller's own writes (a batch item is released in the same
    * transaction as its entry: never one without the other). The head row stays locked until
    * the caller commits: callers lock their own rows first and keep the transaction short.
+   * An entry that cannot be recorded throws AccessEntryRejected before the head is locked.
    */
   async appendWithin(q: QueryRunner, entries: readonly NewAccessEntry[]): Promise<AccessEntry[]> {
     if (entries.length === 0) return [];
+    const rejected = this.rejection(entries);
+    if (rejected) throw rejected;
     const head = await this.repo.lockHead(q);
     const sealed = sealEntries(entries, head);
     for (let i = 0; i < sealed.length; i += INSERT_SLICE) {
@@ -123,6 +138,18 @@ export class AccessLogAppender implements OnModuleInit, OnModuleDestroy {
     }
     this.appended += sealed.length;
     return sealed;
+  }
+
+  /** The refusal of the first entry that cannot be recorded (its field named, never its value). */
+  private rejection(entries: readonly NewAccessEntry[]): AccessEntryRejected | null {
+    for (const e of entries) {
+      const field = entryProblem(e);
+      if (field) {
+        this.logger.error(`access-log entry refused before sealing: ${field} is not a value the log accepts`);
+        return new AccessEntryRejected(field);
+      }
+    }
+    return null;
   }
 
   /** Starts the probe (in a Nest application; a bare instance probes only after a failure). */
@@ -186,8 +213,11 @@ export class AccessLogAppender implements OnModuleInit, OnModuleDestroy {
     let failure: unknown;
     try {
       await q.startTransaction('READ COMMITTED');
+      // before the head lock, not under it: a consent withdrawn while the register answered
+      // turns its disclosure into a CONSENT_REVOKED refusal, which the caller then answers
+      const checked = await refuseWithdrawn(q, this.withdrawals, entries);
       const head = await this.repo.lockHead(q);
-      const sealed = sealEntries(entries, head);
+      const sealed = sealEntries(checked, head);
       await this.repo.insertSealed(q, sealed);
       await q.commitTransaction();
       return sealed;

@@ -1,6 +1,6 @@
 import { Inject, Injectable, Logger } from '@nestjs/common';
-import type { DataSource } from 'typeorm';
-import { AccessLogAppender, type NewAccessEntry } from '@broker/access-log';
+import type { DataSource, QueryRunner } from 'typeorm';
+import { AccessLogAppender, consentKey, type NewAccessEntry } from '@broker/access-log';
 import { BROKER_CONFIG, type BrokerConfig } from '@broker/config';
 import { CONSENT_REVOCATIONS, type ConsentRevocations } from '@broker/consent';
 import { DATA_SOURCE } from '@broker/database';
@@ -98,7 +98,7 @@ export class BatchProcessorService {
   ): Promise<Pending[]> {
     const member = this.trust.member(job.memberId);
     // a consent withdrawn since submission is refused now (CONSENT_REVOKED), like on the sync path
-    const revoked = await this.revocations.revokedAmong(pending.map((p) => p.consent.jti));
+    const revoked = await this.revocations.revokedAmong(pending.map((p) => p.consent));
     const now = Date.now() / 1000;
     const out: Pending[] = [];
     const toFetch: PendingItem[] = [];
@@ -106,7 +106,7 @@ export class BatchProcessorService {
       try {
         if (!member)
           throw new BrokerError(ErrorCode.FORBIDDEN, 'The administration is no longer registered.');
-        if (revoked.has(p.consent.jti))
+        if (revoked.has(consentKey(p.consent)))
           throw new BrokerError(ErrorCode.CONSENT_REVOKED, 'The consent was withdrawn.');
         if (p.consent.exp < now - this.config.clockToleranceS)
           throw new BrokerError(
@@ -166,7 +166,10 @@ export class BatchProcessorService {
         job.id,
         decided.map((d) => d.item.index),
       );
-      const mine = decided.filter((d) => still.has(d.item.index));
+      const mine = await this.refuseWithdrawn(
+        q,
+        decided.filter((d) => still.has(d.item.index)),
+      );
       const final = mine.filter((d): d is Exclude<Pending, { state: 'PENDING' }> => d.state !== 'PENDING');
       const occurredAt = new Date();
       const sealed = await this.log.appendWithin(
@@ -193,6 +196,30 @@ export class BatchProcessorService {
     } finally {
       await q.release();
     }
+  }
+
+  /**
+   * Read in the release's transaction, before the head lock: an item whose consent was withdrawn
+   * while the source answered is refused (CONSENT_REVOKED, logged, no result kept), not released.
+   */
+  private async refuseWithdrawn(q: QueryRunner, decided: Pending[]): Promise<Pending[]> {
+    const released = decided.filter((d) => d.state === 'RELEASED');
+    if (released.length === 0) return decided;
+    const withdrawn = await this.revocations.withdrawnAmong(
+      q,
+      released.map((d) => d.item.consent),
+    );
+    return decided.map((d) =>
+      d.state === 'RELEASED' && withdrawn.has(consentKey(d.item.consent))
+        ? {
+            item: d.item,
+            state: 'REFUSED',
+            code: ErrorCode.CONSENT_REVOKED,
+            message: 'The consent was withdrawn before the data was released.',
+            sourced: true,
+          }
+        : d,
+    );
   }
 
   private entry(job: StoredJob, d: Exclude<Pending, { state: 'PENDING' }>, occurredAt: Date): NewAccessEntry {

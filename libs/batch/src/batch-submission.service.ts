@@ -1,7 +1,7 @@
 import { createHash, randomUUID } from 'node:crypto';
 import { Inject, Injectable, Logger } from '@nestjs/common';
 import type { DataSource } from 'typeorm';
-import { AccessLogAppender, type NewAccessEntry } from '@broker/access-log';
+import { AccessLogAppender, isLogIdentifier, isLogText, type NewAccessEntry } from '@broker/access-log';
 import { BROKER_CONFIG, type BrokerConfig } from '@broker/config';
 import { ConsentVerifierService, type Consent } from '@broker/consent';
 import { DATA_SOURCE } from '@broker/database';
@@ -68,6 +68,12 @@ export class BatchSubmissionService {
         `idempotencyKey must be 1 to ${MAX_IDEMPOTENCY_KEY} characters.`,
       );
     }
+    // stored with the job and compared with each consent's: the access log's identifier rules
+    if (!isLogIdentifier(input.purpose) || (key !== null && !isLogText(key)))
+      throw new BrokerError(
+        ErrorCode.BAD_REQUEST,
+        'purpose or idempotencyKey has a character that is not accepted.',
+      );
     const requestHash = hashRequest(input.purpose, items, input);
     if (key !== null) {
       // before verifying thousands of signatures: a resubmission answers at once

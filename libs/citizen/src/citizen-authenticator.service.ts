@@ -68,7 +68,8 @@ const jwksFetch: FetchImplementation = async (url, options) => {
 
 /**
  * Signs citizens in from OpenID Connect ID tokens: `typ` JWT, `iss` an identity provider of the
- * trust file (or, in development mode only, the demo provider), `aud` the brokerId, `sub` a valid
+ * trust file (or, in development mode only, the demo provider), `aud` the brokerId (with several
+ * audiences, `azp` must be the brokerId), `sub` a valid
  * matricule, `iat` and `exp` required, lifetime at most CITIZEN_TOKEN_MAX_LIFETIME_S. The key is
  * found by `kid` among the provider's keys only (inline, or its JWKS endpoint, cached), and the
  * algorithm must be one that key allows (RFC 8725: no `none`, no HMAC, no header-carried keys).
@@ -145,21 +146,17 @@ export class CitizenAuthenticatorService implements OnModuleInit {
       payload = await verifySignedToken(token, {
         typ: 'JWT',
         keysOf,
-        audience: this.trust.brokerId,
+        audience: { id: this.trust.brokerId, form: 'oidc' },
         clockToleranceS: this.config.clockToleranceS,
+        maxLifetimeS: this.config.maxCitizenTokenLifetimeS,
         requiredClaims: ['iss', 'sub', 'aud', 'iat', 'exp'],
       });
     } catch (e) {
       throw this.refusal(e instanceof TokenRejected ? `${e.reason}: ${e.message}` : 'unverifiable');
     }
-    const { iss, sub, iat, exp } = payload as { iss: string; sub: unknown; iat: unknown; exp: unknown };
-    if (typeof iat !== 'number' || typeof exp !== 'number') throw this.refusal('iat or exp is not a number');
+    const { iss, sub, exp } = payload as { iss: string; sub: unknown; exp: number };
     const checked = checkMatricule(sub);
     if (!checked.valid) throw this.refusal(`sub is not a valid matricule (${checked.problem})`);
-    if (exp - iat > this.config.maxCitizenTokenLifetimeS)
-      throw this.refusal(`lifetime above ${this.config.maxCitizenTokenLifetimeS} s`);
-    if (iat > Math.floor(Date.now() / 1000) + this.config.clockToleranceS)
-      throw this.refusal('iat in the future');
     return { subject: checked.matricule, issuer: iss, expiresAt: exp };
   }
 

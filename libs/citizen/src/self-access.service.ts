@@ -1,6 +1,7 @@
 import { Inject, Injectable, Logger } from '@nestjs/common';
 import { AccessLogAppender, type NewAccessEntry } from '@broker/access-log';
 import { DATA_ITEMS, ITEM_RNPP_FIELDS } from '@broker/data-items';
+import { toDisclosed } from '@broker/disclosure';
 import { BrokerError, ErrorCode } from '@broker/errors';
 import { PERSON_SOURCE, type PersonSource, type RnppPerson } from '@broker/sources';
 import { SELF_REQUESTER, type Citizen } from './citizen';
@@ -40,12 +41,12 @@ export class SelfAccessService {
       correlationId,
       jobId: null,
     };
-    let record: Partial<RnppPerson> & { matricule: string };
+    let out: OwnRecord;
     try {
-      record = await this.source.fetchPerson(
-        citizen.subject,
-        items.flatMap((i) => ITEM_RNPP_FIELDS[i]),
-      );
+      const fields = items.flatMap((i) => ITEM_RNPP_FIELDS[i]);
+      const record = await this.source.fetchPerson(citizen.subject, fields);
+      // built and checked before the entry, as on the members' path: another person's record never leaves
+      out = toDisclosed(record, fields, citizen.subject);
     } catch (e) {
       const code = e instanceof BrokerError ? e.code : ErrorCode.INTERNAL_ERROR;
       if (!(e instanceof BrokerError)) this.logger.error(`unexpected failure: ${(e as Error).message}`);
@@ -65,10 +66,6 @@ export class SelfAccessService {
       reasonCode: null,
       source: this.source.name,
     });
-    const { parents, children, ...rest } = record;
-    const out: OwnRecord = { ...rest, matricule: citizen.subject };
-    if (parents) out.parents = parents.map((m) => ({ matricule: m }));
-    if (children) out.children = children.map((m) => ({ matricule: m }));
     return out;
   }
 }

@@ -22,12 +22,16 @@ export interface BrokerConfig {
   clockToleranceS: number;
   /** Maximum HTTP body of a GraphQL request. */
   maxBodyBytes: number;
+  /** Longest GraphQL document (the query text), whatever the body limit: inputs travel in variables. */
+  maxDocumentBytes: number;
+  /** The origin browsers see (`https://broker.example.lu`) for cookie POSTs' Origin check; else the request's own. */
+  publicOrigin: string | undefined;
   logLevel: 'error' | 'warn' | 'log' | 'debug';
   /** The broker's own private signing key (JWK, EC P-256 or Ed25519) for checkpoints and export manifests. */
   signingKeyFile: string | undefined;
   /** How often the chain head is signed (a checkpoint is also made for every export). */
   checkpointIntervalS: number;
-  /** Longest accepted lifetime of an auditor (staff) token. */
+  /** Longest accepted lifetime of a staff token: at most a member assertion's 300 s. */
   maxStaffTokenLifetimeS: number;
   /** Redis for BullMQ queues; when nothing answers there, queued features are off (said at boot). */
   redisUrl: string;
@@ -175,6 +179,20 @@ function databaseLimits(env: Env, problems: string[]): Pick<BrokerConfig, 'db' |
   return { db, logAppend };
 }
 
+/** An optional origin (`scheme://host[:port]`, nothing after), as browsers send it in `Origin`. */
+function originVar(env: Env, name: string, problems: string[]): string | undefined {
+  const raw = env[name];
+  if (!raw) return undefined;
+  try {
+    const u = new URL(raw);
+    if ((u.protocol === 'http:' || u.protocol === 'https:') && u.origin === raw) return raw;
+  } catch {
+    // reported below
+  }
+  problems.push(`${name} must be an origin such as https://broker.example.lu (no path, no trailing slash)`);
+  return undefined;
+}
+
 /** Reads and validates the configuration; throws ConfigError listing every problem. */
 export function loadBrokerConfig(env: Env = process.env): BrokerConfig {
   const problems: string[] = [];
@@ -208,10 +226,12 @@ export function loadBrokerConfig(env: Env = process.env): BrokerConfig {
     maxConsentLifetimeS: intVar(env, 'CONSENT_MAX_LIFETIME_S', 366 * 86400, 60, 10 * 366 * 86400, problems),
     clockToleranceS: intVar(env, 'CLOCK_TOLERANCE_S', 30, 0, 300, problems),
     maxBodyBytes: intVar(env, 'GRAPHQL_MAX_BODY_BYTES', 64 * 1024, 1024, 10 * 1024 * 1024, problems),
+    maxDocumentBytes: intVar(env, 'GRAPHQL_MAX_DOCUMENT_BYTES', 16 * 1024, 1024, 1024 * 1024, problems),
+    publicOrigin: originVar(env, 'BROKER_PUBLIC_ORIGIN', problems),
     logLevel,
     signingKeyFile: env.BROKER_SIGNING_KEY_FILE || undefined,
     checkpointIntervalS: intVar(env, 'CHECKPOINT_INTERVAL_S', 60, 1, 86400, problems),
-    maxStaffTokenLifetimeS: intVar(env, 'STAFF_TOKEN_MAX_LIFETIME_S', 3600, 60, 86400, problems),
+    maxStaffTokenLifetimeS: intVar(env, 'STAFF_TOKEN_MAX_LIFETIME_S', 300, 60, 300, problems),
     redisUrl: urlVar(env, 'REDIS_URL', 'redis://127.0.0.1:6379', ['redis:', 'rediss:'], problems),
     exportDir: env.EXPORT_DIR || '.data/exports',
     exportLinkTtlS: intVar(env, 'EXPORT_LINK_TTL_S', 3600, 60, 7 * 86400, problems),

@@ -1,5 +1,6 @@
 import { Logger } from '@nestjs/common';
-import type { DataSource } from 'typeorm';
+import type { DataSource, QueryRunner } from 'typeorm';
+import { consentKey, type ConsentKey } from '@broker/access-log';
 import { BrokerError, ErrorCode } from '@broker/errors';
 import type { Consent } from './consent';
 import type { ConsentRevocations } from './consent-revocations';
@@ -77,8 +78,8 @@ const RECORD_CACHE_LIMIT = 50_000;
  * withdrawn ones (`consent_revocation`). Every gateway and worker reads the same tables, so a
  * withdrawal holds everywhere from the moment it is committed.
  *
- * Revocations are looked up by jti alone (the port's contract): should two issuers ever use the
- * same jti, a revocation of one refuses both, which errs on the safe side.
+ * Revocations are looked up by (issuer, jti), the table's primary key: two issuers may use the
+ * same jti, and one's withdrawal must not refuse the other's consent.
  */
 export class ConsentStore implements ConsentLedger {
   private readonly logger = new Logger('ConsentStore');
@@ -164,13 +165,9 @@ export class ConsentStore implements ConsentLedger {
     }
   }
 
-  async revokedAmong(jtis: readonly string[]): Promise<Set<string>> {
-    if (jtis.length === 0) return new Set();
-    let rows: { jti: string }[];
+  async revokedAmong(consents: readonly ConsentKey[]): Promise<Set<string>> {
     try {
-      rows = await this.withinDeadline(
-        this.ds.query('SELECT DISTINCT jti FROM consent_revocation WHERE jti = ANY($1::text[])', [[...jtis]]),
-      );
+      return await this.withinDeadline(this.withdrawn((sql, params) => this.ds.query(sql, params), consents));
     } catch (e) {
       // unanswered is not "not withdrawn": refuse, coded, nothing disclosed
       this.logger.warn(`could not read withdrawals: ${(e as Error).message}`);
@@ -179,7 +176,26 @@ export class ConsentStore implements ConsentLedger {
         'The broker could not check the consent in time; nothing was disclosed.',
       );
     }
-    return new Set(rows.map((r) => r.jti));
+  }
+
+  /** revokedAmong inside the caller's transaction (the access-log append, the batch release). */
+  withdrawnAmong(q: QueryRunner, consents: readonly ConsentKey[]): Promise<Set<string>> {
+    return this.withdrawn((sql, params) => q.query(sql, params), consents);
+  }
+
+  private async withdrawn(
+    query: (sql: string, params: unknown[]) => Promise<ConsentKey[]>,
+    consents: readonly ConsentKey[],
+  ): Promise<Set<string>> {
+    const unique = [...new Map(consents.map((c) => [consentKey(c), c])).values()];
+    if (unique.length === 0) return new Set();
+    const rows = await query(
+      `SELECT r.issuer, r.jti
+       FROM unnest($1::text[], $2::text[]) AS t(issuer, jti)
+       JOIN consent_revocation r ON r.issuer = t.issuer AND r.jti = t.jti`,
+      [unique.map((c) => c.issuer), unique.map((c) => c.jti)],
+    );
+    return new Set(rows.map(consentKey));
   }
 
   /** Withdraws a consent (idempotent: a second call keeps the first time); returns when it was withdrawn. */

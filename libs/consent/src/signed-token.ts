@@ -28,8 +28,16 @@ export interface VerifyOptions {
   typ: string;
   /** Keys of the party named by the unverified `iss`, by kid; undefined if `iss` is unknown. */
   keysOf: (issuer: string) => ReadonlyMap<string, VerificationKey> | undefined;
-  audience?: string;
+  /**
+   * The broker id `aud` must name. `single` (member assertions, staff tokens): exactly one
+   * audience, as a string (FAPI 2.0); an array is refused, even of one. `oidc` (ID tokens): a
+   * string or an array holding it, and with several audiences `azp` must be the broker
+   * (OpenID Connect Core §3.1.3.7). Omitted: the caller checks `aud` itself.
+   */
+  audience?: { id: string; form: 'single' | 'oidc' };
   clockToleranceS: number;
+  /** Longest accepted exp - iat; `iat` and `exp` are then required. */
+  maxLifetimeS?: number;
   requiredClaims: string[];
 }
 
@@ -38,6 +46,8 @@ export interface VerifyOptions {
  * registered for the claimed issuer (by `kid`), the algorithm must be one allowed for that key
  * (so no `none`, no HMAC, no ES/EdDSA confusion), header-carried keys (`jwk`, `jku`, `x5u`,
  * `x5c`) are never used, and `typ` must match so that one kind of token cannot pass for another.
+ * The time rules hold for every kind of token: an `iat` in the future (beyond the clock
+ * tolerance) is refused, and so is a lifetime (exp - iat) above `maxLifetimeS`.
  */
 export async function verifySignedToken(token: string, opts: VerifyOptions): Promise<JWTPayload> {
   if (typeof token !== 'string' || token.length === 0) throw new TokenRejected('malformed', 'token is empty');
@@ -61,16 +71,17 @@ export async function verifySignedToken(token: string, opts: VerifyOptions): Pro
   if (!key.algorithms.includes(header.alg)) {
     throw new TokenRejected('untrusted', `alg ${header.alg} is not allowed for this key`);
   }
+  let payload: JWTPayload;
   try {
-    const { payload } = await jwtVerify(token, key.key, {
+    ({ payload } = await jwtVerify(token, key.key, {
       algorithms: [...key.algorithms],
       typ: opts.typ,
       issuer: unverified.iss,
-      audience: opts.audience,
+      audience: opts.audience?.id,
       clockTolerance: opts.clockToleranceS,
-      requiredClaims: opts.requiredClaims,
-    });
-    return payload;
+      requiredClaims:
+        opts.maxLifetimeS === undefined ? opts.requiredClaims : [...opts.requiredClaims, 'iat', 'exp'],
+    }));
   } catch (e) {
     if (e instanceof joseErrors.JWTExpired)
       throw new TokenRejected('expired', 'token has expired', e.payload);
@@ -82,4 +93,29 @@ export async function verifySignedToken(token: string, opts: VerifyOptions): Pro
     if (e instanceof joseErrors.JOSEError) throw new TokenRejected('malformed', e.code);
     throw new TokenRejected('malformed', 'token could not be verified');
   }
+  checkAudience(payload, opts.audience);
+  checkTimes(payload, opts);
+  return payload;
+}
+
+function checkAudience(payload: JWTPayload, audience: VerifyOptions['audience']): void {
+  if (!audience) return;
+  const { aud, azp } = payload;
+  if (audience.form === 'single') {
+    if (typeof aud !== 'string') throw new TokenRejected('claims', 'aud must be one string, not an array');
+    return;
+  }
+  // jose has checked that aud names the broker; with other audiences too, the token must say it was issued to the broker
+  if (Array.isArray(aud) && aud.length > 1 && azp !== audience.id)
+    throw new TokenRejected('claims', 'several audiences without azp naming the broker');
+  if (azp !== undefined && azp !== audience.id) throw new TokenRejected('claims', 'azp is not the broker');
+}
+
+function checkTimes(payload: JWTPayload, opts: VerifyOptions): void {
+  const { iat, exp } = payload;
+  // jose has checked that iat and exp, when present, are numbers
+  if (iat !== undefined && iat > Math.floor(Date.now() / 1000) + opts.clockToleranceS)
+    throw new TokenRejected('claims', 'iat in the future');
+  if (opts.maxLifetimeS !== undefined && (exp as number) - (iat as number) > opts.maxLifetimeS)
+    throw new TokenRejected('claims', `lifetime above ${opts.maxLifetimeS} s`);
 }

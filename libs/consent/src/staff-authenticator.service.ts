@@ -1,8 +1,13 @@
 import { Inject, Injectable, Logger } from '@nestjs/common';
+import { isLogIdentifier } from '@broker/access-log';
 import { BROKER_CONFIG, type BrokerConfig } from '@broker/config';
 import { BrokerError, ErrorCode } from '@broker/errors';
 import { TRUST_REGISTRY, type TrustRegistry } from '@broker/trust';
+import { MAX_ASSERTION_LIFETIME_S } from './member-authenticator.service';
 import { TokenRejected, bearerToken, verifySignedToken } from './signed-token';
+
+/** Longest staff `sub`: `auditor:<issuer>/<sub>` stays within the access log's identifier cap. */
+const MAX_STAFF_SUB = 100;
 
 /** An authenticated staff member acting as auditor. */
 export interface Auditor {
@@ -15,9 +20,10 @@ export interface Auditor {
 }
 
 /**
- * Authenticates auditors: a JWT (typ JWT) from a staff issuer of the trust file, aud = brokerId,
- * with `auditor` among its `roles`, optionally restricted to some `members`. Same RFC 8725 rules
- * as member assertions (keys only from the trust file, by kid, per-key algorithms).
+ * Authenticates auditors: a JWT (typ JWT) from a staff issuer of the trust file, aud = brokerId
+ * (one string), with `auditor` among its `roles`, optionally restricted to some `members`. Same
+ * RFC 8725 rules and lifetime cap as member assertions (keys only from the trust file, by kid,
+ * per-key algorithms; iat required and not in the future; exp - iat at most STAFF_TOKEN_MAX_LIFETIME_S, 300 s at most).
  */
 @Injectable()
 export class StaffAuthenticatorService {
@@ -34,10 +40,13 @@ export class StaffAuthenticatorService {
   }
 
   /**
-   * A staff member with `role` among the token's roles (`operator`: the queue dashboard), else
-   * UNAUTHENTICATED / FORBIDDEN as for auditors.
+   * A staff member with `role` among the token's roles (`operator`: the read-only queue dashboard,
+   * `queue-admin`: its actions), else UNAUTHENTICATED / FORBIDDEN as for auditors.
    */
-  async authenticateStaff(authorization: string | undefined, role: 'auditor' | 'operator'): Promise<Auditor> {
+  async authenticateStaff(
+    authorization: string | undefined,
+    role: 'auditor' | 'operator' | 'queue-admin',
+  ): Promise<Auditor> {
     const token = bearerToken(authorization);
     if (!token) return this.refuse(ErrorCode.UNAUTHENTICATED, 'missing or non-Bearer Authorization header');
     let payload;
@@ -45,9 +54,11 @@ export class StaffAuthenticatorService {
       payload = await verifySignedToken(token, {
         typ: 'JWT',
         keysOf: (iss) => this.trust.staffIssuer(iss)?.keys,
-        audience: this.trust.brokerId,
+        audience: { id: this.trust.brokerId, form: 'single' },
         clockToleranceS: this.config.clockToleranceS,
-        requiredClaims: ['iss', 'sub', 'aud', 'exp'],
+        // at most the member assertions' cap (STAFF_TOKEN_MAX_LIFETIME_S is bounded by it)
+        maxLifetimeS: Math.min(this.config.maxStaffTokenLifetimeS, MAX_ASSERTION_LIFETIME_S),
+        requiredClaims: ['iss', 'sub', 'aud', 'iat', 'exp'],
       });
     } catch (e) {
       return this.refuse(
@@ -55,23 +66,21 @@ export class StaffAuthenticatorService {
         e instanceof TokenRejected ? `${e.reason}: ${e.message}` : 'unverifiable',
       );
     }
-    const { iss, sub, iat, exp, roles, members } = payload as {
+    const { iss, sub, roles, members } = payload as {
       iss: string;
       sub: unknown;
-      iat?: number;
-      exp: number;
       roles?: unknown;
       members?: unknown;
     };
     if (typeof sub !== 'string' || sub === '') return this.refuse(ErrorCode.UNAUTHENTICATED, 'no sub');
-    if (exp - (iat ?? Math.floor(Date.now() / 1000)) > this.config.maxStaffTokenLifetimeS) {
-      return this.refuse(ErrorCode.UNAUTHENTICATED, `lifetime above ${this.config.maxStaffTokenLifetimeS} s`);
-    }
     if (!Array.isArray(roles) || !roles.includes(role))
       return this.refuse(ErrorCode.FORBIDDEN, `no ${role} role`);
     if (members !== undefined && !(Array.isArray(members) && members.every((m) => typeof m === 'string'))) {
       return this.refuse(ErrorCode.UNAUTHENTICATED, 'members is not an array of member ids');
     }
+    // the auditor is named in access-log entries (`auditor:<iss>/<sub>`): an identifier or nothing
+    if (!isLogIdentifier(sub, MAX_STAFF_SUB))
+      return this.refuse(ErrorCode.UNAUTHENTICATED, 'sub is not an identifier');
     return { id: `${iss}/${sub}`, issuer: iss, subject: sub, members: members as string[] | undefined };
   }
 

@@ -1,5 +1,10 @@
 import { Inject, Injectable, Logger } from '@nestjs/common';
-import { AccessLogAppender, type AccessEntry, type NewAccessEntry } from '@broker/access-log';
+import {
+  AccessLogAppender,
+  logIdentifierOrNull,
+  type AccessEntry,
+  type NewAccessEntry,
+} from '@broker/access-log';
 import {
   ConsentExpiredError,
   ConsentRevokedError,
@@ -9,7 +14,13 @@ import {
 import { BrokerError, ErrorCode } from '@broker/errors';
 import { ITEM_RNPP_FIELDS, normaliseItems, type DataItem } from '@broker/data-items';
 import { checkMatricule } from '@broker/matricule';
-import { PERSON_SOURCE, type PersonSource, type RnppPerson } from '@broker/sources';
+import {
+  PERSON_SOURCE,
+  rnppAnswerProblem,
+  type PersonSource,
+  type RnppField,
+  type RnppPerson,
+} from '@broker/sources';
 import type { AccessContext } from './access-context';
 import { assertDisclosureAllowed } from './disclosure-policy';
 
@@ -65,15 +76,25 @@ export class PersonDisclosureService {
       assertDisclosureAllowed(ctx.member, consent, subject, items);
       const fields = items.flatMap((i) => ITEM_RNPP_FIELDS[i]);
       const record = await this.source.fetchPerson(subject, fields);
-      await this.log.append(
+      // built and checked before the entry: an answer that cannot leave is logged as a refusal
+      const person = toDisclosed(record, fields, subject);
+      const sealed = await this.log.append(
         this.entry(ctx, occurredAt, items, subject, consent, { outcome: 'DISCLOSED', itemsDisclosed: items }),
       );
-      return toDisclosed(record, fields, subject);
+      // the consent was withdrawn while the register answered: the entry says so, and so do we
+      if (sealed.outcome !== 'DISCLOSED') {
+        const { issuer, jti, purpose } = consent;
+        throw new LoggedRefusal(new ConsentRevokedError({ issuer, jti, purpose }));
+      }
+      return person;
     } catch (e) {
+      if (e instanceof LoggedRefusal) throw e.error;
       if (e instanceof BrokerError && e.code === ErrorCode.ACCESS_LOG_UNAVAILABLE) throw e;
       const code = e instanceof BrokerError ? e.code : ErrorCode.INTERNAL_ERROR;
       if (!(e instanceof BrokerError))
         this.logger.error(`unexpected failure: ${(e as Error).stack ?? String(e)}`);
+      if (e instanceof UnusableSourceAnswer)
+        this.logger.warn(`${this.source.name} answer refused: ${e.problem} is not what was asked`);
       // an expired or withdrawn consent is authentic: its issuer, jti and purpose belong in the entry
       const known =
         consent ??
@@ -117,9 +138,10 @@ export class PersonDisclosureService {
       occurredAt,
       channel: ctx.channel,
       memberId: ctx.member.id,
-      purpose: consent?.purpose ?? null,
-      consentIssuer: consent?.issuer ?? null,
-      consentJti: consent?.jti ?? null,
+      // a refusal names the consent only with values the log can record (never the bad value)
+      purpose: logIdentifierOrNull(consent?.purpose),
+      consentIssuer: logIdentifierOrNull(consent?.issuer),
+      consentJti: logIdentifierOrNull(consent?.jti),
       subject,
       itemsRequested: items,
       reasonCode: null,
@@ -131,14 +153,37 @@ export class PersonDisclosureService {
   }
 }
 
-/** Keeps only the fields asked for, whatever the source sent (defence in depth); the async path uses it too. */
+/** A refusal whose entry is already sealed (not to be logged twice). */
+class LoggedRefusal extends Error {
+  constructor(readonly error: BrokerError) {
+    super(error.message);
+  }
+}
+
+/** A register answer that is not the person asked for, or not of the expected shape: never disclosed. */
+export class UnusableSourceAnswer extends BrokerError {
+  constructor(readonly problem: string) {
+    super(
+      ErrorCode.SOURCE_UNAVAILABLE,
+      'The register answered with a record that is not the one asked for; try again later.',
+    );
+  }
+}
+
+/**
+ * What leaves the broker for `subject`: checks that the source answered for this person with
+ * every field asked, each of its shape (else UnusableSourceAnswer, SOURCE_UNAVAILABLE), then keeps
+ * only the fields asked for, whatever else the source sent (defence in depth). The async path uses it too.
+ */
 export function toDisclosed(
   record: Partial<RnppPerson>,
-  fields: readonly string[],
+  fields: readonly RnppField[],
   subject: string,
 ): DisclosedPerson {
+  const problem = rnppAnswerProblem(record, subject, fields);
+  if (problem) throw new UnusableSourceAnswer(problem);
   const picked = Object.fromEntries(
-    Object.entries(record).filter(([k]) => fields.includes(k)),
+    Object.entries(record).filter(([k]) => (fields as readonly string[]).includes(k)),
   ) as Partial<RnppPerson>;
   const { parents, children, ...rest } = picked;
   const out: DisclosedPerson = { ...rest, matricule: subject };

@@ -138,7 +138,7 @@ export const ERROR_CATALOGUE: Record<ErrorCode, ErrorCodeDoc> = {
     retryable: true,
     logged: 'yes',
     meaning:
-      'The authentic source did not answer in time or answered with an error (after retries), or its circuit breaker is open.',
+      'The authentic source did not answer in time or answered with an error (after retries), its circuit breaker is open, or it answered with a record that is not the person asked for or not of the expected shape (nothing of it is disclosed).',
     remedy: 'Retry later with backoff.',
   },
   [ErrorCode.ACCESS_LOG_UNAVAILABLE]: {
@@ -154,8 +154,8 @@ export const ERROR_CATALOGUE: Record<ErrorCode, ErrorCodeDoc> = {
     retryable: false,
     logged: 'no',
     meaning:
-      'The GraphQL document exceeds a limit: more than one person field, too many fields, aliases or directives, or too deep.',
-    remedy: 'Send one person query per request with a plain selection.',
+      'The GraphQL document exceeds a limit: a root field (person, myData, ...) more than once, too many fields, aliases or directives, or too deep.',
+    remedy: 'Ask for each root field once per request (one person query per request) with a plain selection.',
   },
   [ErrorCode.BATCHING_NOT_SUPPORTED]: {
     origin: 'caller',
@@ -169,17 +169,17 @@ export const ERROR_CATALOGUE: Record<ErrorCode, ErrorCodeDoc> = {
     retryable: false,
     logged: 'no',
     meaning:
-      'The request body exceeds GRAPHQL_MAX_BODY_BYTES (HTTP 413, JSON body), or the headers exceed 16 KiB (HTTP 431, refused by the HTTP parser with a text/plain body naming this code).',
-    remedy: 'Send a smaller request.',
+      'The request body exceeds GRAPHQL_MAX_BODY_BYTES or the GraphQL document (the query text) exceeds GRAPHQL_MAX_DOCUMENT_BYTES (HTTP 413), or the headers exceed 16 KiB (HTTP 431).',
+    remedy: 'Send a smaller request; put large inputs in variables, not in the document.',
   },
   [ErrorCode.BAD_REQUEST]: {
     origin: 'caller',
     retryable: false,
     logged: 'no',
     meaning:
-      'The HTTP request is not a GraphQL request the gateway understands (content type, JSON, missing query), or an argument is out of range (a cursor that is not one of the list, a report text not 1 to 1,000 characters).',
+      'The HTTP request is not a GraphQL request the gateway understands (content type, JSON, missing query, a repeated Authorization, Consent-Token, Content-Type, Content-Length, Host or X-Correlation-Id header), or an argument is out of range (a cursor that is not one of the list, a report text not 1 to 1,000 characters).',
     remedy:
-      'POST application/json with {"query", "variables"}; see the argument\'s description in the schema.',
+      'POST application/json with {"query", "variables"}, each header once; see the argument\'s description in the schema.',
   },
   [ErrorCode.NOT_FOUND]: {
     origin: 'caller',

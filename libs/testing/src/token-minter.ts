@@ -99,7 +99,8 @@ export async function mintStaffToken(
   if (opts.members) claims.members = opts.members;
   return signJwt(
     key,
-    { iss: issuer, sub: subject, aud: brokerId, defaultLifetimeS: 600 },
+    // 300 s: the longest the broker accepts, as for member assertions
+    { iss: issuer, sub: subject, aud: brokerId, defaultLifetimeS: 300 },
     { lifetimeS: opts.lifetimeS, iat: opts.iat, claims },
   );
 }

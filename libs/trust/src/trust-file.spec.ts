@@ -212,6 +212,43 @@ describe('loadTrustFile: refused documents', () => {
     expect(e.message).toContain('duplicate consent issuer id myguichet');
   });
 
+  it.each<[string, (doc: TrustDocument, id: string) => void, string]>([
+    [
+      'a member and a consent issuer',
+      (doc, id) => doc.consentIssuers.push({ id, jwks: { keys: [issuerKey.publicJwk] } }),
+      'member and consent issuer',
+    ],
+    [
+      'a member and a staff issuer',
+      (doc, id) => (doc.staffIssuers = [{ id, jwks: { keys: [issuerKey.publicJwk] } }]),
+      'member and staff issuer',
+    ],
+    [
+      'a member and an identity provider',
+      (doc, id) => (doc.identityProviders = [{ issuer: id, jwks: { keys: [issuerKey.publicJwk] } }]),
+      'member and identity provider',
+    ],
+  ])('refuses one id used by %s (ids are unique across roles)', async (_label, add, roles) => {
+    const doc = validDoc();
+    add(doc, 'ccss');
+    const e = await loadError(doc);
+    expect(e.message).toContain(`duplicate id ccss: both ${roles}`);
+  });
+
+  it('refuses one id used by a staff issuer, an identity provider and a consent issuer', async () => {
+    const staffAndIssuer = validDoc();
+    staffAndIssuer.staffIssuers = [{ id: 'myguichet', jwks: { keys: [es.publicJwk] } }];
+    expect((await loadError(staffAndIssuer)).message).toContain(
+      'duplicate id myguichet: both staff issuer and consent issuer',
+    );
+    const providerAndStaff = validDoc();
+    providerAndStaff.staffIssuers = [{ id: 'cnpd', jwks: { keys: [es.publicJwk] } }];
+    providerAndStaff.identityProviders = [{ issuer: 'cnpd', jwks: { keys: [es.publicJwk] } }];
+    expect((await loadError(providerAndStaff)).message).toContain(
+      'duplicate id cnpd: both staff issuer and identity provider',
+    );
+  });
+
   it('refuses a duplicate kid within one party', async () => {
     const e = await loadError(dupKidDoc());
     expect(e.message).toContain('duplicate kid ccss-es-1');

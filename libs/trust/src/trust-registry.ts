@@ -65,6 +65,7 @@ export class TrustRegistry {
 
   /** Builds a registry from a schema-valid document (keys are imported once, here). */
   static async fromDocument(doc: TrustDocument): Promise<TrustRegistry> {
+    assertUniqueIds(doc);
     const members = new Map<string, Member>();
     for (const m of doc.members) {
       if (members.has(m.id)) throw new Error(`duplicate member id ${m.id}`);
@@ -148,6 +149,30 @@ export class TrustRegistry {
   /** Human-readable labels of a purpose code, when configured. */
   purposeLabel(code: string): Record<string, string> | undefined {
     return this.purposeLabels.get(code);
+  }
+}
+
+/**
+ * One id, one role: a member, staff issuer, identity provider or consent issuer id appears once
+ * in the whole file, so that the issuer of a token names the only keys that may have signed it
+ * and a token of one kind can never be checked as another kind (RFC 8725 §3.12).
+ */
+function assertUniqueIds(doc: TrustDocument): void {
+  const roles = new Map<string, string>();
+  const ids: [string, string[]][] = [
+    ['member', doc.members.map((m) => m.id)],
+    ['staff issuer', (doc.staffIssuers ?? []).map((s) => s.id)],
+    ['identity provider', (doc.identityProviders ?? []).map((p) => p.issuer)],
+    ['consent issuer', doc.consentIssuers.map((i) => i.id)],
+  ];
+  for (const [role, list] of ids) {
+    for (const id of list) {
+      const earlier = roles.get(id);
+      // a repeat within one role is reported by that role's own check below
+      if (earlier && earlier !== role)
+        throw new Error(`duplicate id ${id}: both ${earlier} and ${role} (ids are unique across roles)`);
+      roles.set(id, role);
+    }
   }
 }
 

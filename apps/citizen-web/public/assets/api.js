@@ -69,6 +69,18 @@ async function send(url, init) {
   }
 }
 
+/**
+ * A one-time state from the broker, to echo in X-CSRF-Token on the next sign-in or sign-out: the
+ * broker refuses a /me request that changes something without it (and without our Origin).
+ * @returns {Promise<string>}
+ */
+async function freshState() {
+  const res = await send('/me/session/state', { headers: { accept: 'application/json' } });
+  if (!res.ok) throw new ApiError(await errorCode(res));
+  const body = /** @type {{ state: string }} */ (await res.json());
+  return body.state;
+}
+
 /** @typedef {{ matricule: string, name: string }} DemoCitizen */
 
 /**
@@ -89,9 +101,10 @@ export async function demoCitizens() {
  * @param {DemoCitizen} citizen
  */
 export async function demoSignIn(citizen) {
+  const state = await freshState();
   const res = await send('/me/demo/sign-in', {
     method: 'POST',
-    headers: { 'content-type': 'application/json', accept: 'application/json' },
+    headers: { 'content-type': 'application/json', accept: 'application/json', 'x-csrf-token': state },
     body: JSON.stringify({ matricule: citizen.matricule }),
   });
   if (!res.ok) throw new ApiError(await errorCode(res));
@@ -128,11 +141,11 @@ export async function signOut() {
   const bearer = token();
   forgetSession();
   try {
-    await fetch('/me/session', {
-      method: 'DELETE',
-      credentials: 'same-origin',
-      headers: bearer ? { authorization: `Bearer ${bearer}` } : {},
-    });
+    const state = await freshState();
+    /** @type {Record<string, string>} */
+    const headers = { 'x-csrf-token': state };
+    if (bearer) headers.authorization = `Bearer ${bearer}`;
+    await fetch('/me/session', { method: 'DELETE', credentials: 'same-origin', headers });
   } catch {
     // offline: the token is forgotten here anyway and expires soon
   }

@@ -1,4 +1,11 @@
-import { CITIZEN_COOKIE, clearedSessionCookie, cookieValue, sessionCookie } from './citizen-cookie';
+import {
+  CITIZEN_COOKIE,
+  clearedSessionCookie,
+  clearedStateCookie,
+  cookieValue,
+  sessionCookie,
+  stateCookie,
+} from './citizen-cookie';
 
 describe('cookieValue', () => {
   it('finds a cookie among others, trimming spaces', () => {
@@ -33,5 +40,18 @@ describe('sessionCookie', () => {
     expect(clearedSessionCookie(false)).toBe(
       'broker_citizen=; Path=/me; HttpOnly; SameSite=Strict; Max-Age=0; Secure',
     );
+  });
+});
+
+describe('stateCookie', () => {
+  it('is HttpOnly on /me; SameSite=None and Secure (for an identity provider form post) unless plain http', () => {
+    expect(stateCookie('s', 600, false)).toBe(
+      'broker_state=s; Path=/me; HttpOnly; SameSite=None; Secure; Max-Age=600',
+    );
+    expect(stateCookie('s', 600, true)).toBe('broker_state=s; Path=/me; HttpOnly; SameSite=Lax; Max-Age=600');
+  });
+
+  it('is spent with Max-Age=0', () => {
+    expect(clearedStateCookie(true)).toBe('broker_state=; Path=/me; HttpOnly; SameSite=Lax; Max-Age=0');
   });
 });

@@ -29,3 +29,25 @@ export function sessionCookie(token: string, maxAgeS: number, plainHttp: boolean
 export function clearedSessionCookie(plainHttp: boolean): string {
   return sessionCookie('', 0, plainHttp);
 }
+
+/** The cookie that holds the page's one-time state (the CSRF token of the unsafe /me requests). */
+export const STATE_COOKIE = 'broker_state';
+
+/** How long a state from GET /me/session/state stays usable. */
+export const STATE_MAX_AGE_S = 600;
+
+/**
+ * Set-Cookie for the one-time state: HttpOnly (the page reads the value from the JSON answer),
+ * Path=/me. SameSite=None with Secure, so that an identity provider's cross-site form post to
+ * /me/session carries it; on the plain-http development demo (where browsers refuse
+ * SameSite=None without Secure) SameSite=Lax.
+ */
+export function stateCookie(state: string, maxAgeS: number, plainHttp: boolean): string {
+  const site = plainHttp ? 'SameSite=Lax' : 'SameSite=None; Secure';
+  return `${STATE_COOKIE}=${state}; Path=/me; HttpOnly; ${site}; Max-Age=${Math.max(0, Math.floor(maxAgeS))}`;
+}
+
+/** Set-Cookie that spends the state (each state serves one unsafe request). */
+export function clearedStateCookie(plainHttp: boolean): string {
+  return stateCookie('', 0, plainHttp);
+}

@@ -18,7 +18,16 @@ import {
 } from '@broker/citizen';
 import { bearerToken } from '@broker/consent';
 import { BrokerError, ErrorCode } from '@broker/errors';
-import { CITIZEN_COOKIE, clearedSessionCookie, cookieValue, sessionCookie } from './citizen-cookie';
+import {
+  CITIZEN_COOKIE,
+  STATE_MAX_AGE_S,
+  clearedSessionCookie,
+  clearedStateCookie,
+  cookieValue,
+  sessionCookie,
+  stateCookie,
+} from './citizen-cookie';
+import { newState } from '../http/same-origin';
 import { PAGE_SECURITY_HEADERS } from './static-files';
 
 /** What a sign-in answers: the token for the page's GraphQL calls (Bearer), and who it is. */
@@ -49,6 +58,22 @@ export class CitizenSessionController {
     @Inject(DemoCitizensService) private readonly demo: DemoCitizensService,
   ) {}
 
+  /**
+   * A one-time state (cookie and `{ state }`): the page echoes it in X-CSRF-Token on its next
+   * sign-in or sign-out, an identity provider returns it as the `state` form field (see
+   * CitizenCsrfHooks). Each unsafe /me request spends it.
+   */
+  @Get('session/state')
+  issueState(@Req() req: FastifyRequest, @Res() reply: FastifyReply): void {
+    const state = newState();
+    void reply
+      .status(200)
+      .headers(PAGE_SECURITY_HEADERS)
+      .header('cache-control', 'no-store')
+      .header('set-cookie', stateCookie(state, STATE_MAX_AGE_S, this.plainHttp(req)))
+      .send({ state, expiresInS: STATE_MAX_AGE_S });
+  }
+
   /** Signs in with `{ id_token }` (JSON or form): sets the cookie and answers the session. */
   @Post('session')
   async signIn(@Body() body: Body, @Req() req: FastifyRequest, @Res() reply: FastifyReply): Promise<void> {
@@ -75,7 +100,10 @@ export class CitizenSessionController {
       .status(204)
       .headers(PAGE_SECURITY_HEADERS)
       .header('cache-control', 'no-store')
-      .header('set-cookie', clearedSessionCookie(this.plainHttp(req)))
+      .header('set-cookie', [
+        clearedSessionCookie(this.plainHttp(req)),
+        clearedStateCookie(this.plainHttp(req)),
+      ])
       .send();
   }
 
@@ -152,7 +180,11 @@ export class CitizenSessionController {
     void reply
       .headers(PAGE_SECURITY_HEADERS)
       .header('cache-control', 'no-store')
-      .header('set-cookie', sessionCookie(token, maxAge, this.plainHttp(req)));
+      .header('set-cookie', [
+        sessionCookie(token, maxAge, this.plainHttp(req)),
+        // a GET /me/session answers without spending the state: only the unsafe requests spend it
+        ...(req.method === 'GET' ? [] : [clearedStateCookie(this.plainHttp(req))]),
+      ]);
     // an identity provider posting a form (response_mode=form_post) gets the page, not JSON
     const form = String(req.headers['content-type'] ?? '').startsWith('application/x-www-form-urlencoded');
     if (form && String(req.headers.accept ?? '').includes('text/html')) {

@@ -116,6 +116,53 @@ describe('overLimit: one person field per request', () => {
   });
 });
 
+describe('overLimit: every root field at most once', () => {
+  const sel = '{ surname }';
+  it.each([
+    [
+      'ten aliased myData',
+      `{ ${Array.from({ length: 10 }, (_, i) => `a${i}: myData ${sel}`).join(' ')} }`,
+      'myData',
+    ],
+    ['two aliased myData', `{ a: myData ${sel} b: myData { sex } }`, 'myData'],
+    [
+      'myData twice through a fragment on Query',
+      `{ myData ${sel} ...Q } fragment Q on Query { other: myData ${sel} }`,
+      'myData',
+    ],
+    [
+      'myAccessLog twice',
+      '{ a: myAccessLog(first: 1) { totalCount } b: myAccessLog(first: 2) { totalCount } }',
+      'myAccessLog',
+    ],
+    ['myConsents twice', '{ a: myConsents { jti } b: myConsents { jti } }', 'myConsents'],
+    ['myMembers twice', '{ a: myMembers { id } b: myMembers { id } }', 'myMembers'],
+    [
+      'withdrawConsent twice',
+      'mutation { a: withdrawConsent(jti: "j1") { jti } b: withdrawConsent(jti: "j2") { jti } }',
+      'withdrawConsent',
+    ],
+    [
+      'reportAccess twice',
+      'mutation { a: reportAccess(entryId: "1", text: "x") b: reportAccess(entryId: "2", text: "y") }',
+      'reportAccess',
+    ],
+  ])('refuses %s', (_label, query, field) => {
+    expect(checkValid(query)).toBe(`at most 1 ${field} field per request`);
+  });
+
+  it('accepts the citizen page operations, and different root fields together', () => {
+    expect(
+      checkValid(`{ myData ${sel} myConsents { jti } myMembers { id } myAccessLog { totalCount } }`),
+    ).toBeNull();
+    expect(checkValid(`{ m: myData ${sel} }`)).toBeNull();
+  });
+
+  it('does not count __typename or introspection at the root', () => {
+    expect(checkValid(`{ __typename a: __typename myData ${sel} }`)).toBeNull();
+  });
+});
+
 describe('overLimit: depth', () => {
   it('accepts the maximum depth and refuses one more', () => {
     expect(REQUEST_LIMITS.maxDepth).toBe(6);

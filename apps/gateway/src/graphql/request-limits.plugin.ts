@@ -4,8 +4,12 @@ import { BrokerError, ErrorCode } from '@broker/errors';
 
 /** Limits on one GraphQL document; documented in docs/integrator-guide.md. */
 export const REQUEST_LIMITS = {
-  /** A consent covers one citizen, so one person field per request. */
-  maxPersonFields: 1,
+  /**
+   * How often one root field (`person`, `myData`, `withdrawConsent`, ...) may appear, aliases
+   * included: a consent covers one citizen, and ten aliased `myData` must not make ten register
+   * reads. Several things at once are several requests.
+   */
+  maxSameRootField: 1,
   maxDepth: 6,
   maxFields: 100,
   maxAliases: 10,
@@ -19,17 +23,18 @@ interface Counts {
   fields: number;
   aliases: number;
   directives: number;
-  personFields: number;
+  /** Occurrences of each root field, by field name (not response key). */
+  roots: Map<string, number>;
 }
 
-const ZERO: Counts = { depth: 0, fields: 0, aliases: 0, directives: 0, personFields: 0 };
+const zero = (): Counts => ({ depth: 0, fields: 0, aliases: 0, directives: 0, roots: new Map() });
 
 function add(into: Counts, from: Counts, extraDepth: number): void {
   into.depth = Math.max(into.depth, from.depth + extraDepth);
   into.fields += from.fields;
   into.aliases += from.aliases;
   into.directives += from.directives;
-  into.personFields += from.personFields;
+  for (const [name, n] of from.roots) into.roots.set(name, (into.roots.get(name) ?? 0) + n);
 }
 
 /**
@@ -46,7 +51,7 @@ function measure(doc: DocumentNode): Counts {
   const memo = new Map<string, Counts>();
   const open = new Set<string>();
   const ofSet = (set: SelectionSetNode, root: boolean): Counts => {
-    const c = { ...ZERO };
+    const c = zero();
     for (const sel of set.selections) {
       c.directives += sel.directives?.length ?? 0;
       if (sel.kind === Kind.FIELD) {
@@ -55,8 +60,8 @@ function measure(doc: DocumentNode): Counts {
         if (root && sel.name.value.startsWith('__')) continue;
         c.fields++;
         if (sel.alias) c.aliases++;
-        if (root && sel.name.value === 'person') c.personFields++;
-        add(c, sel.selectionSet ? ofSet(sel.selectionSet, false) : ZERO, 1);
+        if (root) c.roots.set(sel.name.value, (c.roots.get(sel.name.value) ?? 0) + 1);
+        add(c, sel.selectionSet ? ofSet(sel.selectionSet, false) : zero(), 1);
       } else if (sel.kind === Kind.INLINE_FRAGMENT) {
         add(c, ofSet(sel.selectionSet, root), 0);
       } else {
@@ -71,14 +76,14 @@ function measure(doc: DocumentNode): Counts {
     if (known) return known;
     const target = fragments.get(name);
     // a fragment cycle is refused by validation; this guard only keeps the walk finite
-    if (!target || open.has(key)) return ZERO;
+    if (!target || open.has(key)) return zero();
     open.add(key);
     const c = ofSet(target, root);
     open.delete(key);
     memo.set(key, c);
     return c;
   };
-  const total = { ...ZERO };
+  const total = zero();
   for (const def of doc.definitions) {
     if (def.kind === Kind.OPERATION_DEFINITION) add(total, ofSet(def.selectionSet, true), 0);
   }
@@ -88,8 +93,10 @@ function measure(doc: DocumentNode): Counts {
 /** The reason a document is over a limit, or null. */
 export function overLimit(doc: DocumentNode): string | null {
   const c = measure(doc);
-  if (c.personFields > REQUEST_LIMITS.maxPersonFields)
-    return `at most ${REQUEST_LIMITS.maxPersonFields} person field per request`;
+  for (const [name, n] of c.roots) {
+    if (n > REQUEST_LIMITS.maxSameRootField)
+      return `at most ${REQUEST_LIMITS.maxSameRootField} ${name} field per request`;
+  }
   if (c.depth > REQUEST_LIMITS.maxDepth) return `depth ${c.depth} above ${REQUEST_LIMITS.maxDepth}`;
   if (c.fields > REQUEST_LIMITS.maxFields) return `${c.fields} fields above ${REQUEST_LIMITS.maxFields}`;
   if (c.aliases > REQUEST_LIMITS.maxAliases) return `${c.aliases} aliases above ${REQUEST_LIMITS.maxAliases}`;
