@@ -68,11 +68,12 @@ export interface TestBroker {
 /**
  * Starts a gateway against `rnppUrl` with a fresh database and keys; `env` overrides configuration.
  * `share` starts another instance over the same database and trust (several gateways at once);
- * `editTrust` changes the fixture's trust document before the gateway reads it.
+ * `editTrust` changes the fixture's trust document before the gateway reads it. `env` may be a
+ * function of the fresh database's URL (to reach it through a proxy, say).
  */
 export async function startTestBroker(
   rnppUrl: string,
-  env: Record<string, string> = {},
+  env: Record<string, string> | ((databaseUrl: string) => Record<string, string>) = {},
   share?: TestBroker,
   editTrust?: (doc: TrustDocument) => void,
 ): Promise<TestBroker> {
@@ -100,7 +101,7 @@ export async function startTestBroker(
     DATABASE_URL: db.url,
     RNPP_URL: rnppUrl,
     LOG_LEVEL: 'error',
-    ...env,
+    ...(typeof env === 'function' ? env(db.url) : env),
   };
   const config = loadBrokerConfig(fullEnv);
   const app = await createGateway(config);

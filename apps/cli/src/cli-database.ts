@@ -14,7 +14,9 @@ export class CliDatabase implements OnApplicationShutdown {
   /** The open DataSource and the access-log repository over it. */
   async open(): Promise<{ ds: DataSource; repo: AccessLogRepository }> {
     if (!this.ds) {
-      this.ds = new DataSource(dataSourceOptions(this.config.databaseUrl, 2));
+      this.ds = new DataSource(
+        dataSourceOptions(this.config.databaseUrl, { ...this.config.db, poolSize: 2 }),
+      );
       await this.ds.initialize();
     }
     return { ds: this.ds, repo: new AccessLogRepository(this.ds) };

@@ -1,7 +1,7 @@
 import { Inject } from '@nestjs/common';
 import { Command, CommandRunner } from 'nest-commander';
 import { BROKER_CONFIG, redactUrl, type BrokerConfig } from '@broker/config';
-import { openDatabase, runMigrations } from '@broker/database';
+import { openMigrator, runMigrations } from '@broker/database';
 
 @Command({ name: 'migrate', description: 'Create the database if missing and apply pending migrations' })
 export class MigrateCommand extends CommandRunner {
@@ -10,7 +10,7 @@ export class MigrateCommand extends CommandRunner {
   }
 
   async run(): Promise<void> {
-    const ds = await openDatabase(this.config.databaseUrl, { migrate: false, poolSize: 2 });
+    const ds = await openMigrator(this.config.databaseUrl);
     try {
       const done = await runMigrations(ds);
       process.stdout.write(

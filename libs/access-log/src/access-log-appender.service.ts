@@ -1,5 +1,6 @@
-import { Logger } from '@nestjs/common';
+import { Logger, type OnModuleDestroy, type OnModuleInit } from '@nestjs/common';
 import type { DataSource, QueryRunner } from 'typeorm';
+import { releaseQueryRunner, sqlState } from '@broker/database';
 import { BrokerError, ErrorCode } from '@broker/errors';
 import type { AccessEntry, NewAccessEntry } from './access-entry';
 import { sealEntries } from './access-chain';
@@ -9,14 +10,36 @@ import { refuseWithdrawn, type WithdrawalCheck } from './withdrawal-check';
 
 interface Pending {
   entry: NewAccessEntry;
+  /** Date.now() after which the entry is refused if its transaction has not started. */
+  deadline: number;
   resolve: (e: AccessEntry) => void;
   reject: (e: unknown) => void;
 }
+
+/** The appender's queue bounds (LOG_QUEUE_MAX_ENTRIES, LOG_APPEND_DEADLINE_MS). */
+export interface AppendQueueLimits {
+  queueMaxEntries: number;
+  deadlineMs: number;
+}
+
+const DEFAULT_QUEUE_LIMITS: AppendQueueLimits = { queueMaxEntries: 5000, deadlineMs: 2000 };
 
 /** Most entries sealed in one transaction. */
 const MAX_BATCH = 200;
 /** Most entries in one INSERT (PostgreSQL allows 65,535 parameters per statement). */
 const INSERT_SLICE = 1000;
+/**
+ * How often the pool is probed when no commit proved it recently: a stall shows as not writable
+ * (readiness) even when no request reaches the log, and the end of one without traffic.
+ */
+const PROBE_INTERVAL_MS = 1000;
+
+function unavailable(): BrokerError {
+  return new BrokerError(
+    ErrorCode.ACCESS_LOG_UNAVAILABLE,
+    'The access log could not be written; nothing was disclosed.',
+  );
+}
 
 /**
  * Appends entries to the hash chain and resolves only once they are committed.
@@ -24,30 +47,56 @@ const INSERT_SLICE = 1000;
  * Group commit: while one transaction is in flight, new entries wait and go together in the
  * next one, so the head lock and the commit's fsync are paid once per batch rather than per
  * request. Across processes, the `FOR UPDATE` lock on access_log_head gives one order.
+ *
+ * Nothing waits without bound (docs/operations.md): the queue holds at most `queueMaxEntries`
+ * (beyond, append refuses at once); an entry whose transaction has not started within
+ * `deadlineMs` is taken out of the queue and refused, even while a write hangs; a transaction
+ * runs on its own pool (`ds`) whose statement and query timeouts bound it. An entry inside a
+ * transaction is answered by that transaction's outcome only, never by the deadline.
  */
-export class AccessLogAppender {
+export class AccessLogAppender implements OnModuleInit, OnModuleDestroy {
   private readonly logger = new Logger('AccessLog');
   private queue: Pending[] = [];
   private flushing = false;
   private appended = 0;
   private failures = 0;
+  private rejectedQueueFull = 0;
+  private rejectedDeadline = 0;
+  /** Set when a batch fails or an entry misses its deadline; cleared by a commit or a probe. */
+  private failing = false;
+  private lastCommitAt = 0;
+  private probing = false;
+  private closed = false;
+  private deadlineTimer?: NodeJS.Timeout;
+  private probeTimer?: NodeJS.Timeout;
 
+  /** `ds` is the appender's own pool (LOG_DATA_SOURCE); appendWithin uses the caller's transaction. */
   constructor(
     private readonly ds: DataSource,
     private readonly repo: AccessLogRepository,
     /** Consents withdrawn, read in the append's own transaction (the sync path's last check). */
     private readonly withdrawals: WithdrawalCheck,
-    private readonly statementTimeoutMs = 5000,
+    private readonly limits: AppendQueueLimits = DEFAULT_QUEUE_LIMITS,
   ) {}
 
-  /** Entries made durable / batches that failed since boot (metrics). */
-  get stats(): { appended: number; failures: number } {
-    return { appended: this.appended, failures: this.failures };
+  /** Entries made durable, batches that failed, entries refused (queue full, past deadline) since boot (metrics). */
+  get stats(): { appended: number; failures: number; rejectedQueueFull: number; rejectedDeadline: number } {
+    return {
+      appended: this.appended,
+      failures: this.failures,
+      rejectedQueueFull: this.rejectedQueueFull,
+      rejectedDeadline: this.rejectedDeadline,
+    };
   }
 
-  /** False while appends fail or the queue is saturated (readiness turns not-ready). */
+  /** Entries waiting for a transaction (metrics). */
+  get queued(): number {
+    return this.queue.length;
+  }
+
+  /** False after a failed batch, a missed deadline or while the queue is full; true again after a commit (readiness). */
   get writable(): boolean {
-    return true;
+    return !this.failing && this.queue.length < this.limits.queueMaxEntries;
   }
 
   /**
@@ -60,8 +109,13 @@ export class AccessLogAppender {
     // checked before the entry joins a batch: one bad value must not fail the others' commit
     const rejected = this.rejection([entry]);
     if (rejected) return Promise.reject(rejected);
+    if (this.queue.length >= this.limits.queueMaxEntries) {
+      this.rejectedQueueFull++;
+      return Promise.reject(unavailable());
+    }
     return new Promise<AccessEntry>((resolve, reject) => {
-      this.queue.push({ entry, resolve, reject });
+      this.queue.push({ entry, deadline: Date.now() + this.limits.deadlineMs, resolve, reject });
+      this.armDeadline();
       if (!this.flushing) void this.flush();
     });
   }
@@ -98,23 +152,50 @@ export class AccessLogAppender {
     return null;
   }
 
+  /** Starts the probe (in a Nest application; a bare instance probes only after a failure). */
+  onModuleInit(): void {
+    this.startProbe();
+  }
+
+  onModuleDestroy(): void {
+    this.closed = true;
+    clearTimeout(this.deadlineTimer);
+    clearInterval(this.probeTimer);
+    this.probeTimer = undefined;
+  }
+
   private async flush(): Promise<void> {
     this.flushing = true;
     try {
       while (this.queue.length > 0) {
-        const batch = this.queue.splice(0, MAX_BATCH);
+        // the connection first, entries after: waiting for it counts against each entry's
+        // deadline, never against the transaction that answers it
+        let q: QueryRunner | undefined;
         try {
-          const sealed = await this.writeBatch(batch.map((p) => p.entry));
+          q = this.ds.createQueryRunner();
+          await q.connect();
+        } catch (e) {
+          if (q) await releaseQueryRunner(q, e);
+          // none of the waiting entries was sent anywhere: refusing them all is exact
+          this.fail(this.queue.splice(0), e);
+          continue;
+        }
+        this.expire();
+        const batch = this.queue.splice(0, MAX_BATCH);
+        if (batch.length === 0) {
+          await q.release();
+          continue;
+        }
+        try {
+          const sealed = await this.writeBatch(
+            q,
+            batch.map((p) => p.entry),
+          );
           this.appended += sealed.length;
+          this.recovered();
           batch.forEach((p, i) => p.resolve(sealed[i]));
         } catch (e) {
-          this.failures++;
-          this.logger.error(`access-log append failed for ${batch.length} entries: ${(e as Error).message}`);
-          const err = new BrokerError(
-            ErrorCode.ACCESS_LOG_UNAVAILABLE,
-            'The access log could not be written; nothing was disclosed.',
-          );
-          batch.forEach((p) => p.reject(err));
+          this.fail(batch, e);
         }
       }
     } finally {
@@ -122,12 +203,16 @@ export class AccessLogAppender {
     }
   }
 
-  private async writeBatch(entries: NewAccessEntry[]): Promise<AccessEntry[]> {
-    const q = this.ds.createQueryRunner();
+  /**
+   * One group commit on `q`. Every statement is bounded by the pool's statement and query
+   * timeouts; after a client-side failure (no answer) the connection is closed, not rolled
+   * back: a ROLLBACK would queue behind the unanswered statement, and the server rolls back a
+   * transaction whose connection is gone (or ends it at idle_in_transaction_session_timeout).
+   */
+  private async writeBatch(q: QueryRunner, entries: NewAccessEntry[]): Promise<AccessEntry[]> {
+    let failure: unknown;
     try {
-      await q.connect();
       await q.startTransaction('READ COMMITTED');
-      await q.query(`SET LOCAL statement_timeout = ${Math.floor(this.statementTimeoutMs)}`);
       // before the head lock, not under it: a consent withdrawn while the register answered
       // turns its disclosure into a CONSENT_REVOKED refusal, which the caller then answers
       const checked = await refuseWithdrawn(q, this.withdrawals, entries);
@@ -137,10 +222,95 @@ export class AccessLogAppender {
       await q.commitTransaction();
       return sealed;
     } catch (e) {
-      if (q.isTransactionActive) await q.rollbackTransaction().catch(() => undefined);
+      failure = e;
+      // a server error (a SQLSTATE) leaves the connection usable: roll back and keep it
+      if (sqlState(e) && q.isTransactionActive) await q.rollbackTransaction().catch(() => undefined);
       throw e;
     } finally {
-      await q.release();
+      await releaseQueryRunner(q, failure);
+    }
+  }
+
+  /**
+   * Refuses `batch`. When a COMMIT's answer never came the entries may be durable: they are
+   * refused all the same (nothing is disclosed), so the log may name an answer that was not
+   * sent, never the reverse.
+   */
+  private fail(batch: Pending[], e: unknown): void {
+    if (batch.length === 0) return;
+    this.failures++;
+    this.markFailing();
+    this.logger.error(`access-log append failed for ${batch.length} entries: ${(e as Error).message}`);
+    const err = unavailable();
+    batch.forEach((p) => p.reject(err));
+  }
+
+  /** Takes the entries past their deadline out of the queue (so that they are never written) and refuses them. */
+  private expire(): void {
+    const now = Date.now();
+    let n = 0;
+    while (n < this.queue.length && this.queue[n].deadline <= now) n++;
+    if (n === 0) return;
+    const late = this.queue.splice(0, n);
+    this.rejectedDeadline += late.length;
+    this.markFailing();
+    const err = unavailable();
+    late.forEach((p) => p.reject(err));
+  }
+
+  /** One timer, at the oldest entry's deadline (entries queue in deadline order). */
+  private armDeadline(): void {
+    if (this.deadlineTimer || this.queue.length === 0) return;
+    const wait = Math.max(0, this.queue[0].deadline - Date.now());
+    this.deadlineTimer = setTimeout(() => {
+      this.deadlineTimer = undefined;
+      this.expire();
+      this.armDeadline();
+    }, wait);
+    this.deadlineTimer.unref();
+  }
+
+  private markFailing(): void {
+    this.failing = true;
+    this.startProbe();
+  }
+
+  private recovered(): void {
+    this.failing = false;
+    this.lastCommitAt = Date.now();
+  }
+
+  private startProbe(): void {
+    if (this.probeTimer || this.closed) return;
+    this.probeTimer = setInterval(() => void this.probe(), PROBE_INTERVAL_MS);
+    this.probeTimer.unref();
+  }
+
+  /**
+   * When idle and no commit is recent: one read of the head on the appender's pool. No answer
+   * within the append deadline means an append would be refused now: not writable; an answer
+   * means writable again.
+   */
+  private async probe(): Promise<void> {
+    if (this.probing || this.flushing || this.queue.length > 0) return;
+    if (!this.failing && Date.now() - this.lastCommitAt < PROBE_INTERVAL_MS) return;
+    this.probing = true;
+    const verdict = setTimeout(() => (this.failing = true), this.limits.deadlineMs);
+    verdict.unref();
+    let failure: unknown;
+    let q: QueryRunner | undefined;
+    try {
+      q = this.ds.createQueryRunner();
+      await q.connect();
+      await this.repo.head(q);
+      this.recovered();
+    } catch (e) {
+      failure = e;
+      this.failing = true;
+    } finally {
+      clearTimeout(verdict);
+      if (q) await releaseQueryRunner(q, failure);
+      this.probing = false;
     }
   }
 }

@@ -1,6 +1,7 @@
 import { Inject, Injectable, Logger, Module, OnModuleDestroy, OnModuleInit } from '@nestjs/common';
 import type { DataSource } from 'typeorm';
-import { DATA_SOURCE } from '@broker/database';
+import { BROKER_CONFIG, type BrokerConfig } from '@broker/config';
+import { DATA_SOURCE, LOG_DATA_SOURCE } from '@broker/database';
 import { AccessLogAppender } from './access-log-appender.service';
 import { AccessLogRepository } from './access-log.repository';
 import { WITHDRAWAL_CHECK, type WithdrawalCheck } from './withdrawal-check';
@@ -46,10 +47,15 @@ class PartitionKeeper implements OnModuleInit, OnModuleDestroy {
     },
     {
       provide: AccessLogAppender,
+      // its own small pool: exports and counts on DATA_SOURCE cannot starve appends;
       // WITHDRAWAL_CHECK: from the global ConsentStoreModule (libs/consent), which owns that SQL
-      inject: [DATA_SOURCE, AccessLogRepository, WITHDRAWAL_CHECK],
-      useFactory: (ds: DataSource, repo: AccessLogRepository, withdrawals: WithdrawalCheck) =>
-        new AccessLogAppender(ds, repo, withdrawals),
+      inject: [LOG_DATA_SOURCE, AccessLogRepository, WITHDRAWAL_CHECK, BROKER_CONFIG],
+      useFactory: (
+        logDs: DataSource,
+        repo: AccessLogRepository,
+        withdrawals: WithdrawalCheck,
+        config: BrokerConfig,
+      ) => new AccessLogAppender(logDs, repo, withdrawals, config.logAppend),
     },
     PartitionKeeper,
   ],

@@ -240,7 +240,7 @@ describe('AccessLogAppender (last line of defence)', () => {
     expect(err).toBeInstanceOf(AccessEntryRejected);
     expect((err as AccessEntryRejected).code).toBe(ErrorCode.INTERNAL_ERROR);
     expect((err as AccessEntryRejected).details).toEqual({ field: 'consentJti' });
-    expect(appender.stats).toEqual({ appended: 0, failures: 0 });
+    expect(appender.stats).toMatchObject({ appended: 0, failures: 0 });
   });
 
   it('refuses a batch within a transaction before locking the head when one entry has a lone surrogate', async () => {

@@ -53,7 +53,73 @@ describe('loadBrokerConfig', () => {
       batchResultsKeyFile: undefined,
       workerConcurrency: 4,
       metricsPort: 9464,
+      db: {
+        poolSize: 20,
+        statementTimeoutMs: 5000,
+        idleInTransactionTimeoutMs: 10_000,
+        queryTimeoutMs: 6000,
+        connectTimeoutMs: 5000,
+        keepAliveDelayMs: 10_000,
+      },
+      logAppend: {
+        poolSize: 3,
+        statementTimeoutMs: 2000,
+        idleInTransactionTimeoutMs: 10_000,
+        queryTimeoutMs: 3000,
+        connectTimeoutMs: 3000,
+        keepAliveDelayMs: 10_000,
+        queueMaxEntries: 5000,
+        deadlineMs: 2000,
+      },
     });
+  });
+
+  it('bounds every database wait, each query timeout above its statement timeout', () => {
+    const c = loadBrokerConfig({
+      BROKER_MODE: 'development',
+      DB_POOL_SIZE: '8',
+      DB_STATEMENT_TIMEOUT_MS: '1000',
+      DB_QUERY_TIMEOUT_MS: '1500',
+      DB_IDLE_IN_TRANSACTION_TIMEOUT_MS: '4000',
+      DB_CONNECT_TIMEOUT_MS: '700',
+      DB_KEEPALIVE_DELAY_MS: '2000',
+      LOG_POOL_SIZE: '2',
+      LOG_STATEMENT_TIMEOUT_MS: '300',
+      LOG_QUERY_TIMEOUT_MS: '400',
+      LOG_CONNECT_TIMEOUT_MS: '500',
+      LOG_QUEUE_MAX_ENTRIES: '10',
+      LOG_APPEND_DEADLINE_MS: '250',
+    });
+    expect(c.db).toEqual({
+      poolSize: 8,
+      statementTimeoutMs: 1000,
+      idleInTransactionTimeoutMs: 4000,
+      queryTimeoutMs: 1500,
+      connectTimeoutMs: 700,
+      keepAliveDelayMs: 2000,
+    });
+    expect(c.logAppend).toEqual({
+      poolSize: 2,
+      statementTimeoutMs: 300,
+      idleInTransactionTimeoutMs: 4000,
+      queryTimeoutMs: 400,
+      connectTimeoutMs: 500,
+      keepAliveDelayMs: 2000,
+      queueMaxEntries: 10,
+      deadlineMs: 250,
+    });
+    expect(configError({ BROKER_MODE: 'development', DB_STATEMENT_TIMEOUT_MS: '6000' }).problems).toEqual([
+      'DB_QUERY_TIMEOUT_MS must be above DB_STATEMENT_TIMEOUT_MS',
+    ]);
+    expect(configError({ BROKER_MODE: 'development', LOG_QUERY_TIMEOUT_MS: '2000' }).problems).toEqual([
+      'LOG_QUERY_TIMEOUT_MS must be above LOG_STATEMENT_TIMEOUT_MS',
+    ]);
+    expect(configError({ BROKER_MODE: 'development', LOG_QUEUE_MAX_ENTRIES: '0' }).problems[0]).toMatch(
+      /^LOG_QUEUE_MAX_ENTRIES must be an integer in \[1, 1000000\]/,
+    );
+    expect(configError({ BROKER_MODE: 'development', DB_STATEMENT_TIMEOUT_MS: '0' }).problems[0]).toMatch(
+      /^DB_STATEMENT_TIMEOUT_MS must be an integer in \[100, 3600000\]/,
+    );
   });
 
   it('does not read process.env when an environment is given', () => {
@@ -143,6 +209,9 @@ describe('loadBrokerConfig', () => {
       maxCitizenTokenLifetimeS: 600,
       devIdpKeyFile: '/tmp/dev-idp.json',
       metricsPort: 9100,
+      // DB_* and LOG_*: read in 'bounds every database wait'
+      db: expect.any(Object),
+      logAppend: expect.any(Object),
     });
   });
 

@@ -69,6 +69,34 @@ export interface BrokerConfig {
   devIdpKeyFile: string;
   /** Port of the Prometheus listener, on 127.0.0.1 only (0: a free port, for tests). */
   metricsPort: number;
+  /** Bounds on every PostgreSQL connection of the main pool (docs/operations.md). */
+  db: DatabaseLimits;
+  /** The access-log appender's own pool and its group-commit queue (docs/operations.md). */
+  logAppend: LogAppendLimits;
+}
+
+/** Bounds on a PostgreSQL pool: no call waits for the database longer than these. */
+export interface DatabaseLimits {
+  /** Connections in the pool. */
+  poolSize: number;
+  /** Server side: a statement running longer is cancelled (0: none, for migrations). */
+  statementTimeoutMs: number;
+  /** Server side: a session idle inside a transaction longer is ended (its locks released). */
+  idleInTransactionTimeoutMs: number;
+  /** Client side: a query whose answer has not arrived by then fails (0: none, for migrations). */
+  queryTimeoutMs: number;
+  /** Client side: opening a connection, or waiting for a free one in the pool. */
+  connectTimeoutMs: number;
+  /** TCP keepalive on every connection, first probe after this idle time. */
+  keepAliveDelayMs: number;
+}
+
+/** The access-log appender: its pool (a DatabaseLimits of its own) and its queue. */
+export interface LogAppendLimits extends DatabaseLimits {
+  /** Most entries waiting for a group commit; beyond, append refuses at once. */
+  queueMaxEntries: number;
+  /** Longest an entry waits in the queue for its transaction to start; past it, it is refused. */
+  deadlineMs: number;
 }
 
 /**
@@ -117,6 +145,49 @@ function urlVar(env: Env, name: string, fallback: string, schemes: string[], pro
     problems.push(`${name} is not a URL`);
   }
   return raw;
+}
+
+/**
+ * DB_* bound every connection of the main pool; LOG_* the appender's own small pool and queue.
+ * A client-side timeout shorter than the server's would leave a connection in an unknown state
+ * whenever the server is merely slow, so each query timeout must exceed its statement timeout.
+ */
+function databaseLimits(env: Env, problems: string[]): Pick<BrokerConfig, 'db' | 'logAppend'> {
+  const keepAliveDelayMs = intVar(env, 'DB_KEEPALIVE_DELAY_MS', 10_000, 1000, 600_000, problems);
+  const idleInTransactionTimeoutMs = intVar(
+    env,
+    'DB_IDLE_IN_TRANSACTION_TIMEOUT_MS',
+    10_000,
+    1000,
+    3_600_000,
+    problems,
+  );
+  const db: DatabaseLimits = {
+    poolSize: intVar(env, 'DB_POOL_SIZE', 20, 2, 500, problems),
+    statementTimeoutMs: intVar(env, 'DB_STATEMENT_TIMEOUT_MS', 5000, 100, 3_600_000, problems),
+    idleInTransactionTimeoutMs,
+    queryTimeoutMs: intVar(env, 'DB_QUERY_TIMEOUT_MS', 6000, 200, 3_600_000, problems),
+    connectTimeoutMs: intVar(env, 'DB_CONNECT_TIMEOUT_MS', 5000, 100, 120_000, problems),
+    keepAliveDelayMs,
+  };
+  const logAppend: LogAppendLimits = {
+    poolSize: intVar(env, 'LOG_POOL_SIZE', 3, 1, 32, problems),
+    statementTimeoutMs: intVar(env, 'LOG_STATEMENT_TIMEOUT_MS', 2000, 100, 60_000, problems),
+    idleInTransactionTimeoutMs,
+    queryTimeoutMs: intVar(env, 'LOG_QUERY_TIMEOUT_MS', 3000, 200, 120_000, problems),
+    connectTimeoutMs: intVar(env, 'LOG_CONNECT_TIMEOUT_MS', 3000, 100, 120_000, problems),
+    keepAliveDelayMs,
+    queueMaxEntries: intVar(env, 'LOG_QUEUE_MAX_ENTRIES', 5000, 1, 1_000_000, problems),
+    deadlineMs: intVar(env, 'LOG_APPEND_DEADLINE_MS', 2000, 50, 60_000, problems),
+  };
+  for (const [prefix, l] of [
+    ['DB', db],
+    ['LOG', logAppend],
+  ] as const) {
+    if (l.queryTimeoutMs <= l.statementTimeoutMs)
+      problems.push(`${prefix}_QUERY_TIMEOUT_MS must be above ${prefix}_STATEMENT_TIMEOUT_MS`);
+  }
+  return { db, logAppend };
 }
 
 /** An optional origin (`scheme://host[:port]`, nothing after), as browsers send it in `Origin`. */
@@ -204,6 +275,7 @@ export function loadBrokerConfig(env: Env = process.env, use: ConfigUse = 'serve
     maxCitizenTokenLifetimeS: intVar(env, 'CITIZEN_TOKEN_MAX_LIFETIME_S', 3600, 60, 86400, problems),
     devIdpKeyFile: env.BROKER_DEV_IDP_KEY_FILE || '.data/dev-idp-key.json',
     metricsPort: intVar(env, 'METRICS_PORT', 9464, 0, 65535, problems),
+    ...databaseLimits(env, problems),
   };
   if (config.batchExecution !== 'queue' && config.batchExecution !== 'auto')
     problems.push(`BATCH_EXECUTION must be queue or auto, got "${String(config.batchExecution)}"`);

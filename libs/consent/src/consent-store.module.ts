@@ -1,5 +1,6 @@
 import { Global, Module } from '@nestjs/common';
 import type { DataSource } from 'typeorm';
+import { BROKER_CONFIG, type BrokerConfig } from '@broker/config';
 import { WITHDRAWAL_CHECK } from '@broker/access-log';
 import { DATA_SOURCE } from '@broker/database';
 import { CONSENT_REVOCATIONS } from './consent-revocations';
@@ -14,7 +15,11 @@ import { ConsentStore } from './consent-store';
 @Global()
 @Module({
   providers: [
-    { provide: ConsentStore, inject: [DATA_SOURCE], useFactory: (ds: DataSource) => new ConsentStore(ds) },
+    {
+      provide: ConsentStore,
+      inject: [DATA_SOURCE, BROKER_CONFIG],
+      useFactory: (ds: DataSource, config: BrokerConfig) => new ConsentStore(ds, config.logAppend.deadlineMs),
+    },
     { provide: CONSENT_REVOCATIONS, useExisting: ConsentStore },
     { provide: WITHDRAWAL_CHECK, useExisting: ConsentStore },
   ],

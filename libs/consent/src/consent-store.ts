@@ -1,6 +1,7 @@
 import { Logger } from '@nestjs/common';
 import type { DataSource, QueryRunner } from 'typeorm';
 import { consentKey, type ConsentKey } from '@broker/access-log';
+import { BrokerError, ErrorCode } from '@broker/errors';
 import type { Consent } from './consent';
 import type { ConsentRevocations } from './consent-revocations';
 
@@ -85,7 +86,14 @@ export class ConsentStore implements ConsentLedger {
   /** issuer + jti -> when this process last wrote it (bounds the write load of the sync path). */
   private readonly recorded = new Map<string, number>();
 
-  constructor(private readonly ds: DataSource) {}
+  /**
+   * `requestDeadlineMs` (LOG_APPEND_DEADLINE_MS) bounds the calls a request waits on before its
+   * log entry (recordSeen, revokedAmong), pool wait included; the pool's own timeouts are longer.
+   */
+  constructor(
+    private readonly ds: DataSource,
+    private readonly requestDeadlineMs?: number,
+  ) {}
 
   /** Upserts a verified consent (first seen, last used); at most once a minute per consent and process. */
   async recordSeen(c: Consent): Promise<void> {
@@ -94,23 +102,25 @@ export class ConsentStore implements ConsentLedger {
     const last = this.recorded.get(key);
     if (last !== undefined && now - last < RECORD_THROTTLE_MS) return;
     try {
-      await this.ds.query(
-        `INSERT INTO consent_record (issuer, jti, subject, audience, purpose, scope, issued_at, expires_at,
+      await this.withinDeadline(
+        this.ds.query(
+          `INSERT INTO consent_record (issuer, jti, subject, audience, purpose, scope, issued_at, expires_at,
                                      first_seen_at, last_used_at)
          VALUES ($1, $2, $3, $4, $5, $6, to_timestamp($7), to_timestamp($8), $9, $9)
          ON CONFLICT (issuer, jti) DO UPDATE
            SET last_used_at = GREATEST(consent_record.last_used_at, EXCLUDED.last_used_at)`,
-        [
-          c.issuer,
-          c.jti,
-          c.subject,
-          c.audience,
-          c.purpose,
-          [...c.scope],
-          c.issuedAt,
-          c.expiresAt,
-          new Date(now),
-        ],
+          [
+            c.issuer,
+            c.jti,
+            c.subject,
+            c.audience,
+            c.purpose,
+            [...c.scope],
+            c.issuedAt,
+            c.expiresAt,
+            new Date(now),
+          ],
+        ),
       );
       if (this.recorded.size >= RECORD_CACHE_LIMIT) this.recorded.clear();
       this.recorded.set(key, now);
@@ -155,8 +165,17 @@ export class ConsentStore implements ConsentLedger {
     }
   }
 
-  revokedAmong(consents: readonly ConsentKey[]): Promise<Set<string>> {
-    return this.withdrawn((sql, params) => this.ds.query(sql, params), consents);
+  async revokedAmong(consents: readonly ConsentKey[]): Promise<Set<string>> {
+    try {
+      return await this.withinDeadline(this.withdrawn((sql, params) => this.ds.query(sql, params), consents));
+    } catch (e) {
+      // unanswered is not "not withdrawn": refuse, coded, nothing disclosed
+      this.logger.warn(`could not read withdrawals: ${(e as Error).message}`);
+      throw new BrokerError(
+        ErrorCode.ACCESS_LOG_UNAVAILABLE,
+        'The broker could not check the consent in time; nothing was disclosed.',
+      );
+    }
   }
 
   /** revokedAmong inside the caller's transaction (the access-log append, the batch release). */
@@ -211,6 +230,18 @@ export class ConsentStore implements ConsentLedger {
       [subject, jti],
     );
     return rows.map(toRecord);
+  }
+
+  /** `work`, or a rejection once the request's deadline has passed (the query itself ends at the pool's query timeout). */
+  private withinDeadline<T>(work: Promise<T>): Promise<T> {
+    const ms = this.requestDeadlineMs;
+    if (!ms) return work;
+    let timer: NodeJS.Timeout | undefined;
+    const late = new Promise<never>((_, reject) => {
+      timer = setTimeout(() => reject(new Error(`no answer within ${ms} ms`)), ms);
+    });
+    work.catch(() => undefined); // a late failure is not unhandled
+    return Promise.race([work, late]).finally(() => clearTimeout(timer));
   }
 
   /** The issuers of the seen consents that carry this jti. */

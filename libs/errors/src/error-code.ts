@@ -145,7 +145,8 @@ export const ERROR_CATALOGUE: Record<ErrorCode, ErrorCodeDoc> = {
     origin: 'broker',
     retryable: true,
     logged: 'no',
-    meaning: 'The access-log entry could not be made durable, so nothing was disclosed.',
+    meaning:
+      "The access-log entry could not be made durable in time (the broker's database did not answer, or its log queue was full), so nothing was disclosed.",
     remedy: 'Retry later; operators are alerted.',
   },
   [ErrorCode.QUERY_TOO_COMPLEX]: {

@@ -55,10 +55,13 @@ export class HealthService {
 
   /** The Prometheus text exposition. */
   async metricsText(): Promise<string> {
-    const { appended, failures } = this.appender.stats;
+    const { appended, failures, rejectedQueueFull, rejectedDeadline } = this.appender.stats;
     const extra: Record<string, number> = {
       broker_access_log_appended_total: appended,
       broker_access_log_append_failures_total: failures,
+      'broker_access_log_rejected_total{reason="queue_full"}': rejectedQueueFull,
+      'broker_access_log_rejected_total{reason="deadline"}': rejectedDeadline,
+      broker_access_log_queued: this.appender.queued,
       broker_access_log_writable: this.appender.writable ? 1 : 0,
       broker_unauthenticated_total: this.auth.rejectedCount,
       ...(await this.gauges.get()),
