@@ -155,7 +155,7 @@ export class BatchProcessorService {
     return out;
   }
 
-  /** One transaction: lock the items still pending, append their entries, settle them. */
+  /** One transaction: lock the items still pending, settle them, then append their entries. */
   private async commit(job: StoredJob, decided: Pending[]): Promise<void> {
     const q = this.ds.createQueryRunner();
     await q.connect();
@@ -168,21 +168,30 @@ export class BatchProcessorService {
       );
       const mine = decided.filter((d) => still.has(d.item.index));
       const final = mine.filter((d): d is Exclude<Pending, { state: 'PENDING' }> => d.state !== 'PENDING');
+      // our own rows first (results, refusals, attempts, counters); the chain head is locked
+      // last, inside appendWithin, for the entries' insert and the commit only
+      await this.repo.applySettlements(
+        q,
+        job.id,
+        mine.map((d): ItemSettlement => {
+          if (d.state === 'PENDING')
+            return { index: d.item.index, state: 'PENDING', message: d.message.slice(0, 500) };
+          return d.state === 'RELEASED'
+            ? { index: d.item.index, state: 'RELEASED', result: d.result }
+            : { index: d.item.index, state: d.state, code: d.code, message: d.message.slice(0, 500) };
+        }),
+      );
       const occurredAt = new Date();
       const sealed = await this.log.appendWithin(
         q,
         final.map((d) => this.entry(job, d, occurredAt)),
       );
-      const seqOf = new Map(final.map((d, i) => [d, sealed[i].seq]));
-      const settlements: ItemSettlement[] = mine.map((d) => {
-        if (d.state === 'PENDING')
-          return { index: d.item.index, state: 'PENDING', message: d.message.slice(0, 500) };
-        const logSeq = seqOf.get(d) as string;
-        return d.state === 'RELEASED'
-          ? { index: d.item.index, state: 'RELEASED', result: d.result, logSeq }
-          : { index: d.item.index, state: d.state, code: d.code, message: d.message.slice(0, 500), logSeq };
-      });
-      await this.repo.applySettlements(q, job.id, settlements);
+      // the back-reference to each entry, in one statement bounded by the chunk (see BatchSubmissionService)
+      await this.repo.setLogSeqs(
+        q,
+        job.id,
+        final.map((d, i) => ({ index: d.item.index, seq: sealed[i].seq })),
+      );
       await q.commitTransaction();
       if (mine.length < decided.length) {
         this.logger.debug(`job ${job.id}: ${decided.length - mine.length} items were settled by another run`);

@@ -10,7 +10,7 @@ import { assertDisclosureAllowed } from '@broker/disclosure';
 import { BrokerError, ErrorCode } from '@broker/errors';
 import { checkMatricule } from '@broker/matricule';
 import type { Member } from '@broker/trust';
-import { BatchRepository, type NewItem, type StoredJob } from './batch.repository';
+import { BatchRepository, type StoredJob } from './batch.repository';
 import type { BatchSubmission, StoredConsent } from './batch.types';
 import { storedConsent } from './stored-consent';
 import { CHUNK_DISPATCHER, type ChunkDispatcher } from './chunk-dispatcher';
@@ -116,6 +116,20 @@ export class BatchSubmissionService {
         completed: refusedCount === n,
         retentionS: this.config.batchRetentionS,
       });
+      // our own rows first (the item rows of a batch are up to 10,000); the chain head is
+      // locked last, inside appendWithin, for the refusals' entries and the commit only
+      await this.repo.insertItems(
+        q,
+        jobId,
+        decisions.map((d, index) => ({
+          index,
+          matricule: d.matricule,
+          state: d.state,
+          consent: d.consent,
+          errorCode: d.state === 'REFUSED' ? d.code : null,
+          errorMessage: d.state === 'REFUSED' ? d.message : null,
+        })),
+      );
       // refusals are logged in the same transaction as the job: none without its entry
       const refusals = decisions
         .map((d, index) => ({ d, index }))
@@ -126,29 +140,14 @@ export class BatchSubmissionService {
         q,
         refusals.map(({ d }) => this.refusalEntry(member, jobId, correlationId, occurredAt, items, d)),
       );
-      const seqOf = new Map(refusals.map((r, i) => [r.index, sealed[i].seq]));
-      const rows: NewItem[] = decisions.map((d, index) =>
-        d.state === 'PENDING'
-          ? {
-              index,
-              matricule: d.matricule,
-              state: 'PENDING',
-              consent: d.consent,
-              errorCode: null,
-              errorMessage: null,
-              logSeq: null,
-            }
-          : {
-              index,
-              matricule: d.matricule,
-              state: 'REFUSED',
-              consent: d.consent,
-              errorCode: d.code,
-              errorMessage: d.message,
-              logSeq: seqOf.get(index) ?? null,
-            },
+      // batch_item.log_seq only points back at the entry (nothing decides on it); an entry's seq
+      // exists only once the head is locked, so it is written here, in one statement over the
+      // refused items alone, rather than holding the head while every item row is inserted
+      await this.repo.setLogSeqs(
+        q,
+        jobId,
+        refusals.map((r, i) => ({ index: r.index, seq: sealed[i].seq })),
       );
-      await this.repo.insertItems(q, jobId, rows);
       await q.commitTransaction();
     } catch (e) {
       if (q.isTransactionActive) await q.rollbackTransaction().catch(() => undefined);

@@ -34,7 +34,6 @@ export interface NewItem {
   consent: Partial<StoredConsent> | null;
   errorCode: string | null;
   errorMessage: string | null;
-  logSeq: string | null;
 }
 
 export interface PendingItem {
@@ -46,8 +45,8 @@ export interface PendingItem {
 
 /** How an item settles (or not) in one processing round. */
 export type ItemSettlement =
-  | { index: number; state: 'RELEASED'; result: Buffer; logSeq: string }
-  | { index: number; state: 'REFUSED' | 'FAILED'; code: string; message: string; logSeq: string }
+  | { index: number; state: 'RELEASED'; result: Buffer }
+  | { index: number; state: 'REFUSED' | 'FAILED'; code: string; message: string }
   | { index: number; state: 'PENDING'; message: string };
 
 export interface ResultRow {
@@ -180,11 +179,11 @@ export class BatchRepository {
     for (let i = 0; i < items.length; i += 5000) {
       const slice = items.slice(i, i + 5000);
       await q.query(
-        `INSERT INTO batch_item (job_id, idx, matricule, state, consent, error_code, error_message, log_seq, settled_at)
-         SELECT $1, t.idx, t.matricule, t.state, t.consent, t.code, t.message, t.seq,
+        `INSERT INTO batch_item (job_id, idx, matricule, state, consent, error_code, error_message, settled_at)
+         SELECT $1, t.idx, t.matricule, t.state, t.consent, t.code, t.message,
                 CASE WHEN t.state = 'PENDING' THEN NULL ELSE now() END
-         FROM unnest($2::int[], $3::text[], $4::text[], $5::jsonb[], $6::text[], $7::text[], $8::bigint[])
-           AS t(idx, matricule, state, consent, code, message, seq)`,
+         FROM unnest($2::int[], $3::text[], $4::text[], $5::jsonb[], $6::text[], $7::text[])
+           AS t(idx, matricule, state, consent, code, message)`,
         [
           jobId,
           slice.map((x) => x.index),
@@ -193,7 +192,6 @@ export class BatchRepository {
           slice.map((x) => (x.consent ? JSON.stringify(x.consent) : null)),
           slice.map((x) => x.errorCode),
           slice.map((x) => x.errorMessage),
-          slice.map((x) => x.logSeq),
         ],
       );
     }
@@ -259,9 +257,9 @@ export class BatchRepository {
     if (final.length) {
       await q.query(
         `UPDATE batch_item AS b SET state = t.state, result = t.result, error_code = t.code,
-           error_message = t.message, log_seq = t.seq, settled_at = now(), attempts = b.attempts + 1
-         FROM unnest($2::int[], $3::text[], $4::bytea[], $5::text[], $6::text[], $7::bigint[])
-           AS t(idx, state, result, code, message, seq)
+           error_message = t.message, settled_at = now(), attempts = b.attempts + 1
+         FROM unnest($2::int[], $3::text[], $4::bytea[], $5::text[], $6::text[])
+           AS t(idx, state, result, code, message)
          WHERE b.job_id = $1 AND b.idx = t.idx`,
         [
           jobId,
@@ -270,7 +268,6 @@ export class BatchRepository {
           final.map((s) => (s.state === 'RELEASED' ? s.result : null)),
           final.map((s) => (s.state === 'RELEASED' ? null : s.code)),
           final.map((s) => (s.state === 'RELEASED' ? null : s.message)),
-          final.map((s) => s.logSeq),
         ],
       );
     }
@@ -289,6 +286,20 @@ export class BatchRepository {
         [jobId, count('RELEASED'), count('REFUSED'), count('FAILED')],
       );
     }
+  }
+
+  /** Points settled items at their access-log entries (batch_item.log_seq), inside `q`. */
+  async setLogSeqs(
+    q: QueryRunner,
+    jobId: string,
+    refs: readonly { index: number; seq: string }[],
+  ): Promise<void> {
+    if (refs.length === 0) return;
+    await q.query(
+      `UPDATE batch_item AS b SET log_seq = t.seq
+       FROM unnest($2::int[], $3::bigint[]) AS t(idx, seq) WHERE b.job_id = $1 AND b.idx = t.idx`,
+      [jobId, refs.map((r) => r.index), refs.map((r) => r.seq)],
+    );
   }
 
   /**
