@@ -9,6 +9,7 @@ import type { DataSource, QueryRunner } from 'typeorm';
 import { AccessLogAppender, AccessLogRepository } from '@broker/access-log';
 import {
   BatchProcessorService,
+  BatchQueryService,
   BatchRepository,
   BatchSubmissionService,
   ResultsCipher,
@@ -79,26 +80,29 @@ async function within<T>(p: Promise<T>, ms: number): Promise<T | 'still waiting'
   }
 }
 
-describe('batch transactions lock the chain head last (real PostgreSQL, collaborators stubbed)', () => {
+describe('batch transactions: the chain head locked last, held results purged (real PostgreSQL, collaborators stubbed)', () => {
   let db: { url: string; drop(): Promise<void> };
   let ds: DataSource;
   let config: BrokerConfig;
   let repo: PausingRepository;
   let submission: BatchSubmissionService;
   let processor: BatchProcessorService;
+  let query: BatchQueryService;
   /** Another process's appender (the synchronous path), with its own connections. */
   let syncLog: AccessLogAppender;
   const subjects = Array.from({ length: ITEMS }, (_, i) => makeMatricule('19800101', 100 + (i % 800)));
 
+  /** What the stubbed verifier answers for the next submission: jti `${jtiPrefix}-${i}`, lifetime `lifetimeS`. */
+  const plan = { jtiPrefix: 'a', lifetimeS: 3600 };
   const consentOf = (subject: string, i: number): Consent => ({
     issuer: 'issuer-lock-order',
-    jti: `c-${i}`,
+    jti: `${plan.jtiPrefix}-${i}`,
     subject,
     audience: MEMBER.id,
     purpose: GRANTED_PURPOSE,
     scope: new Set<DataItem>(['name']),
     issuedAt: Math.floor(Date.now() / 1000),
-    expiresAt: Math.floor(Date.now() / 1000) + 3600,
+    expiresAt: Math.floor(Date.now() / 1000) + plan.lifetimeS,
   });
 
   beforeAll(async () => {
@@ -141,16 +145,9 @@ describe('batch transactions lock the chain head last (real PostgreSQL, collabor
       fetchPerson: (m: string) => Promise.resolve({ matricule: m, surname: 'Stub', givenNames: ['Lock'] }),
     } as unknown as PersonSource;
     const revocations: ConsentRevocations = { revokedAmong: () => Promise.resolve(new Set<string>()) };
-    processor = new BatchProcessorService(
-      ds,
-      repo,
-      trust,
-      source,
-      batchLog,
-      new ResultsCipher(randomBytes(32)),
-      config,
-      revocations,
-    );
+    const cipher = new ResultsCipher(randomBytes(32));
+    processor = new BatchProcessorService(ds, repo, trust, source, batchLog, cipher, config, revocations);
+    query = new BatchQueryService(repo, cipher);
   }, 60_000);
 
   afterAll(async () => {
@@ -245,5 +242,70 @@ describe('batch transactions lock the chain head last (real PostgreSQL, collabor
       [job.id],
     );
     expect(released[0]).toEqual({ n: '1800', logged: '1800' });
+  });
+
+  /** Submits `n` stubbed requests (consents as `plan` says) and returns the job. */
+  const submitStubbed = (n: number) =>
+    submission.submit(
+      MEMBER,
+      {
+        purpose: GRANTED_PURPOSE,
+        items: ['name'],
+        requests: subjects.slice(0, n).map((m) => ({ matricule: m, consentToken: 'stubbed' })),
+      },
+      randomUUID(),
+    );
+  const itemsOf = (jobId: string) =>
+    sql<{ idx: number; state: string; held: boolean; error_code: string | null }>(
+      db.url,
+      `SELECT idx, state, result IS NOT NULL AS held, error_code FROM batch_item WHERE job_id = $1 ORDER BY idx`,
+      [jobId],
+    );
+
+  it('purges a result whose release is committing when the consent is withdrawn: the purge waits for that commit', async () => {
+    plan.jtiPrefix = 'race';
+    const job = await submitStubbed(3);
+    repo.pause = gate();
+    const processed = processor.processChunk(job.id, 0, false);
+    await repo.pause.reached;
+    // the chunk's transaction holds item 1 as RELEASED, uncommitted; the citizen withdraws now
+    const purge = repo.purgeConsentResults('issuer-lock-order', 'race-1');
+    expect(await within(purge, 500)).toBe('still waiting');
+    repo.pause.open();
+    repo.pause = undefined;
+    await processed;
+    expect(await purge).toBe(1);
+    expect(await itemsOf(job.id)).toEqual([
+      { idx: 0, state: 'REFUSED', held: false, error_code: ErrorCode.CONSENT_INVALID },
+      { idx: 1, state: 'REFUSED', held: false, error_code: ErrorCode.CONSENT_REVOKED },
+      { idx: 2, state: 'RELEASED', held: true, error_code: null },
+    ]);
+    expect(await query.job(MEMBER, job.id)).toMatchObject({ succeeded: 1, refused: 2 });
+  });
+
+  it("never serves a result past its consent's expiry, before any sweep: it reads CONSENT_REVOKED and is purged", async () => {
+    plan.jtiPrefix = 'short';
+    plan.lifetimeS = 2;
+    const job = await submitStubbed(3);
+    plan.lifetimeS = 3600;
+    await processor.processChunk(job.id, 0, false);
+    const before = await query.results(job, 0, 10);
+    expect(before.map((r) => r.state)).toEqual(['REFUSED', 'RELEASED', 'RELEASED']);
+    expect(before[1].person).toMatchObject({ surname: 'Stub' });
+    await new Promise((r) => setTimeout(r, 2500));
+    const after = await query.results(job, 0, 10);
+    expect(after.slice(1)).toEqual([
+      expect.objectContaining({
+        state: 'REFUSED',
+        person: null,
+        error: expect.objectContaining({ code: ErrorCode.CONSENT_REVOKED }),
+      }),
+      expect.objectContaining({
+        state: 'REFUSED',
+        person: null,
+        error: expect.objectContaining({ code: ErrorCode.CONSENT_REVOKED }),
+      }),
+    ]);
+    expect((await itemsOf(job.id)).map((i) => i.held)).toEqual([false, false, false]);
   });
 });

@@ -1,5 +1,6 @@
-import type { DataSource, QueryRunner } from 'typeorm';
+import type { DataSource, EntityManager, QueryRunner } from 'typeorm';
 import type { DataItem } from '@broker/data-items';
+import { ErrorCode } from '@broker/errors';
 import type { BatchItemState, BatchJobView, BatchState, StoredConsent } from './batch.types';
 
 interface JobRow {
@@ -56,7 +57,12 @@ export interface ResultRow {
   result: Buffer | null;
   errorCode: string | null;
   errorMessage: string | null;
+  /** When the item's consent expires (seconds since the epoch), if it has one. */
+  consentExp: number | null;
 }
+
+/** What a member reads in place of a result purged because its consent was withdrawn or expired. */
+export const PURGED_MESSAGE = 'The consent was withdrawn or has expired: the result was deleted.';
 
 const JOB_COLUMNS = `id, member_id, purpose, items, state, total, succeeded, refused, failed, chunk_size,
   correlation_id, request_hash, created_at, started_at, completed_at, purge_after`;
@@ -329,9 +335,10 @@ export class BatchRepository {
       result: Buffer | null;
       error_code: string | null;
       error_message: string | null;
+      consent_exp: string | null;
     }[] = await this.ds.query(
-      `SELECT idx, matricule, state, result, error_code, error_message FROM batch_item
-       WHERE job_id = $1 AND idx >= $2 ORDER BY idx LIMIT $3`,
+      `SELECT idx, matricule, state, result, error_code, error_message, consent->>'exp' AS consent_exp
+       FROM batch_item WHERE job_id = $1 AND idx >= $2 ORDER BY idx LIMIT $3`,
       [jobId, offset, limit],
     );
     return rows.map((r) => ({
@@ -341,7 +348,77 @@ export class BatchRepository {
       result: r.result,
       errorCode: r.error_code,
       errorMessage: r.error_message,
+      consentExp: r.consent_exp === null ? null : Number(r.consent_exp),
     }));
+  }
+
+  /**
+   * Purges the results held under a withdrawn consent: its released items become REFUSED with
+   * CONSENT_REVOKED and lose their result. Its pending items are locked first, so that a chunk
+   * committing their release right now finishes before the purge reads them (and they are
+   * purged too); pending items are otherwise left to the processor, which refuses and logs them.
+   */
+  async purgeConsentResults(issuer: string, jti: string): Promise<number> {
+    return this.ds.transaction('READ COMMITTED', async (m) => {
+      await m.query(
+        `SELECT 1 FROM batch_item
+         WHERE consent->>'jti' = $2 AND consent->>'issuer' = $1 AND state IN ('PENDING', 'RELEASED')
+         ORDER BY job_id, idx FOR UPDATE`,
+        [issuer, jti],
+      );
+      return this.refuseReleased(m, `consent->>'jti' = $1 AND consent->>'issuer' = $2`, [jti, issuer]);
+    });
+  }
+
+  /** Purges (as CONSENT_REVOKED) up to `limit` released results whose consent has expired; returns how many. */
+  async purgeExpiredResults(limit = 1000): Promise<number> {
+    return this.ds.transaction('READ COMMITTED', (m) =>
+      this.refuseReleased(
+        m,
+        `(job_id, idx) IN (SELECT job_id, idx FROM batch_item
+           WHERE state = 'RELEASED' AND (consent->>'exp')::numeric <= extract(epoch FROM now())
+           ORDER BY job_id, idx LIMIT $1 FOR UPDATE)`,
+        [limit],
+      ),
+    );
+  }
+
+  /** Purges the released results among `indexes` of a job whose consent has expired (at read time). */
+  async purgeExpiredResultsOf(jobId: string, indexes: readonly number[]): Promise<number> {
+    if (indexes.length === 0) return 0;
+    return this.ds.transaction('READ COMMITTED', (m) =>
+      this.refuseReleased(
+        m,
+        `job_id = $1 AND idx = ANY($2::int[]) AND (consent->>'exp')::numeric <= extract(epoch FROM now())`,
+        [jobId, [...indexes]],
+      ),
+    );
+  }
+
+  /**
+   * Turns the RELEASED items matching `where` into REFUSED/CONSENT_REVOKED without their result
+   * and moves their jobs' counters; job rows are locked in id order after the items (as a chunk's
+   * commit does), so two purges never wait on each other in a cycle.
+   */
+  private async refuseReleased(m: EntityManager, where: string, params: unknown[]): Promise<number> {
+    const n = params.length;
+    const purged = returned<{ job_id: string }>(
+      await m.query(
+        `UPDATE batch_item SET state = 'REFUSED', result = NULL, error_code = $${n + 1}, error_message = $${n + 2}
+         WHERE state = 'RELEASED' AND ${where}
+         RETURNING job_id`,
+        [...params, ErrorCode.CONSENT_REVOKED, PURGED_MESSAGE],
+      ),
+    );
+    const perJob = new Map<string, number>();
+    for (const r of purged) perJob.set(r.job_id, (perJob.get(r.job_id) ?? 0) + 1);
+    for (const [jobId, count] of [...perJob].sort(([a], [b]) => a.localeCompare(b))) {
+      await m.query(`UPDATE batch_job SET succeeded = succeeded - $2, refused = refused + $2 WHERE id = $1`, [
+        jobId,
+        count,
+      ]);
+    }
+    return purged.length;
   }
 
   /** Deletes jobs (and their items and results) whose retention is over; returns how many. */

@@ -4,6 +4,7 @@ import { DataSource, type DataSourceOptions } from 'typeorm';
 import { CreateAccessLog1763900000000 } from '../../access-log/src/migrations/1763900000000-CreateAccessLog';
 import { AuditTrail1763910000000 } from '../../access-log/src/migrations/1763910000000-AuditTrail';
 import { BatchJobs1764100000000 } from '../../batch/src/migrations/1764100000000-BatchJobs';
+import { BatchHeldResults1796189307643 } from '../../batch/src/migrations/1796189307643-BatchHeldResults';
 import { ConsentLedger1764000000000 } from '../../consent/src/migrations/1764000000000-ConsentLedger';
 import { CitizenPage1764000001000 } from '../../citizen/src/migrations/1764000001000-CitizenPage';
 
@@ -14,6 +15,7 @@ export const MIGRATIONS = [
   ConsentLedger1764000000000,
   CitizenPage1764000001000,
   BatchJobs1764100000000,
+  BatchHeldResults1796189307643,
 ];
 
 /** Creates the database named in `url` when it does not exist (as the README promises). */
