@@ -180,10 +180,13 @@ export class BatchRepository {
     );
   }
 
-  /** Inserts items with unnest (one statement per 5,000 items). */
+  /**
+   * Inserts items with unnest, one statement per 1,000 items: building a statement's parameters
+   * blocks the event loop, and a smaller one lets the synchronous path in between.
+   */
   async insertItems(q: QueryRunner, jobId: string, items: readonly NewItem[]): Promise<void> {
-    for (let i = 0; i < items.length; i += 5000) {
-      const slice = items.slice(i, i + 5000);
+    for (let i = 0; i < items.length; i += 1000) {
+      const slice = items.slice(i, i + 1000);
       await q.query(
         `INSERT INTO batch_item (job_id, idx, matricule, state, consent, error_code, error_message, settled_at)
          SELECT $1, t.idx, t.matricule, t.state, t.consent, t.code, t.message,
