@@ -47,6 +47,7 @@ describe('loadBrokerConfig', () => {
       batchExecution: 'auto',
       batchResultsKeyFile: undefined,
       workerConcurrency: 4,
+      workerNice: 10,
     });
   });
 
@@ -129,6 +130,7 @@ describe('loadBrokerConfig', () => {
       batchExecution: 'queue',
       batchResultsKeyFile: '/etc/broker/results.key',
       workerConcurrency: 8,
+      workerNice: 10,
       maxCitizenTokenLifetimeS: 600,
       devIdpKeyFile: '/tmp/dev-idp.json',
     });
