@@ -118,15 +118,17 @@ describe('batch transactions: the chain head locked last, held results purged (r
     const batchLog = new AccessLogAppender(ds, accessRepo);
     syncLog = new AccessLogAppender(ds, accessRepo);
     repo = new PausingRepository(ds);
-    // every tenth consent does not verify: those items are refused (and logged) at submission
+    // token `stubbed-<i>` is request i's consent; every tenth does not verify: those items are
+    // refused (and logged) at submission
     const consents = {
       verifyMany: (tokens: readonly (string | undefined)[]) =>
         Promise.resolve(
-          tokens.map((t, i) =>
-            i % 10 === 0
+          tokens.map((t) => {
+            const i = Number(t?.replace('stubbed-', ''));
+            return i % 10 === 0
               ? new BrokerError(ErrorCode.CONSENT_INVALID, 'The consent token does not verify.')
-              : consentOf(subjects[i], i),
-          ),
+              : consentOf(subjects[i], i);
+          }),
         ),
     } as unknown as ConsentVerifierService;
     const dispatcher: ChunkDispatcher = {
@@ -179,7 +181,7 @@ describe('batch transactions: the chain head locked last, held results purged (r
       {
         purpose: GRANTED_PURPOSE,
         items: ['name'],
-        requests: subjects.map((m) => ({ matricule: m, consentToken: 'stubbed' })),
+        requests: subjects.map((m, i) => ({ matricule: m, consentToken: `stubbed-${i}` })),
       },
       randomUUID(),
     );
@@ -219,7 +221,7 @@ describe('batch transactions: the chain head locked last, held results purged (r
       {
         purpose: GRANTED_PURPOSE,
         items: ['name'],
-        requests: subjects.slice(0, 2000).map((m) => ({ matricule: m, consentToken: 'stubbed' })),
+        requests: subjects.slice(0, 2000).map((m, i) => ({ matricule: m, consentToken: `stubbed-${i}` })),
       },
       randomUUID(),
     );
@@ -251,7 +253,7 @@ describe('batch transactions: the chain head locked last, held results purged (r
       {
         purpose: GRANTED_PURPOSE,
         items: ['name'],
-        requests: subjects.slice(0, n).map((m) => ({ matricule: m, consentToken: 'stubbed' })),
+        requests: subjects.slice(0, n).map((m, i) => ({ matricule: m, consentToken: `stubbed-${i}` })),
       },
       randomUUID(),
     );
