@@ -15,6 +15,7 @@
 import type { ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
+import { createServer, type AddressInfo } from 'node:net';
 import { cpus, tmpdir } from 'node:os';
 import * as path from 'node:path';
 import { request } from 'undici';
@@ -33,9 +34,6 @@ const IDLE_S = Number(process.env.BENCH_IDLE_S ?? 8);
 const BUSY_S = Number(process.env.BENCH_BUSY_S ?? 12);
 const CLIENTS = Number(process.env.BENCH_CLIENTS ?? 4);
 const CPU_PROF = process.env.BENCH_CPU_PROF;
-const RNPP_PORT = '4321';
-const GW_PORT = '4322';
-const GQL = `http://127.0.0.1:${GW_PORT}/graphql`;
 const PERSON_QUERY = 'query Q($m: ID!) { person(matricule: $m) { surname givenNames } }';
 
 /** One synchronous answer: when it started and how long it took (ms). */
@@ -50,7 +48,22 @@ const pct = (xs: number[], p: number): number => {
   return s[Math.min(s.length - 1, Math.ceil((p / 100) * s.length) - 1)];
 };
 
+/** A port nothing listens on now (the machine is shared: fixed ports collide). */
+function freePort(): Promise<string> {
+  return new Promise((resolve, reject) => {
+    const srv = createServer();
+    srv.once('error', reject);
+    srv.listen(0, '127.0.0.1', () => {
+      const port = (srv.address() as AddressInfo).port;
+      srv.close(() => resolve(String(port)));
+    });
+  });
+}
+
 async function main(): Promise<void> {
+  const RNPP_PORT = await freePort();
+  const GW_PORT = await freePort();
+  const GQL = `http://127.0.0.1:${GW_PORT}/graphql`;
   const dir = mkdtempSync(path.join(tmpdir(), 'broker-bench-batch-sync-'));
   const trust = await makeTrustFixture(dir);
   const db = await createTestDatabase('broker_bench_batch_sync');
