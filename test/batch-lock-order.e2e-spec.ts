@@ -92,6 +92,8 @@ describe('batch transactions: the chain head locked last, held results purged (r
   let syncLog: AccessLogAppender;
   const subjects = Array.from({ length: ITEMS }, (_, i) => makeMatricule('19800101', 100 + (i % 800)));
 
+  /** The stubbed register: reads in flight now and at most, and how long each takes. */
+  const reads = { inFlight: 0, most: 0, delayMs: 0 };
   /** What the stubbed verifier answers for the next submission: jti `${jtiPrefix}-${i}`, lifetime `lifetimeS`. */
   const plan = { jtiPrefix: 'a', lifetimeS: 3600 };
   const consentOf = (subject: string, i: number): Consent => ({
@@ -112,6 +114,7 @@ describe('batch transactions: the chain head locked last, held results purged (r
       ...loadBrokerConfig({ BROKER_MODE: 'development', DATABASE_URL: db.url, LOG_LEVEL: 'error' }),
       batchChunkSize: ITEMS,
       batchMaxItems: ITEMS,
+      batchMaxInFlight: 20,
     };
     const accessRepo = new AccessLogRepository(ds);
     await accessRepo.ensurePartitions(new Date(), 1);
@@ -144,7 +147,13 @@ describe('batch transactions: the chain head locked last, held results purged (r
     } as unknown as TrustRegistry;
     const source = {
       name: 'rnpp-stub',
-      fetchPerson: (m: string) => Promise.resolve({ matricule: m, surname: 'Stub', givenNames: ['Lock'] }),
+      fetchPerson: async (m: string) => {
+        reads.inFlight++;
+        reads.most = Math.max(reads.most, reads.inFlight);
+        if (reads.delayMs) await new Promise((r) => setTimeout(r, reads.delayMs));
+        reads.inFlight--;
+        return { matricule: m, surname: 'Stub', givenNames: ['Lock'] };
+      },
     } as unknown as PersonSource;
     const revocations: ConsentRevocations = { revokedAmong: () => Promise.resolve(new Set<string>()) };
     const cipher = new ResultsCipher(randomBytes(32));
@@ -309,5 +318,19 @@ describe('batch transactions: the chain head locked last, held results purged (r
       }),
     ]);
     expect((await itemsOf(job.id)).map((i) => i.held)).toEqual([false, false, false]);
+  });
+
+  it('keeps at most 8 register reads in flight in a worker process, however many chunks it runs at once', async () => {
+    plan.jtiPrefix = 'reads';
+    const jobs = [await submitStubbed(60), await submitStubbed(60), await submitStubbed(60)];
+    reads.most = 0;
+    reads.delayMs = 20;
+    try {
+      const outcomes = await Promise.all(jobs.map((j) => processor.processChunk(j.id, 0, false)));
+      expect(outcomes.map((o) => o.settled)).toEqual([54, 54, 54]);
+    } finally {
+      reads.delayMs = 0;
+    }
+    expect(reads.most).toBe(8);
   });
 });
