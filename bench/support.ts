@@ -10,12 +10,16 @@ export const median = (xs: number[]): number => {
   return s.length % 2 ? s[(s.length - 1) / 2] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2;
 };
 
-/** Starts a built script of dist/ (e.g. `apps/gateway/src/main.js`) as a child process. */
-export function start(script: string, env: Record<string, string>): ChildProcess {
-  return spawn(process.execPath, ['--disable-warning=ExperimentalWarning', path.join(DIST, script)], {
-    env: { ...process.env, ...env },
-    stdio: ['ignore', 'ignore', 'inherit'],
-  });
+/** Starts a built script of dist/ (e.g. `apps/gateway/src/main.js`) as a child process; `nodeArgs` go to node. */
+export function start(script: string, env: Record<string, string>, nodeArgs: string[] = []): ChildProcess {
+  return spawn(
+    process.execPath,
+    [...nodeArgs, '--disable-warning=ExperimentalWarning', path.join(DIST, script)],
+    {
+      env: { ...process.env, ...env },
+      stdio: ['ignore', 'ignore', 'inherit'],
+    },
+  );
 }
 
 /** Waits until `url` answers 200 (about a minute at most). */

@@ -8,6 +8,7 @@ import {
   mintCitizenToken,
   mintConsent,
   mintMemberAssertion,
+  mintRevocation,
   mintStaffToken,
   sql,
 } from '@broker/testing';
@@ -417,6 +418,87 @@ describe('asynchronous batch jobs (real gateway, real worker processes, real Red
     expect(left[0].n).toBe('0');
     // the access log keeps its entries: retention applies to results, not to the trail
     expect((await entriesOf(job.id)).length).toBe(2);
+  }, 60_000);
+
+  /** The stored state of a job's items, straight from PostgreSQL. */
+  async function heldOf(jobId: string) {
+    return sql<{ idx: number; state: string; held: boolean; error_code: string | null }>(
+      broker.databaseUrl,
+      `SELECT idx, state, result IS NOT NULL AS held, error_code FROM batch_item WHERE job_id = $1 ORDER BY idx`,
+      [jobId],
+    );
+  }
+
+  it("deletes a released result at once when the citizen withdraws its consent: the item reads CONSENT_REVOKED, the other's stays", async () => {
+    const [a, b] = persons.slice(1500, 1502);
+    const jti = randomUUID();
+    const job = (
+      await submit([
+        { matricule: a, consentToken: await consent(a, { jti }) },
+        { matricule: b, consentToken: await consent(b) },
+      ])
+    ).body.data?.submitPersonBatch as Job;
+    expect(await done(job.id)).toMatchObject({ succeeded: 2, refused: 0 });
+    expect((await heldOf(job.id)).map((i) => i.held)).toEqual([true, true]);
+
+    const citizen = await mintCitizenToken(t().idp.key, t().idp.issuer, t().brokerId, a);
+    const w = await gql(
+      broker.graphqlUrl,
+      'mutation W($j: ID!) { withdrawConsent(jti: $j) { status } }',
+      { j: jti },
+      { authorization: `Bearer ${citizen}` },
+    );
+    expect(w.body.data?.withdrawConsent).toEqual({ status: 'WITHDRAWN' });
+    // at once: when the withdrawal answers, the ciphertext is gone
+    expect(await heldOf(job.id)).toEqual([
+      { idx: 0, state: 'REFUSED', held: false, error_code: 'CONSENT_REVOKED' },
+      { idx: 1, state: 'RELEASED', held: true, error_code: null },
+    ]);
+    const rs = await results(job.id, 2);
+    expect(rs[0]).toMatchObject({ index: 0, person: null, error: { code: 'CONSENT_REVOKED' } });
+    expect(rs[1].person?.surname).toBe(sim.population.get(b)?.surname);
+    expect(await status(job.id)).toMatchObject({ succeeded: 1, refused: 1 });
+    // the trail keeps the release that happened
+    expect((await entriesOf(job.id)).map((e) => e.outcome)).toEqual(['DISCLOSED', 'DISCLOSED']);
+  }, 60_000);
+
+  it('deletes a released result at once when the consent issuer revokes the consent (POST /consents/revocations)', async () => {
+    const [a] = persons.slice(1502, 1503);
+    const jti = randomUUID();
+    const job = (await submit([{ matricule: a, consentToken: await consent(a, { jti }) }])).body.data
+      ?.submitPersonBatch as Job;
+    expect(await done(job.id)).toMatchObject({ succeeded: 1 });
+    const revocation = await mintRevocation(t().i1.key, t().i1.id, jti);
+    const r = await request(`${broker.baseUrl}/consents/revocations`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/jose' },
+      body: revocation,
+    });
+    expect(r.statusCode).toBe(200);
+    await r.body.dump();
+    expect(await heldOf(job.id)).toEqual([
+      { idx: 0, state: 'REFUSED', held: false, error_code: 'CONSENT_REVOKED' },
+    ]);
+    expect((await results(job.id, 1))[0]).toMatchObject({ person: null, error: { code: 'CONSENT_REVOKED' } });
+  }, 60_000);
+
+  it("purges a released result once its consent expires (the workers' sweep) and then reads it as CONSENT_REVOKED", async () => {
+    const [a] = persons.slice(1503, 1504);
+    const job = (await submit([{ matricule: a, consentToken: await consent(a, { lifetimeS: 10 }) }])).body
+      .data?.submitPersonBatch as Job;
+    expect(await done(job.id)).toMatchObject({ succeeded: 1 });
+    expect((await heldOf(job.id))[0].held).toBe(true);
+    // no read in between: the reconciler (every second here) deletes it after the expiry
+    await waitFor(
+      'the expired result purged',
+      async () => ((await heldOf(job.id))[0].held ? undefined : true),
+      30_000,
+      250,
+    );
+    expect(await heldOf(job.id)).toEqual([
+      { idx: 0, state: 'REFUSED', held: false, error_code: 'CONSENT_REVOKED' },
+    ]);
+    expect((await results(job.id, 1))[0]).toMatchObject({ person: null, error: { code: 'CONSENT_REVOKED' } });
   }, 60_000);
 });
 

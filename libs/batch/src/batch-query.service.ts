@@ -1,7 +1,7 @@
 import { Inject, Injectable, Logger } from '@nestjs/common';
 import { BrokerError, ErrorCode } from '@broker/errors';
 import type { Member } from '@broker/trust';
-import { BatchRepository, type StoredJob } from './batch.repository';
+import { BatchRepository, PURGED_MESSAGE, type StoredJob } from './batch.repository';
 import type { BatchResultView } from './batch.types';
 import { ResultsCipher, resultAad } from './results-cipher';
 
@@ -44,6 +44,27 @@ export class BatchQueryService {
     }
     if (limit === 0) return [];
     const rows = await this.repo.results(job.id, offset, limit);
+    // a result is never served past its consent's expiry, even before the reconciler's sweep
+    const now = Date.now() / 1000;
+    const expired = rows.filter(
+      (r) => r.state === 'RELEASED' && r.consentExp !== null && r.consentExp <= now,
+    );
+    if (expired.length > 0) {
+      await this.repo
+        .purgeExpiredResultsOf(
+          job.id,
+          expired.map((r) => r.index),
+        )
+        .catch((e: Error) => this.logger.warn(`job ${job.id}: expired results not purged yet: ${e.message}`));
+      for (const r of expired) {
+        Object.assign(r, {
+          state: 'REFUSED',
+          result: null,
+          errorCode: ErrorCode.CONSENT_REVOKED,
+          errorMessage: PURGED_MESSAGE,
+        });
+      }
+    }
     return rows.map((r) => {
       let person: Record<string, unknown> | null = null;
       let error = r.errorCode ? { code: r.errorCode, message: r.errorMessage ?? r.errorCode } : null;

@@ -3,6 +3,7 @@ import { BROKER_CONFIG, type BrokerConfig } from '@broker/config';
 import { BatchNotifier } from './batch-notifier.service';
 import { BatchRepository } from './batch.repository';
 import { CHUNK_DISPATCHER, type ChunkDispatcher } from './chunk-dispatcher';
+import { HeldResultsService } from './held-results.service';
 
 /** Whether this process runs the reconciler (every worker; the gateway only when it runs jobs itself). */
 export const RECONCILE = Symbol('BATCH_RECONCILE');
@@ -31,6 +32,7 @@ export class BatchReconciler implements OnModuleInit, OnApplicationShutdown {
     },
     @Inject(RECONCILE) private readonly enabled: boolean,
     @Inject(BatchNotifier) private readonly notifier: BatchNotifier,
+    @Inject(HeldResultsService) private readonly heldResults: HeldResultsService,
   ) {}
 
   onModuleInit(): void {
@@ -66,6 +68,7 @@ export class BatchReconciler implements OnModuleInit, OnApplicationShutdown {
           this.logger.log(`job ${job.id}: ${n} chunks put back in the queue`);
         }
       }
+      await this.heldResults.purgeExpired();
       const purged = await this.repo.purgeExpired();
       if (purged > 0) {
         this.purged += purged;

@@ -1,4 +1,5 @@
 import { createHash, randomUUID } from 'node:crypto';
+import { setImmediate as yieldToEventLoop, setTimeout as pause } from 'node:timers/promises';
 import { Inject, Injectable, Logger } from '@nestjs/common';
 import type { DataSource } from 'typeorm';
 import { AccessLogAppender, isLogIdentifier, isLogText, type NewAccessEntry } from '@broker/access-log';
@@ -10,12 +11,16 @@ import { assertDisclosureAllowed } from '@broker/disclosure';
 import { BrokerError, ErrorCode } from '@broker/errors';
 import { checkMatricule } from '@broker/matricule';
 import type { Member } from '@broker/trust';
-import { BatchRepository, type NewItem, type StoredJob } from './batch.repository';
+import { BatchRepository, type StoredJob } from './batch.repository';
 import type { BatchSubmission, StoredConsent } from './batch.types';
 import { storedConsent } from './stored-consent';
 import { CHUNK_DISPATCHER, type ChunkDispatcher } from './chunk-dispatcher';
 
 const MAX_IDEMPOTENCY_KEY = 200;
+/** Items handled between two yields to the event loop (about 10 ms of work on this machine). */
+const SLICE = 250;
+/** Longest pause between two slices of consent verification. */
+const MAX_PAUSE_MS = 100;
 
 /** The decision on one request at submission: queued, or refused with its code at once. */
 type Decision =
@@ -74,7 +79,11 @@ export class BatchSubmissionService {
         ErrorCode.BAD_REQUEST,
         'purpose or idempotencyKey has a character that is not accepted.',
       );
-    const requestHash = hashRequest(input.purpose, items, input);
+    // A 10,000-item submission is several seconds of work on the gateway's one event loop, which
+    // the synchronous path shares: every step below yields to it at least every SLICE items, so
+    // no synchronous request waits behind more than a slice (docs/benchmarks.md).
+    await yieldToEventLoop();
+    const requestHash = await hashRequest(input.purpose, items, input);
     if (key !== null) {
       // before verifying thousands of signatures: a resubmission answers at once
       const existing = await this.repo.findByIdempotencyKey(undefined, member.id, key);
@@ -82,9 +91,17 @@ export class BatchSubmissionService {
     }
 
     const occurredAt = new Date();
-    // consents verified together: one ledger write and one withdrawal query for the whole batch
-    const verified = await this.consents.verifyMany(input.requests.map((r) => r.consentToken));
-    const decisions = input.requests.map((r, i) => this.decide(member, input.purpose, items, r, verified[i]));
+    // consents verified by slices (one ledger write and one withdrawal query each), paced: after
+    // a slice the batch waits as long as the slice took, so it never takes more than about half
+    // of the gateway's time from the synchronous requests it serves meanwhile
+    const decisions: Decision[] = [];
+    for (let i = 0; i < n; i += SLICE) {
+      const started = performance.now();
+      const slice = input.requests.slice(i, i + SLICE);
+      const verified = await this.consents.verifyMany(slice.map((r) => r.consentToken));
+      slice.forEach((r, j) => decisions.push(this.decide(member, input.purpose, items, r, verified[j])));
+      await pause(Math.min(MAX_PAUSE_MS, performance.now() - started));
+    }
 
     const jobId = randomUUID();
     const refusedCount = decisions.filter((d) => d.state === 'REFUSED').length;
@@ -122,6 +139,20 @@ export class BatchSubmissionService {
         completed: refusedCount === n,
         retentionS: this.config.batchRetentionS,
       });
+      // our own rows first (the item rows of a batch are up to 10,000); the chain head is
+      // locked last, inside appendWithin, for the refusals' entries and the commit only
+      await this.repo.insertItems(
+        q,
+        jobId,
+        decisions.map((d, index) => ({
+          index,
+          matricule: d.matricule,
+          state: d.state,
+          consent: d.consent,
+          errorCode: d.state === 'REFUSED' ? d.code : null,
+          errorMessage: d.state === 'REFUSED' ? d.message : null,
+        })),
+      );
       // refusals are logged in the same transaction as the job: none without its entry
       const refusals = decisions
         .map((d, index) => ({ d, index }))
@@ -132,29 +163,14 @@ export class BatchSubmissionService {
         q,
         refusals.map(({ d }) => this.refusalEntry(member, jobId, correlationId, occurredAt, items, d)),
       );
-      const seqOf = new Map(refusals.map((r, i) => [r.index, sealed[i].seq]));
-      const rows: NewItem[] = decisions.map((d, index) =>
-        d.state === 'PENDING'
-          ? {
-              index,
-              matricule: d.matricule,
-              state: 'PENDING',
-              consent: d.consent,
-              errorCode: null,
-              errorMessage: null,
-              logSeq: null,
-            }
-          : {
-              index,
-              matricule: d.matricule,
-              state: 'REFUSED',
-              consent: d.consent,
-              errorCode: d.code,
-              errorMessage: d.message,
-              logSeq: seqOf.get(index) ?? null,
-            },
+      // batch_item.log_seq only points back at the entry (nothing decides on it); an entry's seq
+      // exists only once the head is locked, so it is written here, in one statement over the
+      // refused items alone, rather than holding the head while every item row is inserted
+      await this.repo.setLogSeqs(
+        q,
+        jobId,
+        refusals.map((r, i) => ({ index: r.index, seq: sealed[i].seq })),
       );
-      await this.repo.insertItems(q, jobId, rows);
       await q.commitTransaction();
     } catch (e) {
       if (q.isTransactionActive) await q.rollbackTransaction().catch(() => undefined);
@@ -278,14 +294,18 @@ export class BatchSubmissionService {
   }
 }
 
-/** SHA-256 of what makes two submissions the same batch (idempotency). */
-export function hashRequest(
+/** SHA-256 of what makes two submissions the same batch (idempotency), yielding between slices. */
+export async function hashRequest(
   purpose: string,
   items: readonly DataItem[],
   input: Pick<BatchSubmission, 'requests'>,
-): string {
+): Promise<string> {
   const h = createHash('sha256');
   h.update(JSON.stringify([purpose, [...items].sort()]));
-  for (const r of input.requests) h.update(JSON.stringify([String(r.matricule), r.consentToken]));
+  for (let i = 0; i < input.requests.length; i += SLICE) {
+    if (i > 0) await yieldToEventLoop();
+    const slice = input.requests.slice(i, i + SLICE);
+    h.update(slice.map((r) => JSON.stringify([String(r.matricule), r.consentToken])).join(''));
+  }
   return h.digest('hex');
 }

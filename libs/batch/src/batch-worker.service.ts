@@ -1,3 +1,5 @@
+import { existsSync, readdirSync } from 'node:fs';
+import { getPriority, setPriority } from 'node:os';
 import { Inject, Injectable, Logger, type OnApplicationShutdown, type OnModuleInit } from '@nestjs/common';
 import { UnrecoverableError, Worker, type Job } from 'bullmq';
 import { BROKER_CONFIG, type BrokerConfig } from '@broker/config';
@@ -30,6 +32,7 @@ export class BatchWorkerService implements OnModuleInit, OnApplicationShutdown {
   ) {}
 
   onModuleInit(): void {
+    this.lowerPriority();
     this.worker = new Worker<PersonBatchChunkV1>(PERSON_BATCH_QUEUE, (job) => this.process(job), {
       connection: redisConnection(this.config),
       prefix: this.dispatcher.prefix,
@@ -44,6 +47,22 @@ export class BatchWorkerService implements OnModuleInit, OnApplicationShutdown {
       if (job && job.attemptsMade >= (job.opts.attempts ?? 1))
         this.logger.warn(`chunk ${job.id} dead-lettered: ${e.message}`);
     });
+  }
+
+  /**
+   * Batch work gives way to the synchronous path where they share CPUs (the demo, a small host):
+   * every thread of this process (Linux sets niceness per thread; threads started later inherit
+   * it) runs at WORKER_NICE, so a 10,000-item job uses what the gateway leaves.
+   */
+  private lowerPriority(): void {
+    const nice = this.config.workerNice;
+    if (nice === 0) return;
+    try {
+      const tids = existsSync('/proc/self/task') ? readdirSync('/proc/self/task').map(Number) : [0];
+      for (const tid of tids) setPriority(tid, Math.max(nice, getPriority(tid)));
+    } catch (e) {
+      this.logger.warn(`could not lower the worker's CPU priority: ${(e as Error).message}`);
+    }
   }
 
   get stats(): { processed: number } {

@@ -1,10 +1,8 @@
 import { Logger, Module, type DynamicModule } from '@nestjs/common';
-import type { DataSource } from 'typeorm';
 import { AccessLogModule } from '@broker/access-log';
 import { BrokerSigner, redisAnswers } from '@broker/audit';
 import { BROKER_CONFIG, type BrokerConfig } from '@broker/config';
 import { ConsentModule } from '@broker/consent';
-import { DATA_SOURCE } from '@broker/database';
 import { SourcesModule } from '@broker/sources';
 import { TRUST_REGISTRY, type TrustRegistry } from '@broker/trust';
 import { BatchNotifier } from './batch-notifier.service';
@@ -12,9 +10,9 @@ import { BatchProcessorService } from './batch-processor.service';
 import { BatchQueryService } from './batch-query.service';
 import { BatchReconciler, RECONCILE } from './batch-reconciler.service';
 import { BatchSubmissionService } from './batch-submission.service';
-import { BatchRepository } from './batch.repository';
 import { BullMqDispatcher, queuePrefix } from './bullmq-dispatcher';
 import { CHUNK_DISPATCHER, type ChunkDispatcher } from './chunk-dispatcher';
+import { HeldResultsModule } from './held-results.module';
 import { InProcessDispatcher } from './in-process-dispatcher';
 import { ResultsCipher, loadOrCreateResultsKey } from './results-cipher';
 
@@ -29,13 +27,8 @@ export class BatchModule {
   static forRoot(options: BatchModuleOptions): DynamicModule {
     return {
       module: BatchModule,
-      imports: [AccessLogModule, ConsentModule, SourcesModule],
+      imports: [AccessLogModule, ConsentModule, SourcesModule, HeldResultsModule],
       providers: [
-        {
-          provide: BatchRepository,
-          inject: [DATA_SOURCE],
-          useFactory: (ds: DataSource) => new BatchRepository(ds),
-        },
         {
           provide: ResultsCipher,
           inject: [BROKER_CONFIG],
@@ -91,7 +84,7 @@ export class BatchModule {
         BatchProcessorService,
         BatchReconciler,
         BatchNotifier,
-        BatchRepository,
+        HeldResultsModule,
         CHUNK_DISPATCHER,
       ],
     };

@@ -1,5 +1,6 @@
-import type { DataSource, QueryRunner } from 'typeorm';
+import type { DataSource, EntityManager, QueryRunner } from 'typeorm';
 import type { DataItem } from '@broker/data-items';
+import { ErrorCode } from '@broker/errors';
 import type { BatchItemState, BatchJobView, BatchState, StoredConsent } from './batch.types';
 
 interface JobRow {
@@ -34,7 +35,6 @@ export interface NewItem {
   consent: Partial<StoredConsent> | null;
   errorCode: string | null;
   errorMessage: string | null;
-  logSeq: string | null;
 }
 
 export interface PendingItem {
@@ -46,8 +46,8 @@ export interface PendingItem {
 
 /** How an item settles (or not) in one processing round. */
 export type ItemSettlement =
-  | { index: number; state: 'RELEASED'; result: Buffer; logSeq: string }
-  | { index: number; state: 'REFUSED' | 'FAILED'; code: string; message: string; logSeq: string }
+  | { index: number; state: 'RELEASED'; result: Buffer }
+  | { index: number; state: 'REFUSED' | 'FAILED'; code: string; message: string }
   | { index: number; state: 'PENDING'; message: string };
 
 export interface ResultRow {
@@ -57,7 +57,12 @@ export interface ResultRow {
   result: Buffer | null;
   errorCode: string | null;
   errorMessage: string | null;
+  /** When the item's consent expires (seconds since the epoch), if it has one. */
+  consentExp: number | null;
 }
+
+/** What a member reads in place of a result purged because its consent was withdrawn or expired. */
+export const PURGED_MESSAGE = 'The consent was withdrawn or has expired: the result was deleted.';
 
 const JOB_COLUMNS = `id, member_id, purpose, items, state, total, succeeded, refused, failed, chunk_size,
   correlation_id, request_hash, created_at, started_at, completed_at, purge_after`;
@@ -175,16 +180,19 @@ export class BatchRepository {
     );
   }
 
-  /** Inserts items with unnest (one statement per 5,000 items). */
+  /**
+   * Inserts items with unnest, one statement per 1,000 items: building a statement's parameters
+   * blocks the event loop, and a smaller one lets the synchronous path in between.
+   */
   async insertItems(q: QueryRunner, jobId: string, items: readonly NewItem[]): Promise<void> {
-    for (let i = 0; i < items.length; i += 5000) {
-      const slice = items.slice(i, i + 5000);
+    for (let i = 0; i < items.length; i += 1000) {
+      const slice = items.slice(i, i + 1000);
       await q.query(
-        `INSERT INTO batch_item (job_id, idx, matricule, state, consent, error_code, error_message, log_seq, settled_at)
-         SELECT $1, t.idx, t.matricule, t.state, t.consent, t.code, t.message, t.seq,
+        `INSERT INTO batch_item (job_id, idx, matricule, state, consent, error_code, error_message, settled_at)
+         SELECT $1, t.idx, t.matricule, t.state, t.consent, t.code, t.message,
                 CASE WHEN t.state = 'PENDING' THEN NULL ELSE now() END
-         FROM unnest($2::int[], $3::text[], $4::text[], $5::jsonb[], $6::text[], $7::text[], $8::bigint[])
-           AS t(idx, matricule, state, consent, code, message, seq)`,
+         FROM unnest($2::int[], $3::text[], $4::text[], $5::jsonb[], $6::text[], $7::text[])
+           AS t(idx, matricule, state, consent, code, message)`,
         [
           jobId,
           slice.map((x) => x.index),
@@ -193,7 +201,6 @@ export class BatchRepository {
           slice.map((x) => (x.consent ? JSON.stringify(x.consent) : null)),
           slice.map((x) => x.errorCode),
           slice.map((x) => x.errorMessage),
-          slice.map((x) => x.logSeq),
         ],
       );
     }
@@ -259,9 +266,9 @@ export class BatchRepository {
     if (final.length) {
       await q.query(
         `UPDATE batch_item AS b SET state = t.state, result = t.result, error_code = t.code,
-           error_message = t.message, log_seq = t.seq, settled_at = now(), attempts = b.attempts + 1
-         FROM unnest($2::int[], $3::text[], $4::bytea[], $5::text[], $6::text[], $7::bigint[])
-           AS t(idx, state, result, code, message, seq)
+           error_message = t.message, settled_at = now(), attempts = b.attempts + 1
+         FROM unnest($2::int[], $3::text[], $4::bytea[], $5::text[], $6::text[])
+           AS t(idx, state, result, code, message)
          WHERE b.job_id = $1 AND b.idx = t.idx`,
         [
           jobId,
@@ -270,7 +277,6 @@ export class BatchRepository {
           final.map((s) => (s.state === 'RELEASED' ? s.result : null)),
           final.map((s) => (s.state === 'RELEASED' ? null : s.code)),
           final.map((s) => (s.state === 'RELEASED' ? null : s.message)),
-          final.map((s) => s.logSeq),
         ],
       );
     }
@@ -289,6 +295,20 @@ export class BatchRepository {
         [jobId, count('RELEASED'), count('REFUSED'), count('FAILED')],
       );
     }
+  }
+
+  /** Points settled items at their access-log entries (batch_item.log_seq), inside `q`. */
+  async setLogSeqs(
+    q: QueryRunner,
+    jobId: string,
+    refs: readonly { index: number; seq: string }[],
+  ): Promise<void> {
+    if (refs.length === 0) return;
+    await q.query(
+      `UPDATE batch_item AS b SET log_seq = t.seq
+       FROM unnest($2::int[], $3::bigint[]) AS t(idx, seq) WHERE b.job_id = $1 AND b.idx = t.idx`,
+      [jobId, refs.map((r) => r.index), refs.map((r) => r.seq)],
+    );
   }
 
   /**
@@ -318,9 +338,10 @@ export class BatchRepository {
       result: Buffer | null;
       error_code: string | null;
       error_message: string | null;
+      consent_exp: string | null;
     }[] = await this.ds.query(
-      `SELECT idx, matricule, state, result, error_code, error_message FROM batch_item
-       WHERE job_id = $1 AND idx >= $2 ORDER BY idx LIMIT $3`,
+      `SELECT idx, matricule, state, result, error_code, error_message, consent->>'exp' AS consent_exp
+       FROM batch_item WHERE job_id = $1 AND idx >= $2 ORDER BY idx LIMIT $3`,
       [jobId, offset, limit],
     );
     return rows.map((r) => ({
@@ -330,7 +351,77 @@ export class BatchRepository {
       result: r.result,
       errorCode: r.error_code,
       errorMessage: r.error_message,
+      consentExp: r.consent_exp === null ? null : Number(r.consent_exp),
     }));
+  }
+
+  /**
+   * Purges the results held under a withdrawn consent: its released items become REFUSED with
+   * CONSENT_REVOKED and lose their result. Its pending items are locked first, so that a chunk
+   * committing their release right now finishes before the purge reads them (and they are
+   * purged too); pending items are otherwise left to the processor, which refuses and logs them.
+   */
+  async purgeConsentResults(issuer: string, jti: string): Promise<number> {
+    return this.ds.transaction('READ COMMITTED', async (m) => {
+      await m.query(
+        `SELECT 1 FROM batch_item
+         WHERE consent->>'jti' = $2 AND consent->>'issuer' = $1 AND state IN ('PENDING', 'RELEASED')
+         ORDER BY job_id, idx FOR UPDATE`,
+        [issuer, jti],
+      );
+      return this.refuseReleased(m, `consent->>'jti' = $1 AND consent->>'issuer' = $2`, [jti, issuer]);
+    });
+  }
+
+  /** Purges (as CONSENT_REVOKED) up to `limit` released results whose consent has expired; returns how many. */
+  async purgeExpiredResults(limit = 1000): Promise<number> {
+    return this.ds.transaction('READ COMMITTED', (m) =>
+      this.refuseReleased(
+        m,
+        `(job_id, idx) IN (SELECT job_id, idx FROM batch_item
+           WHERE state = 'RELEASED' AND (consent->>'exp')::numeric <= extract(epoch FROM now())
+           ORDER BY job_id, idx LIMIT $1 FOR UPDATE)`,
+        [limit],
+      ),
+    );
+  }
+
+  /** Purges the released results among `indexes` of a job whose consent has expired (at read time). */
+  async purgeExpiredResultsOf(jobId: string, indexes: readonly number[]): Promise<number> {
+    if (indexes.length === 0) return 0;
+    return this.ds.transaction('READ COMMITTED', (m) =>
+      this.refuseReleased(
+        m,
+        `job_id = $1 AND idx = ANY($2::int[]) AND (consent->>'exp')::numeric <= extract(epoch FROM now())`,
+        [jobId, [...indexes]],
+      ),
+    );
+  }
+
+  /**
+   * Turns the RELEASED items matching `where` into REFUSED/CONSENT_REVOKED without their result
+   * and moves their jobs' counters; job rows are locked in id order after the items (as a chunk's
+   * commit does), so two purges never wait on each other in a cycle.
+   */
+  private async refuseReleased(m: EntityManager, where: string, params: unknown[]): Promise<number> {
+    const n = params.length;
+    const purged = returned<{ job_id: string }>(
+      await m.query(
+        `UPDATE batch_item SET state = 'REFUSED', result = NULL, error_code = $${n + 1}, error_message = $${n + 2}
+         WHERE state = 'RELEASED' AND ${where}
+         RETURNING job_id`,
+        [...params, ErrorCode.CONSENT_REVOKED, PURGED_MESSAGE],
+      ),
+    );
+    const perJob = new Map<string, number>();
+    for (const r of purged) perJob.set(r.job_id, (perJob.get(r.job_id) ?? 0) + 1);
+    for (const [jobId, count] of [...perJob].sort(([a], [b]) => a.localeCompare(b))) {
+      await m.query(`UPDATE batch_job SET succeeded = succeeded - $2, refused = refused + $2 WHERE id = $1`, [
+        jobId,
+        count,
+      ]);
+    }
+    return purged.length;
   }
 
   /** Deletes jobs (and their items and results) whose retention is over; returns how many. */

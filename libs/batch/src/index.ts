@@ -12,3 +12,5 @@ export * from './in-process-dispatcher';
 export * from './chunk-dispatcher';
 export * from './results-cipher';
 export * from './stored-consent';
+export * from './held-results.service';
+export * from './held-results.module';

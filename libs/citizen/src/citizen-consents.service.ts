@@ -1,4 +1,5 @@
 import { Inject, Injectable, Logger } from '@nestjs/common';
+import { HeldResultsService } from '@broker/batch';
 import { ConsentStore, type ConsentRecord } from '@broker/consent';
 import { BrokerError, ErrorCode } from '@broker/errors';
 import { TRUST_REGISTRY, type TrustRegistry } from '@broker/trust';
@@ -32,6 +33,7 @@ export class CitizenConsentsService {
   constructor(
     @Inject(ConsentStore) private readonly store: ConsentStore,
     @Inject(TRUST_REGISTRY) private readonly trust: TrustRegistry,
+    @Inject(HeldResultsService) private readonly heldResults: HeldResultsService,
   ) {}
 
   /** The citizen's consents, most recently seen first. */
@@ -52,6 +54,8 @@ export class CitizenConsentsService {
         r.revokedAt = await this.store.revoke(r.issuer, r.jti, 'citizen');
         r.revokedBy = 'citizen';
       }
+      // also when already withdrawn: a retry after a failed purge purges
+      await this.heldResults.consentWithdrawn(r.issuer, r.jti);
     }
     this.logger.log('a consent was withdrawn by its citizen');
     return this.view(records[0]);

@@ -1,6 +1,7 @@
 import { Module } from '@nestjs/common';
 import type { DataSource } from 'typeorm';
 import { AccessLogModule } from '@broker/access-log';
+import { HeldResultsModule } from '@broker/batch';
 import { ConsentModule } from '@broker/consent';
 import { DATA_SOURCE } from '@broker/database';
 import { SourcesModule } from '@broker/sources';
@@ -30,7 +31,7 @@ const SERVICES = [
 
 /** The citizen page's capabilities: sign-in, own log, consents, self-access, flags, revocations. */
 @Module({
-  imports: [ConsentModule, AccessLogModule, SourcesModule],
+  imports: [ConsentModule, AccessLogModule, SourcesModule, HeldResultsModule],
   providers: [
     ...SERVICES,
     {

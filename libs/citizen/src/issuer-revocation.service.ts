@@ -1,5 +1,6 @@
 import { Inject, Injectable, Logger } from '@nestjs/common';
 import type { JWTPayload } from 'jose';
+import { HeldResultsService } from '@broker/batch';
 import { BROKER_CONFIG, type BrokerConfig } from '@broker/config';
 import { ConsentStore, TokenRejected, verifySignedToken } from '@broker/consent';
 import { BrokerError, ErrorCode } from '@broker/errors';
@@ -28,6 +29,7 @@ export class IssuerRevocationService {
     @Inject(ConsentStore) private readonly store: ConsentStore,
     @Inject(TRUST_REGISTRY) private readonly trust: TrustRegistry,
     @Inject(BROKER_CONFIG) private readonly config: BrokerConfig,
+    @Inject(HeldResultsService) private readonly heldResults: HeldResultsService,
   ) {}
 
   async revoke(jws: string | undefined): Promise<IssuerRevocation> {
@@ -57,6 +59,7 @@ export class IssuerRevocationService {
     }
     // a consent not seen yet is revoked too: it will be refused the first time it is presented
     const revokedAt = await this.store.revoke(iss, jti, 'issuer');
+    await this.heldResults.consentWithdrawn(iss, jti);
     this.logger.log(`consent revoked by its issuer ${iss}`);
     return { issuer: iss, jti, revokedAt };
   }

@@ -71,6 +71,7 @@ describe('loadBrokerConfig', () => {
         queueMaxEntries: 5000,
         deadlineMs: 2000,
       },
+      workerNice: 10,
     });
   });
 
@@ -206,6 +207,7 @@ describe('loadBrokerConfig', () => {
       batchExecution: 'queue',
       batchResultsKeyFile: '/etc/broker/results.key',
       workerConcurrency: 8,
+      workerNice: 10,
       maxCitizenTokenLifetimeS: 600,
       devIdpKeyFile: '/tmp/dev-idp.json',
       metricsPort: 9100,

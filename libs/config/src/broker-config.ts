@@ -63,6 +63,8 @@ export interface BrokerConfig {
   batchResultsKeyFile: string | undefined;
   /** Chunks one worker process handles at once. */
   workerConcurrency: number;
+  /** CPU niceness of worker processes (0 to 19): batch work gives way to the synchronous path on a shared host. */
+  workerNice: number;
   /** Longest accepted lifetime (exp - iat) of a citizen's ID token. */
   maxCitizenTokenLifetimeS: number;
   /** Private key of the demo identity provider (development mode only; generated at first start). */
@@ -272,6 +274,7 @@ export function loadBrokerConfig(env: Env = process.env, use: ConfigUse = 'serve
     batchExecution: (env.BATCH_EXECUTION || (mode === 'production' ? 'queue' : 'auto')) as 'queue' | 'auto',
     batchResultsKeyFile: env.BATCH_RESULTS_KEY_FILE || undefined,
     workerConcurrency: intVar(env, 'WORKER_CONCURRENCY', 4, 1, 64, problems),
+    workerNice: intVar(env, 'WORKER_NICE', 10, 0, 19, problems),
     maxCitizenTokenLifetimeS: intVar(env, 'CITIZEN_TOKEN_MAX_LIFETIME_S', 3600, 60, 86400, problems),
     devIdpKeyFile: env.BROKER_DEV_IDP_KEY_FILE || '.data/dev-idp-key.json',
     metricsPort: intVar(env, 'METRICS_PORT', 9464, 0, 65535, problems),

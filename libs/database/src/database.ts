@@ -6,6 +6,7 @@ import { CreateAccessLog1763900000000 } from '../../access-log/src/migrations/17
 import { AuditTrail1763910000000 } from '../../access-log/src/migrations/1763910000000-AuditTrail';
 import { BatchJobs1764100000000 } from '../../batch/src/migrations/1764100000000-BatchJobs';
 import { AuditExportJobs1765302000000 } from '../../audit/src/migrations/1765302000000-AuditExportJobs';
+import { BatchHeldResults1796189307643 } from '../../batch/src/migrations/1796189307643-BatchHeldResults';
 import { ConsentLedger1764000000000 } from '../../consent/src/migrations/1764000000000-ConsentLedger';
 import { CitizenPage1764000001000 } from '../../citizen/src/migrations/1764000001000-CitizenPage';
 
@@ -17,6 +18,7 @@ export const MIGRATIONS = [
   CitizenPage1764000001000,
   BatchJobs1764100000000,
   AuditExportJobs1765302000000,
+  BatchHeldResults1796189307643,
 ];
 
 /** The defaults of DB_* (libs/config), for callers without a BrokerConfig (benchmarks, tools). */
