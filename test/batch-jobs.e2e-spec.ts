@@ -114,6 +114,8 @@ describe('asynchronous batch jobs (real gateway, real worker processes, real Red
       BATCH_MAX_ITEMS: '3000',
       BATCH_CHUNK_SIZE: '25',
       RNPP_MAX_ATTEMPTS: '1',
+      // the dead-letter test opens the workers' circuits; later tests need them closed again soon
+      RNPP_BREAKER_HALF_OPEN_MS: '200',
     });
     persons = sim.population.list(0, 2000).filter((m) => !sim.population.get(m)?.deathDate);
     workers.push(startWorker(broker.env), startWorker(broker.env));

@@ -18,6 +18,8 @@ export interface BrokerConfig {
   /** Budget for one register read including retries. */
   rnppTotalTimeoutMs: number;
   rnppMaxAttempts: number;
+  /** How long the register's circuit stays open after consecutive failures before one call tries it again. */
+  rnppBreakerHalfOpenMs: number;
   /** Longest consent lifetime (exp - iat) the broker accepts. */
   maxConsentLifetimeS: number;
   /** Allowed clock skew between the broker and token signers. */
@@ -244,6 +246,7 @@ export function loadBrokerConfig(env: Env = process.env, use: ConfigUse = 'serve
     rnppAttemptTimeoutMs: intVar(env, 'RNPP_ATTEMPT_TIMEOUT_MS', 1000, 50, 60000, problems),
     rnppTotalTimeoutMs: intVar(env, 'RNPP_TOTAL_TIMEOUT_MS', 2500, 50, 120000, problems),
     rnppMaxAttempts: intVar(env, 'RNPP_MAX_ATTEMPTS', 3, 1, 10, problems),
+    rnppBreakerHalfOpenMs: intVar(env, 'RNPP_BREAKER_HALF_OPEN_MS', 5000, 100, 600_000, problems),
     maxConsentLifetimeS: intVar(env, 'CONSENT_MAX_LIFETIME_S', 366 * 86400, 60, 10 * 366 * 86400, problems),
     clockToleranceS: intVar(env, 'CLOCK_TOLERANCE_S', 30, 0, 300, problems),
     maxBodyBytes: intVar(env, 'GRAPHQL_MAX_BODY_BYTES', 64 * 1024, 1024, 10 * 1024 * 1024, problems),

@@ -156,6 +156,7 @@ export class RnppSourceProvider implements OnModuleDestroy {
       attemptTimeoutMs: config.rnppAttemptTimeoutMs,
       totalTimeoutMs: config.rnppTotalTimeoutMs,
       maxAttempts: config.rnppMaxAttempts,
+      halfOpenAfterMs: config.rnppBreakerHalfOpenMs,
     });
   }
   async onModuleDestroy(): Promise<void> {
