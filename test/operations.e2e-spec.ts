@@ -189,6 +189,37 @@ describe('safe defaults and operations', () => {
     }
   });
 
+  it('serves metrics on a free port when the default port (9464) is held by another process, and says where', async () => {
+    // hold 9464 unless someone already does (a demo on this machine): either way it is in use
+    const holder = createTcpServer();
+    await new Promise<void>((resolve) => {
+      holder.once('error', () => resolve());
+      holder.listen(9464, '127.0.0.1', () => resolve());
+    });
+    const { METRICS_PORT: _explicit, ...env } = await prodEnv();
+    const gw = spawnGateway(env);
+    try {
+      const url = await waitFor(
+        'the metrics listener',
+        async () => {
+          if (gw.output().includes('failed to start')) throw new Error(gw.output());
+          return /metrics on (http:\/\/127\.0\.0\.1:\d+\/metrics): the default port 9464 is in use/.exec(
+            gw.output(),
+          )?.[1];
+        },
+        60_000,
+        200,
+      );
+      expect(url).not.toContain(':9464/');
+      const metrics = await http(url);
+      expect(metrics.status).toBe(200);
+      expect(metrics.text).toMatch(/^broker_access_log_writable /m);
+    } finally {
+      await gw.stop();
+      if (holder.listening) await new Promise((r) => holder.close(r));
+    }
+  });
+
   describe('metrics', () => {
     it('are served on the loopback listener only: 404 on the public port', async () => {
       expect(broker.metricsUrl).toMatch(/^http:\/\/127\.0\.0\.1:\d+\/metrics$/);

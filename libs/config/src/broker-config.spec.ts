@@ -54,6 +54,7 @@ describe('loadBrokerConfig', () => {
       batchResultsKeyFile: undefined,
       workerConcurrency: 4,
       metricsPort: 9464,
+      metricsPortExplicit: false,
       db: {
         poolSize: 20,
         statementTimeoutMs: 5000,
@@ -214,6 +215,7 @@ describe('loadBrokerConfig', () => {
       maxCitizenTokenLifetimeS: 600,
       devIdpKeyFile: '/tmp/dev-idp.json',
       metricsPort: 9100,
+      metricsPortExplicit: true,
       // DB_* and LOG_*: read in 'bounds every database wait'
       db: expect.any(Object),
       logAppend: expect.any(Object),

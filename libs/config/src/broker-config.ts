@@ -73,6 +73,8 @@ export interface BrokerConfig {
   devIdpKeyFile: string;
   /** Port of the Prometheus listener, on 127.0.0.1 only (0: a free port, for tests). */
   metricsPort: number;
+  /** METRICS_PORT was set: a port in use then stops the gateway; the default falls back to a free port. */
+  metricsPortExplicit: boolean;
   /** Bounds on every PostgreSQL connection of the main pool (docs/operations.md). */
   db: DatabaseLimits;
   /** The access-log appender's own pool and its group-commit queue (docs/operations.md). */
@@ -281,6 +283,7 @@ export function loadBrokerConfig(env: Env = process.env, use: ConfigUse = 'serve
     maxCitizenTokenLifetimeS: intVar(env, 'CITIZEN_TOKEN_MAX_LIFETIME_S', 3600, 60, 86400, problems),
     devIdpKeyFile: env.BROKER_DEV_IDP_KEY_FILE || '.data/dev-idp-key.json',
     metricsPort: intVar(env, 'METRICS_PORT', 9464, 0, 65535, problems),
+    metricsPortExplicit: (env.METRICS_PORT ?? '') !== '',
     ...databaseLimits(env, problems),
   };
   if (config.batchExecution !== 'queue' && config.batchExecution !== 'auto')

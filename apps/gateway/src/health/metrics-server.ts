@@ -35,24 +35,38 @@ export class MetricsServer implements OnApplicationBootstrap, OnModuleDestroy {
   }
 
   async onApplicationBootstrap(): Promise<void> {
+    const port = this.config.metricsPort;
+    try {
+      this.server = await this.listen(port);
+      new Logger('Metrics').log(`metrics on ${this.url}`);
+    } catch (e) {
+      const inUse = (e as NodeJS.ErrnoException).code === 'EADDRINUSE';
+      // an operator's METRICS_PORT is kept or the gateway stops; the default port may be held by
+      // another gateway on the same machine (the demo beside a second one): take any free port
+      // and say where, rather than refuse to serve
+      if (!inUse || this.config.metricsPortExplicit) {
+        throw new ConfigError([
+          inUse
+            ? `METRICS_PORT ${port} is already in use on ${METRICS_HOST} (another gateway on this machine? set METRICS_PORT to a free port, or 0 for any)`
+            : `METRICS_PORT ${port}: cannot listen on ${METRICS_HOST} (${(e as NodeJS.ErrnoException).code ?? (e as Error).message})`,
+        ]);
+      }
+      this.server = await this.listen(0);
+      new Logger('Metrics').warn(
+        `metrics on ${this.url}: the default port ${port} is in use (set METRICS_PORT to choose one)`,
+      );
+    }
+  }
+
+  private async listen(port: number): Promise<Server> {
     const server = createServer((req, res) => void this.answer(req, res));
     server.requestTimeout = 10_000;
     server.headersTimeout = 5_000;
-    const port = this.config.metricsPort;
     await new Promise<void>((resolve, reject) => {
-      server.once('error', (e: NodeJS.ErrnoException) =>
-        reject(
-          new ConfigError([
-            e.code === 'EADDRINUSE'
-              ? `METRICS_PORT ${port} is already in use on ${METRICS_HOST} (another gateway on this machine? set METRICS_PORT to a free port, or 0 for any)`
-              : `METRICS_PORT ${port}: cannot listen on ${METRICS_HOST} (${e.code ?? e.message})`,
-          ]),
-        ),
-      );
+      server.once('error', reject);
       server.listen(port, METRICS_HOST, () => resolve());
     });
-    this.server = server;
-    new Logger('Metrics').log(`metrics on ${this.url}`);
+    return server;
   }
 
   async onModuleDestroy(): Promise<void> {
