@@ -15,7 +15,7 @@ const LEGAL_FORM_CODES = ['22', '24', '44', '60'] as const;
 /** A plausible, stable employer number for a name (and, for the self-employed, a start year). */
 export function employerNumber(name: string, year?: number): string {
   const random = seededRandom('employer-number', name, year ?? '');
-  // Before 1960, so that no one appears to work for an employer before it was registered.
+  // Registered 1920-1959: before nearly every synthetic career starts.
   const registered = year ?? 1920 + Math.floor(random() * 40);
   const form = LEGAL_FORM_CODES[Math.floor(random() * LEGAL_FORM_CODES.length)];
   const sequence = String(Math.floor(random() * 100_000)).padStart(5, '0');
