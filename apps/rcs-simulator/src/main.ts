@@ -1,0 +1,134 @@
+/**
+ * Entry point of the RCS simulator. Environment: RCS_PORT (4102), RCS_HOST (127.0.0.1),
+ * RCS_API_KEY_FILE (unset: `.data/rcs-api-key`, generated at first start), RCS_LATENCY_MS (0),
+ * RCS_FAILURE_RATE (0), RCS_LOG_LEVEL (warn). The persons are the RNPP simulator's, so the
+ * population is read from the same variables, RNPP_POPULATION (10000) and RNPP_SEED (20131128);
+ * flags --population, --seed, --port and --host override the environment.
+ */
+import {
+  DEFAULT_POPULATION_SIZE,
+  DEFAULT_SEED,
+  generatePopulation,
+  MAX_POPULATION_SIZE,
+} from '../../rnpp-simulator/src/population';
+import { loadApiKey } from './api-key';
+import { createRoleRegister } from './business-roles';
+import { buildSimulator, MAX_LATENCY_MS } from './server';
+
+export interface SimulatorConfig {
+  port: number;
+  host: string;
+  population: number;
+  seed: number;
+  latencyMs: number;
+  failureRate: number;
+  logLevel: string;
+}
+
+const FLAGS: Record<string, 'population' | 'port' | 'seed' | 'host'> = {
+  '--population': 'population',
+  '--port': 'port',
+  '--seed': 'seed',
+  '--host': 'host',
+};
+
+function integer(name: string, raw: string, min: number, max: number): number {
+  const n = Number(raw);
+  if (raw.trim() === '' || !Number.isInteger(n) || n < min || n > max) {
+    throw new RangeError(`${name} must be an integer in ${min}..${max}, got "${raw}"`);
+  }
+  return n;
+}
+
+function decimal(name: string, raw: string, min: number, max: number): number {
+  const n = Number(raw);
+  if (raw.trim() === '' || !Number.isFinite(n) || n < min || n > max) {
+    throw new RangeError(`${name} must be a number in ${min}..${max}, got "${raw}"`);
+  }
+  return n;
+}
+
+/** Reads the configuration from the environment, then lets command-line flags override it. */
+export function readConfig(env: NodeJS.ProcessEnv, argv: readonly string[]): SimulatorConfig {
+  const raw: Record<string, string> = {
+    port: env.RCS_PORT ?? '4102',
+    host: env.RCS_HOST ?? '127.0.0.1',
+    population: env.RNPP_POPULATION ?? String(DEFAULT_POPULATION_SIZE),
+    seed: env.RNPP_SEED ?? String(DEFAULT_SEED),
+  };
+  for (let i = 0; i < argv.length; i++) {
+    const [flag, inline] = argv[i].split(/=(.*)/s, 2);
+    const key = FLAGS[flag];
+    if (key === undefined) throw new RangeError(`unknown argument "${argv[i]}"`);
+    const value = inline ?? argv[++i];
+    if (value === undefined) throw new RangeError(`${flag} needs a value`);
+    raw[key] = value;
+  }
+  if (raw.host.trim() === '') throw new RangeError('host must not be empty');
+  return {
+    port: integer('port', raw.port, 0, 65535),
+    host: raw.host,
+    population: integer('population', raw.population, 0, MAX_POPULATION_SIZE),
+    seed: integer('seed', raw.seed, Number.MIN_SAFE_INTEGER, Number.MAX_SAFE_INTEGER),
+    latencyMs: decimal('RCS_LATENCY_MS', env.RCS_LATENCY_MS ?? '0', 0, MAX_LATENCY_MS),
+    failureRate: decimal('RCS_FAILURE_RATE', env.RCS_FAILURE_RATE ?? '0', 0, 1),
+    logLevel: env.RCS_LOG_LEVEL ?? 'warn',
+  };
+}
+
+/** Starts the simulator and stops it cleanly on SIGTERM/SIGINT. */
+export async function main(): Promise<void> {
+  let config: SimulatorConfig;
+  let apiKey: ReturnType<typeof loadApiKey>;
+  try {
+    config = readConfig(process.env, process.argv.slice(2));
+    apiKey = loadApiKey(process.env);
+  } catch (error) {
+    process.stderr.write(`rcs-simulator: ${(error as Error).message}\n`);
+    process.exitCode = 2;
+    return;
+  }
+  if (apiKey.generated) {
+    // The path only: the key itself is never printed.
+    process.stdout.write(`rcs-simulator: generated a development API key in ${apiKey.file} (mode 0600)\n`);
+  }
+  const population = generatePopulation({ size: config.population, seed: config.seed });
+  const app = buildSimulator({
+    register: createRoleRegister(population),
+    apiKey: apiKey.key,
+    latencyMs: config.latencyMs,
+    failureRate: config.failureRate,
+    logger: { level: config.logLevel },
+  });
+
+  let stopping = false;
+  const stop = (signal: NodeJS.Signals): void => {
+    if (stopping) process.exit(1);
+    stopping = true;
+    app.log.info({ signal }, 'shutting down');
+    app.close().then(
+      () => process.exit(0),
+      (error: unknown) => {
+        process.stderr.write(`rcs-simulator: error while closing: ${(error as Error).message}\n`);
+        process.exit(1);
+      },
+    );
+  };
+  process.on('SIGTERM', stop);
+  process.on('SIGINT', stop);
+
+  await app.listen({ port: config.port, host: config.host });
+  const address = app.server.address();
+  const port = typeof address === 'object' && address !== null ? address.port : config.port;
+  const host = config.host.includes(':') ? `[${config.host}]` : config.host;
+  process.stdout.write(
+    `rcs-simulator listening on http://${host}:${port} (API key from ${apiKey.file}; ${population.size} persons, seed ${population.seed})\n`,
+  );
+}
+
+if (require.main === module) {
+  main().catch((error: unknown) => {
+    process.stderr.write(`rcs-simulator: ${(error as Error).stack ?? String(error)}\n`);
+    process.exit(1);
+  });
+}
