@@ -22,21 +22,25 @@ const LEVELS: Record<BrokerConfig['logLevel'], LogLevel[]> = {
 };
 
 /**
- * Requests that Node's HTTP parser refuses (headers over 16 KiB, malformed request lines, a
- * repeated Content-Length) never reach Fastify's routing, so no correlation id; the body is the
- * same coded JSON as every other refusal.
+ * Requests that Node's HTTP parser refuses never reach Fastify's routing, so no correlation id
+ * and no access-log entry. A malformed request (a repeated Content-Length among them) gets the
+ * coded JSON of every other BAD_REQUEST, as the repeated-header rule promises. Headers over
+ * 16 KiB keep their short text answer with the code, as since issue 3: they are refused at the
+ * transport, before the broker has read who asks, and clients tell that apart from the broker's
+ * own answers by its being no JSON.
  */
 function clientErrorHandler(err: Error & { code?: string }, socket: Socket): void {
   if (!socket.writable) return;
-  const tooLarge = err.code === 'HPE_HEADER_OVERFLOW';
-  const status = tooLarge ? '431 Request Header Fields Too Large' : '400 Bad Request';
-  const body = JSON.stringify(
-    tooLarge
-      ? errorBody(ErrorCode.REQUEST_TOO_LARGE, 'The request headers exceed 16 KiB.')
-      : errorBody(ErrorCode.BAD_REQUEST, 'Malformed HTTP request.'),
-  );
+  if (err.code === 'HPE_HEADER_OVERFLOW') {
+    const text = 'REQUEST_TOO_LARGE: the request headers exceed 16 KiB\n';
+    socket.end(
+      `HTTP/1.1 431 Request Header Fields Too Large\r\nContent-Type: text/plain; charset=utf-8\r\nContent-Length: ${Buffer.byteLength(text)}\r\nConnection: close\r\n\r\n${text}`,
+    );
+    return;
+  }
+  const body = JSON.stringify(errorBody(ErrorCode.BAD_REQUEST, 'Malformed HTTP request.'));
   socket.end(
-    `HTTP/1.1 ${status}\r\nContent-Type: application/json; charset=utf-8\r\nContent-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n${body}`,
+    `HTTP/1.1 400 Bad Request\r\nContent-Type: application/json; charset=utf-8\r\nContent-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n${body}`,
   );
 }
 
