@@ -257,7 +257,7 @@ export function loadBrokerConfig(env: Env = process.env, use: ConfigUse = 'serve
     logLevel,
     signingKeyFile: env.BROKER_SIGNING_KEY_FILE || undefined,
     checkpointIntervalS: intVar(env, 'CHECKPOINT_INTERVAL_S', 60, 1, 86400, problems),
-    maxStaffTokenLifetimeS: intVar(env, 'STAFF_TOKEN_MAX_LIFETIME_S', 300, 60, 300, problems),
+    maxStaffTokenLifetimeS: intVar(env, 'STAFF_TOKEN_MAX_LIFETIME_S', 300, 60, 3600, problems),
     redisUrl: urlVar(env, 'REDIS_URL', 'redis://127.0.0.1:6379', ['redis:', 'rediss:'], problems),
     exportDir: env.EXPORT_DIR || '.data/exports',
     exportLinkTtlS: intVar(env, 'EXPORT_LINK_TTL_S', 3600, 60, 7 * 86400, problems),

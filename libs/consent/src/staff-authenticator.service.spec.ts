@@ -78,11 +78,24 @@ describe('StaffAuthenticatorService: the member assertions rules (UNAUTHENTICATE
     expect(e.details?.reason).toBe('claims: lifetime above 300 s');
   });
 
-  it('refuses a lifetime above the member assertions cap of 300 s, whatever STAFF_TOKEN_MAX_LIFETIME_S says', async () => {
-    const token = await mintStaffToken(key, STAFF, BROKER, 'auditor-1', { lifetimeS: 301 });
-    const e = await refusal(token, service({ maxStaffTokenLifetimeS: 3600 }));
+  it("caps the lifetime at the member assertions' 300 s by default", async () => {
+    expect(loadBrokerConfig({ BROKER_MODE: 'development' }).maxStaffTokenLifetimeS).toBe(300);
+    const e = await refusal(await mintStaffToken(key, STAFF, BROKER, 'auditor-1', { lifetimeS: 301 }));
     expect(e.code).toBe(ErrorCode.UNAUTHENTICATED);
     expect(e.details?.reason).toBe('claims: lifetime above 300 s');
+  });
+
+  it('accepts a longer lifetime only where the operator raised STAFF_TOKEN_MAX_LIFETIME_S, and no more', async () => {
+    const raised = service({ maxStaffTokenLifetimeS: 600 });
+    const ok = await raised.authenticateAuditor(
+      bearer(await mintStaffToken(key, STAFF, BROKER, 'auditor-1', { lifetimeS: 600 })),
+    );
+    expect(ok.subject).toBe('auditor-1');
+    const e = await refusal(
+      await mintStaffToken(key, STAFF, BROKER, 'auditor-1', { lifetimeS: 601 }),
+      raised,
+    );
+    expect(e.details?.reason).toBe('claims: lifetime above 600 s');
   });
 
   it('refuses a token whose iat is ten years ahead (a short exp - iat does not make it short-lived)', async () => {

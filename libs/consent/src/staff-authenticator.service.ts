@@ -3,7 +3,6 @@ import { isLogIdentifier } from '@broker/access-log';
 import { BROKER_CONFIG, type BrokerConfig } from '@broker/config';
 import { BrokerError, ErrorCode } from '@broker/errors';
 import { TRUST_REGISTRY, type TrustRegistry } from '@broker/trust';
-import { MAX_ASSERTION_LIFETIME_S } from './member-authenticator.service';
 import { TokenRejected, bearerToken, verifySignedToken } from './signed-token';
 
 /** Longest staff `sub`: `auditor:<issuer>/<sub>` stays within the access log's identifier cap. */
@@ -23,7 +22,7 @@ export interface Auditor {
  * Authenticates auditors: a JWT (typ JWT) from a staff issuer of the trust file, aud = brokerId
  * (one string), with `auditor` among its `roles`, optionally restricted to some `members`. Same
  * RFC 8725 rules and lifetime cap as member assertions (keys only from the trust file, by kid,
- * per-key algorithms; iat required and not in the future; exp - iat at most STAFF_TOKEN_MAX_LIFETIME_S, 300 s at most).
+ * per-key algorithms; iat required and not in the future; exp - iat at most STAFF_TOKEN_MAX_LIFETIME_S, by default the member assertions' 300 s).
  */
 @Injectable()
 export class StaffAuthenticatorService {
@@ -56,8 +55,9 @@ export class StaffAuthenticatorService {
         keysOf: (iss) => this.trust.staffIssuer(iss)?.keys,
         audience: { id: this.trust.brokerId, form: 'single' },
         clockToleranceS: this.config.clockToleranceS,
-        // at most the member assertions' cap (STAFF_TOKEN_MAX_LIFETIME_S is bounded by it)
-        maxLifetimeS: Math.min(this.config.maxStaffTokenLifetimeS, MAX_ASSERTION_LIFETIME_S),
+        // by default the member assertions' cap (300 s); an operator whose staff identity
+        // provider issues longer tokens may raise it, up to an hour (docs/audit.md)
+        maxLifetimeS: this.config.maxStaffTokenLifetimeS,
         requiredClaims: ['iss', 'sub', 'aud', 'iat', 'exp'],
       });
     } catch (e) {
