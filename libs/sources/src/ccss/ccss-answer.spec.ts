@@ -52,6 +52,14 @@ describe('readCcssAnswer', () => {
     });
   });
 
+  it('decodes entities and character references in text', () => {
+    const named = GOOD.replace('Acme', 'Caf&#233; &amp; Fils &amp;#65;');
+    const xml = crafted(`<c:matricule>${many}</c:matricule><c:affiliations>${one(named)}</c:affiliations>`);
+    expect(readCcssAnswer(xml, many)).toMatchObject({
+      affiliations: [{ employerName: 'Café & Fils &#65;' }],
+    });
+  });
+
   it("refuses another person's answer, even a well-formed one", () => {
     const xml = affiliationsResponse(other, register.affiliationsOf(other) ?? []);
     expect(readCcssAnswer(xml, many)).toEqual({ kind: 'shape', where: 'matricule' });
@@ -89,6 +97,7 @@ describe('readCcssAnswer', () => {
     ['status', '<c:status>UNEMPLOYED</c:status>'],
     ['employerName', '<c:employerName></c:employerName>'],
     ['employerName', '<c:employerName>Del\u007f</c:employerName>'],
+    ['employerName', '<c:employerName>Del&#x7F;</c:employerName>'],
     ['employerNumber', '<c:employerNumber>1998101234</c:employerNumber>'],
     ['employerNumber', '<c:employerNumber>1998101234X</c:employerNumber>'],
     ['startDate', '<c:startDate>03/02/2001</c:startDate>'],

@@ -110,6 +110,18 @@ describe('CcssSoapSource against the real CCSS simulator', () => {
       expect(served - before).toBe(1);
     });
 
+    it('a register that refuses connections: SOURCE_UNAVAILABLE transport, and not ready', async () => {
+      const closed = buildSimulator({ register });
+      const url = await closed.listen({ port: 0, host: '127.0.0.1' });
+      await closed.close();
+      const s = source({ url });
+      expect((await failureOf(s.fetchAffiliations(withMany))).details).toEqual({
+        source: 'ccss',
+        problem: 'transport',
+      });
+      expect(await s.isReady()).toBe(false);
+    });
+
     it('is ready while the simulator answers its health probe', async () => {
       expect(await source().isReady()).toBe(true);
     });

@@ -18,7 +18,8 @@ const parser = new XMLParser({
   parseAttributeValue: false,
   trimValues: true,
   processEntities: true,
-  htmlEntities: false,
+  // decodes numeric character references (&#233;), which an XML register may use for any character
+  htmlEntities: true,
 });
 
 type OrderedNode = Record<string, unknown> & { ':@'?: Record<string, string> };
