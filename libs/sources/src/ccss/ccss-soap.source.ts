@@ -4,6 +4,7 @@ import {
   RegisterFailure,
   readCapped,
   type RegisterCallOptions,
+  type RegisterProblem,
 } from '../register-call-policy';
 import type { Affiliation } from './affiliation';
 import { readCcssAnswer, type CcssFaultCode } from './ccss-answer';
@@ -25,14 +26,14 @@ export const CCSS_PATH = '/ccss';
  * checked it already; MALFORMED_REQUEST, UNKNOWN_OPERATION: a contract mismatch) are not retried
  * either. Only the register's own trouble is transient.
  */
-const FAULTS: Record<CcssFaultCode, RegisterFailure> = {
-  UNKNOWN_MATRICULE: new RegisterFailure('unknown-person', false),
-  INVALID_MATRICULE: new RegisterFailure('refused', false),
-  MALFORMED_REQUEST: new RegisterFailure('refused', false),
-  UNKNOWN_OPERATION: new RegisterFailure('refused', false),
-  SERVICE_UNAVAILABLE: new RegisterFailure('unavailable', true),
-  INTERNAL_ERROR: new RegisterFailure('unavailable', true),
-  OTHER: new RegisterFailure('unavailable', true),
+const FAULTS: Record<CcssFaultCode, [problem: RegisterProblem, transient: boolean]> = {
+  UNKNOWN_MATRICULE: ['unknown-person', false],
+  INVALID_MATRICULE: ['refused', false],
+  MALFORMED_REQUEST: ['refused', false],
+  UNKNOWN_OPERATION: ['refused', false],
+  SERVICE_UNAVAILABLE: ['unavailable', true],
+  INTERNAL_ERROR: ['unavailable', true],
+  OTHER: ['unavailable', true],
 };
 
 /**
@@ -72,7 +73,7 @@ export class CcssSoapSource {
           if (res.statusCode === 200) return answer.affiliations;
           throw new RegisterFailure('shape', false);
         case 'fault':
-          throw FAULTS[answer.code];
+          throw new RegisterFailure(...FAULTS[answer.code]);
         case 'malformed':
           // A cut 200 is what a dropped connection or a broken proxy gives: worth another try.
           // A 500 that is not XML is an error page in front of the register.
