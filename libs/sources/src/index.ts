@@ -3,3 +3,8 @@ export * from './rnpp/rnpp-person';
 export * from './rnpp/rnpp-http.source';
 export * from './sources.module';
 export * from './rnpp/rnpp-answer';
+export * from './register-call-policy';
+export * from './ccss/affiliation';
+export * from './ccss/ccss-soap.source';
+export * from './rcs/business-role';
+export * from './rcs/rcs-http.source';
