@@ -2,7 +2,7 @@
  * Fictional employers for the CCSS simulator. Names are invented so that no real company appears
  * to employ a synthetic person; the public bodies are named because every resident knows them.
  */
-import { seededRandom } from './seeded-random';
+import { seededRandom } from '@broker/simulation';
 
 export interface Employer {
   name: string;

@@ -7,7 +7,7 @@ import type { RnppPerson } from '../../../libs/sources/src/rnpp/rnpp-person';
 import { type Population, REGISTER_DATE } from '../../rnpp-simulator/src/population';
 import { EMPLOYERS, employerNumber, PENSION_FUNDS, TRADES } from './affiliation-tables';
 import { dateOf, dayOf, DAYS_PER_YEAR } from './dates';
-import { pick, type Random, seededRandom } from './seeded-random';
+import { pick, type Random, seededRandom } from '@broker/simulation';
 
 export const AFFILIATION_STATUSES = ['EMPLOYED', 'SELF_EMPLOYED', 'PENSIONER', 'CO_INSURED'] as const;
 export type AffiliationStatus = (typeof AFFILIATION_STATUSES)[number];

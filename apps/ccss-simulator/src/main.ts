@@ -11,9 +11,9 @@ import {
   generatePopulation,
   MAX_POPULATION_SIZE,
 } from '../../rnpp-simulator/src/population';
+import { decimal, MAX_LATENCY_MS, readBaseConfig } from '@broker/simulation';
 import { createAffiliationRegister } from './affiliations';
 import { buildSimulator } from './server';
-import { MAX_LATENCY_MS } from './sim-knobs';
 
 export interface SimulatorConfig {
   port: number;
@@ -26,51 +26,19 @@ export interface SimulatorConfig {
   logLevel: string;
 }
 
-const FLAGS: Record<string, 'population' | 'port' | 'seed' | 'host'> = {
-  '--population': 'population',
-  '--port': 'port',
-  '--seed': 'seed',
-  '--host': 'host',
-};
-
-function integer(name: string, raw: string, min: number, max: number): number {
-  const n = Number(raw);
-  if (raw.trim() === '' || !Number.isInteger(n) || n < min || n > max) {
-    throw new RangeError(`${name} must be an integer in ${min}..${max}, got "${raw}"`);
-  }
-  return n;
-}
-
-function decimal(name: string, raw: string, min: number, max: number): number {
-  const n = Number(raw);
-  if (raw.trim() === '' || !Number.isFinite(n) || n < min || n > max) {
-    throw new RangeError(`${name} must be a number in ${min}..${max}, got "${raw}"`);
-  }
-  return n;
-}
-
 /** Reads the configuration from the environment, then lets command-line flags override it. */
 export function readConfig(env: NodeJS.ProcessEnv, argv: readonly string[]): SimulatorConfig {
-  const raw: Record<string, string> = {
-    port: env.CCSS_PORT ?? '4101',
-    host: env.CCSS_HOST ?? '127.0.0.1',
-    population: env.RNPP_POPULATION ?? String(DEFAULT_POPULATION_SIZE),
-    seed: env.RNPP_SEED ?? String(DEFAULT_SEED),
-  };
-  for (let i = 0; i < argv.length; i++) {
-    const [flag, inline] = argv[i].split(/=(.*)/s, 2);
-    const key = FLAGS[flag];
-    if (key === undefined) throw new RangeError(`unknown argument "${argv[i]}"`);
-    const value = inline ?? argv[++i];
-    if (value === undefined) throw new RangeError(`${flag} needs a value`);
-    raw[key] = value;
-  }
-  if (raw.host.trim() === '') throw new RangeError('host must not be empty');
   return {
-    port: integer('port', raw.port, 0, 65535),
-    host: raw.host,
-    population: integer('population', raw.population, 0, MAX_POPULATION_SIZE),
-    seed: integer('seed', raw.seed, Number.MIN_SAFE_INTEGER, Number.MAX_SAFE_INTEGER),
+    ...readBaseConfig(
+      {
+        port: env.CCSS_PORT ?? '4101',
+        host: env.CCSS_HOST ?? '127.0.0.1',
+        population: env.RNPP_POPULATION ?? String(DEFAULT_POPULATION_SIZE),
+        seed: env.RNPP_SEED ?? String(DEFAULT_SEED),
+      },
+      argv,
+      MAX_POPULATION_SIZE,
+    ),
     latencyMs: decimal('CCSS_LATENCY_MS', env.CCSS_LATENCY_MS ?? '0', 0, MAX_LATENCY_MS),
     failureRate: decimal('CCSS_FAILURE_RATE', env.CCSS_FAILURE_RATE ?? '0', 0, 1),
     malformedRate: decimal('CCSS_MALFORMED_RATE', env.CCSS_MALFORMED_RATE ?? '0', 0, 1),

@@ -12,10 +12,17 @@ import Fastify, {
 } from 'fastify';
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { setTimeout as sleep } from 'node:timers/promises';
 import { checkMatricule } from '@broker/matricule';
+import {
+  addKnobRoutes,
+  drawn,
+  initialKnobs,
+  type InvalidParam,
+  logCompletedRequests,
+  simulateLatency,
+  simulatorLogger,
+} from '@broker/simulation';
 import type { AffiliationRegister } from './affiliations';
-import { initialKnobs, type InvalidParam, type SimulatorKnobs, validateKnobs } from './sim-knobs';
 import {
   affiliationsResponse,
   type Fault,
@@ -25,6 +32,22 @@ import {
   SOAP_ACTION,
   SOAP_CONTENT_TYPE,
 } from './soap-envelope';
+
+/**
+ * The test knobs of the CCSS simulator: the RNPP simulator's two (`latencyMs`, `failureRate`), with
+ * the same names and ranges, plus `malformedRate` so that an adapter's malformed-XML path can be
+ * exercised against the real process.
+ */
+export interface SimulatorKnobs {
+  /** Delay added before answering a SOAP request, in milliseconds. */
+  latencyMs: number;
+  /** Probability in 0..1 that a SOAP request is answered with a Server fault (HTTP 500). */
+  failureRate: number;
+  /** Probability in 0..1 that a SOAP request is answered with truncated XML (HTTP 200). */
+  malformedRate: number;
+}
+
+const RATES = ['failureRate', 'malformedRate'] as const;
 
 export interface SimulatorOptions extends Partial<SimulatorKnobs> {
   register: AffiliationRegister;
@@ -86,28 +109,15 @@ function soapActionAccepted(header: string | string[] | undefined): boolean {
 export function buildSimulator(options: SimulatorOptions): FastifyInstance {
   const { register } = options;
   const random = options.random ?? Math.random;
-  const knobs = initialKnobs({
-    latencyMs: options.latencyMs,
-    failureRate: options.failureRate,
-    malformedRate: options.malformedRate,
-  });
+  const knobs: SimulatorKnobs = initialKnobs(
+    { latencyMs: options.latencyMs, failureRate: options.failureRate, malformedRate: options.malformedRate },
+    RATES,
+  );
   const wsdl = readWsdl();
 
   const app = Fastify({
     bodyLimit: BODY_LIMIT,
-    logger:
-      options.logger === undefined || options.logger === false
-        ? false
-        : {
-            ...(options.logger === true ? {} : options.logger),
-            serializers: {
-              ...(options.logger === true ? {} : options.logger.serializers),
-              req: (req: { method?: string; routeOptions?: { url?: string } }) => ({
-                method: req.method,
-                route: req.routeOptions?.url,
-              }),
-            },
-          },
+    logger: simulatorLogger(options.logger),
     logController: new LogController({ disableRequestLogging: true }),
   });
 
@@ -115,17 +125,7 @@ export function buildSimulator(options: SimulatorOptions): FastifyInstance {
     done(null, body),
   );
 
-  app.addHook('onResponse', async (request, reply) => {
-    request.log.info(
-      {
-        method: request.method,
-        route: request.routeOptions.url ?? '(no route)',
-        statusCode: reply.statusCode,
-        responseTimeMs: Math.round(reply.elapsedTime),
-      },
-      'request completed',
-    );
-  });
+  logCompletedRequests(app);
 
   app.setNotFoundHandler((_request, reply) => sendProblem(reply, 404, 'Not Found', 'No such route'));
 
@@ -158,14 +158,9 @@ export function buildSimulator(options: SimulatorOptions): FastifyInstance {
 
   app.get('/health', async () => ({ status: 'ok', persons: register.size }));
 
-  app.get('/_sim/knobs', async () => ({ ...knobs }));
-
-  app.put('/_sim/knobs', async (request, reply) => {
-    const result = validateKnobs(request.body);
-    if ('invalid' in result) return sendProblem(reply, 400, 'Bad Request', 'Invalid knobs', result.invalid);
-    Object.assign(knobs, result.knobs);
-    return { ...knobs };
-  });
+  addKnobRoutes(app, knobs, RATES, (reply, invalid) =>
+    sendProblem(reply, 400, 'Bad Request', 'Invalid knobs', invalid),
+  );
 
   const serveWsdl = async (request: { query: unknown }, reply: FastifyReply) => {
     if (!Object.prototype.hasOwnProperty.call(request.query, 'wsdl')) {
@@ -182,8 +177,8 @@ export function buildSimulator(options: SimulatorOptions): FastifyInstance {
   app.get(SOAP_PATH, serveWsdl);
 
   app.post(SOAP_PATH, async (request, reply) => {
-    if (knobs.latencyMs > 0) await sleep(knobs.latencyMs);
-    if (knobs.failureRate > 0 && random() < knobs.failureRate) {
+    await simulateLatency(knobs);
+    if (drawn(knobs.failureRate, random)) {
       return sendFault(reply, {
         faultcode: 'Server',
         faultstring: 'The register cannot answer now (failureRate knob)',
@@ -223,7 +218,7 @@ export function buildSimulator(options: SimulatorOptions): FastifyInstance {
       });
     }
     const xml = affiliationsResponse(parsed.matricule, affiliations);
-    if (knobs.malformedRate > 0 && random() < knobs.malformedRate) {
+    if (drawn(knobs.malformedRate, random)) {
       // Cut inside the answer, as a dropped connection or a broken proxy would.
       return reply.type(SOAP_CONTENT_TYPE).send(xml.slice(0, Math.floor(xml.length / 2)));
     }

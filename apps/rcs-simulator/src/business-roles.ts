@@ -6,7 +6,7 @@
  */
 import type { RnppPerson } from '../../../libs/sources/src/rnpp/rnpp-person';
 import { type Population, REGISTER_DATE } from '../../rnpp-simulator/src/population';
-import { pick, type Random, seededRandom } from './seeded-random';
+import { pick, type Random, seededRandom } from '@broker/simulation';
 
 /**
  * MANAGER: gérant (S.à r.l., partnerships); DIRECTOR: administrateur (S.A.); PARTNER: associé;

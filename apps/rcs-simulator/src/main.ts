@@ -11,9 +11,10 @@ import {
   generatePopulation,
   MAX_POPULATION_SIZE,
 } from '../../rnpp-simulator/src/population';
+import { decimal, MAX_LATENCY_MS, readBaseConfig } from '@broker/simulation';
 import { loadApiKey } from './api-key';
 import { createRoleRegister } from './business-roles';
-import { buildSimulator, MAX_LATENCY_MS } from './server';
+import { buildSimulator } from './server';
 
 export interface SimulatorConfig {
   port: number;
@@ -25,51 +26,19 @@ export interface SimulatorConfig {
   logLevel: string;
 }
 
-const FLAGS: Record<string, 'population' | 'port' | 'seed' | 'host'> = {
-  '--population': 'population',
-  '--port': 'port',
-  '--seed': 'seed',
-  '--host': 'host',
-};
-
-function integer(name: string, raw: string, min: number, max: number): number {
-  const n = Number(raw);
-  if (raw.trim() === '' || !Number.isInteger(n) || n < min || n > max) {
-    throw new RangeError(`${name} must be an integer in ${min}..${max}, got "${raw}"`);
-  }
-  return n;
-}
-
-function decimal(name: string, raw: string, min: number, max: number): number {
-  const n = Number(raw);
-  if (raw.trim() === '' || !Number.isFinite(n) || n < min || n > max) {
-    throw new RangeError(`${name} must be a number in ${min}..${max}, got "${raw}"`);
-  }
-  return n;
-}
-
 /** Reads the configuration from the environment, then lets command-line flags override it. */
 export function readConfig(env: NodeJS.ProcessEnv, argv: readonly string[]): SimulatorConfig {
-  const raw: Record<string, string> = {
-    port: env.RCS_PORT ?? '4102',
-    host: env.RCS_HOST ?? '127.0.0.1',
-    population: env.RNPP_POPULATION ?? String(DEFAULT_POPULATION_SIZE),
-    seed: env.RNPP_SEED ?? String(DEFAULT_SEED),
-  };
-  for (let i = 0; i < argv.length; i++) {
-    const [flag, inline] = argv[i].split(/=(.*)/s, 2);
-    const key = FLAGS[flag];
-    if (key === undefined) throw new RangeError(`unknown argument "${argv[i]}"`);
-    const value = inline ?? argv[++i];
-    if (value === undefined) throw new RangeError(`${flag} needs a value`);
-    raw[key] = value;
-  }
-  if (raw.host.trim() === '') throw new RangeError('host must not be empty');
   return {
-    port: integer('port', raw.port, 0, 65535),
-    host: raw.host,
-    population: integer('population', raw.population, 0, MAX_POPULATION_SIZE),
-    seed: integer('seed', raw.seed, Number.MIN_SAFE_INTEGER, Number.MAX_SAFE_INTEGER),
+    ...readBaseConfig(
+      {
+        port: env.RCS_PORT ?? '4102',
+        host: env.RCS_HOST ?? '127.0.0.1',
+        population: env.RNPP_POPULATION ?? String(DEFAULT_POPULATION_SIZE),
+        seed: env.RNPP_SEED ?? String(DEFAULT_SEED),
+      },
+      argv,
+      MAX_POPULATION_SIZE,
+    ),
     latencyMs: decimal('RCS_LATENCY_MS', env.RCS_LATENCY_MS ?? '0', 0, MAX_LATENCY_MS),
     failureRate: decimal('RCS_FAILURE_RATE', env.RCS_FAILURE_RATE ?? '0', 0, 1),
     logLevel: env.RCS_LOG_LEVEL ?? 'warn',

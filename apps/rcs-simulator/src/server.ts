@@ -10,8 +10,16 @@ import Fastify, {
   type FastifyServerOptions,
   LogController,
 } from 'fastify';
-import { setTimeout as sleep } from 'node:timers/promises';
 import { checkMatricule } from '@broker/matricule';
+import {
+  addKnobRoutes,
+  drawn,
+  initialKnobs,
+  type InvalidParam,
+  logCompletedRequests,
+  simulateLatency,
+  simulatorLogger,
+} from '@broker/simulation';
 import { API_KEY_HEADER, apiKeyMatches } from './api-key';
 import type { RoleRegister } from './business-roles';
 
@@ -22,6 +30,8 @@ export interface SimulatorKnobs {
   failureRate: number;
 }
 
+const RATES = ['failureRate'] as const;
+
 export interface SimulatorOptions extends Partial<SimulatorKnobs> {
   register: RoleRegister;
   apiKey: string;
@@ -31,12 +41,6 @@ export interface SimulatorOptions extends Partial<SimulatorKnobs> {
   random?: () => number;
 }
 
-export interface InvalidParam {
-  name: string;
-  reason: string;
-}
-
-export const MAX_LATENCY_MS = 60_000;
 const PROBLEM_CONTENT_TYPE = 'application/problem+json';
 const TITLES: Record<number, string> = {
   400: 'Bad Request',
@@ -61,62 +65,24 @@ function sendProblem(reply: FastifyReply, status: number, detail?: string, inval
     });
 }
 
-function validateKnobs(body: unknown): { knobs: Partial<SimulatorKnobs> } | { invalid: InvalidParam[] } {
-  if (typeof body !== 'object' || body === null || Array.isArray(body)) {
-    return { invalid: [{ name: 'body', reason: 'must be a JSON object { "latencyMs"?, "failureRate"? }' }] };
-  }
-  const invalid: InvalidParam[] = [];
-  const knobs: Partial<SimulatorKnobs> = {};
-  for (const [name, value] of Object.entries(body)) {
-    if (name === 'latencyMs') {
-      if (typeof value === 'number' && Number.isFinite(value) && value >= 0 && value <= MAX_LATENCY_MS) {
-        knobs.latencyMs = value;
-      } else invalid.push({ name, reason: `must be a number in 0..${MAX_LATENCY_MS}` });
-    } else if (name === 'failureRate') {
-      if (typeof value === 'number' && value >= 0 && value <= 1) knobs.failureRate = value;
-      else invalid.push({ name, reason: 'must be a number in 0..1' });
-    } else invalid.push({ name, reason: 'unknown knob' });
-  }
-  return invalid.length > 0 ? { invalid } : { knobs };
-}
-
-function initialKnobs(options: SimulatorOptions): SimulatorKnobs {
-  const given: Record<string, number> = {};
-  if (options.latencyMs !== undefined) given.latencyMs = options.latencyMs;
-  if (options.failureRate !== undefined) given.failureRate = options.failureRate;
-  const result = validateKnobs(given);
-  if ('invalid' in result)
-    throw new RangeError(result.invalid.map((p) => `${p.name} ${p.reason}`).join('; '));
-  return { latencyMs: 0, failureRate: 0, ...result.knobs };
-}
-
 /** Builds the simulator's Fastify instance (not listening yet). */
 export function buildSimulator(options: SimulatorOptions): FastifyInstance {
   const { register, apiKey } = options;
   const random = options.random ?? Math.random;
-  const knobs = initialKnobs(options);
+  const knobs: SimulatorKnobs = initialKnobs(
+    { latencyMs: options.latencyMs, failureRate: options.failureRate },
+    RATES,
+  );
 
   const app = Fastify({
-    logger:
-      options.logger === undefined || options.logger === false
-        ? false
-        : {
-            ...(options.logger === true ? {} : options.logger),
-            serializers: {
-              ...(options.logger === true ? {} : options.logger.serializers),
-              req: (req: { method?: string; routeOptions?: { url?: string } }) => ({
-                method: req.method,
-                route: req.routeOptions?.url,
-              }),
-            },
-          },
+    logger: simulatorLogger(options.logger),
     logController: new LogController({ disableRequestLogging: true }),
   });
 
   app.addHook('onRequest', async (request, reply) => {
     const route = request.routeOptions.url;
     if (route === undefined || route === '/health' || route.startsWith('/_sim/')) return;
-    if (knobs.latencyMs > 0) await sleep(knobs.latencyMs);
+    await simulateLatency(knobs);
     // The credential is checked before the failure knob: a wrong key is refused whatever the knobs.
     if (!apiKeyMatches(apiKey, request.headers[API_KEY_HEADER])) {
       reply.header('www-authenticate', 'ApiKey header="X-Api-Key"');
@@ -127,22 +93,12 @@ export function buildSimulator(options: SimulatorOptions): FastifyInstance {
         missing ? 'Send the API key in the X-Api-Key header' : 'Invalid API key',
       );
     }
-    if (knobs.failureRate > 0 && random() < knobs.failureRate) {
+    if (drawn(knobs.failureRate, random)) {
       return sendProblem(reply, 503, 'Simulated failure (failureRate knob)');
     }
   });
 
-  app.addHook('onResponse', async (request, reply) => {
-    request.log.info(
-      {
-        method: request.method,
-        route: request.routeOptions.url ?? '(no route)',
-        statusCode: reply.statusCode,
-        responseTimeMs: Math.round(reply.elapsedTime),
-      },
-      'request completed',
-    );
-  });
+  logCompletedRequests(app);
 
   app.setNotFoundHandler((_request, reply) => sendProblem(reply, 404, 'No such route'));
 
@@ -162,14 +118,7 @@ export function buildSimulator(options: SimulatorOptions): FastifyInstance {
 
   app.get('/health', async () => ({ status: 'ok', persons: register.size }));
 
-  app.get('/_sim/knobs', async () => ({ ...knobs }));
-
-  app.put('/_sim/knobs', async (request, reply) => {
-    const result = validateKnobs(request.body);
-    if ('invalid' in result) return sendProblem(reply, 400, 'Invalid knobs', result.invalid);
-    Object.assign(knobs, result.knobs);
-    return { ...knobs };
-  });
+  addKnobRoutes(app, knobs, RATES, (reply, invalid) => sendProblem(reply, 400, 'Invalid knobs', invalid));
 
   app.get('/persons/:matricule/roles', async (request, reply) => {
     const { matricule } = request.params as { matricule: string };

@@ -4,7 +4,8 @@
  * RNPP_LOG_LEVEL (warn). Flags --population, --port, --seed and --host override the environment.
  */
 import { DEFAULT_POPULATION_SIZE, DEFAULT_SEED, generatePopulation, MAX_POPULATION_SIZE } from './population';
-import { buildSimulator, MAX_LATENCY_MS } from './server';
+import { decimal, MAX_LATENCY_MS, readBaseConfig } from '@broker/simulation';
+import { buildSimulator } from './server';
 
 export interface SimulatorConfig {
   port: number;
@@ -16,51 +17,19 @@ export interface SimulatorConfig {
   logLevel: string;
 }
 
-const FLAGS: Record<string, keyof SimulatorConfig> = {
-  '--population': 'population',
-  '--port': 'port',
-  '--seed': 'seed',
-  '--host': 'host',
-};
-
-function integer(name: string, raw: string, min: number, max: number): number {
-  const n = Number(raw);
-  if (raw.trim() === '' || !Number.isInteger(n) || n < min || n > max) {
-    throw new RangeError(`${name} must be an integer in ${min}..${max}, got "${raw}"`);
-  }
-  return n;
-}
-
-function decimal(name: string, raw: string, min: number, max: number): number {
-  const n = Number(raw);
-  if (raw.trim() === '' || !Number.isFinite(n) || n < min || n > max) {
-    throw new RangeError(`${name} must be a number in ${min}..${max}, got "${raw}"`);
-  }
-  return n;
-}
-
 /** Reads the configuration from the environment, then lets command-line flags override it. */
 export function readConfig(env: NodeJS.ProcessEnv, argv: readonly string[]): SimulatorConfig {
-  const raw: Record<string, string> = {
-    port: env.RNPP_PORT ?? '4100',
-    host: env.RNPP_HOST ?? '127.0.0.1',
-    population: env.RNPP_POPULATION ?? String(DEFAULT_POPULATION_SIZE),
-    seed: env.RNPP_SEED ?? String(DEFAULT_SEED),
-  };
-  for (let i = 0; i < argv.length; i++) {
-    const [flag, inline] = argv[i].split(/=(.*)/s, 2);
-    const key = FLAGS[flag];
-    if (key === undefined) throw new RangeError(`unknown argument "${argv[i]}"`);
-    const value = inline ?? argv[++i];
-    if (value === undefined) throw new RangeError(`${flag} needs a value`);
-    raw[key] = value;
-  }
-  if (raw.host.trim() === '') throw new RangeError('host must not be empty');
   return {
-    port: integer('port', raw.port, 0, 65535),
-    host: raw.host,
-    population: integer('population', raw.population, 0, MAX_POPULATION_SIZE),
-    seed: integer('seed', raw.seed, Number.MIN_SAFE_INTEGER, Number.MAX_SAFE_INTEGER),
+    ...readBaseConfig(
+      {
+        port: env.RNPP_PORT ?? '4100',
+        host: env.RNPP_HOST ?? '127.0.0.1',
+        population: env.RNPP_POPULATION ?? String(DEFAULT_POPULATION_SIZE),
+        seed: env.RNPP_SEED ?? String(DEFAULT_SEED),
+      },
+      argv,
+      MAX_POPULATION_SIZE,
+    ),
     latencyMs: decimal('RNPP_LATENCY_MS', env.RNPP_LATENCY_MS ?? '0', 0, MAX_LATENCY_MS),
     failureRate: decimal('RNPP_FAILURE_RATE', env.RNPP_FAILURE_RATE ?? '0', 0, 1),
     logLevel: env.RNPP_LOG_LEVEL ?? 'warn',

@@ -9,8 +9,16 @@ import Fastify, {
   type FastifyServerOptions,
   LogController,
 } from 'fastify';
-import { setTimeout as sleep } from 'node:timers/promises';
 import { checkMatricule, type MatriculeProblem } from '@broker/matricule';
+import {
+  addKnobRoutes,
+  drawn,
+  initialKnobs,
+  type InvalidParam,
+  logCompletedRequests,
+  simulateLatency,
+  simulatorLogger,
+} from '@broker/simulation';
 import { RNPP_FIELDS, type RnppField, type RnppPerson } from '../../../libs/sources/src/rnpp/rnpp-person';
 import { ITEM_RNPP_FIELDS, isDataItem } from '@broker/data-items';
 import type { Population } from './population';
@@ -22,6 +30,8 @@ export interface SimulatorKnobs {
   failureRate: number;
 }
 
+const RATES = ['failureRate'] as const;
+
 export interface SimulatorOptions {
   population: Population;
   latencyMs?: number;
@@ -32,11 +42,6 @@ export interface SimulatorOptions {
   random?: () => number;
 }
 
-export interface InvalidParam {
-  name: string;
-  reason: string;
-}
-
 export interface Problem {
   type: string;
   title: string;
@@ -45,7 +50,6 @@ export interface Problem {
   invalidParams?: InvalidParam[];
 }
 
-export const MAX_LATENCY_MS = 60_000;
 export const MAX_PAGE_SIZE = 1000;
 export const DEFAULT_PAGE_SIZE = 100;
 const PROBLEM_CONTENT_TYPE = 'application/problem+json';
@@ -111,80 +115,30 @@ function parseCount(raw: unknown, fallback: number, min: number, max: number): n
   return n < min || n > max ? `must be an integer in ${min}..${max}` : n;
 }
 
-function validateKnobs(body: unknown): { knobs: Partial<SimulatorKnobs> } | { invalid: InvalidParam[] } {
-  if (typeof body !== 'object' || body === null || Array.isArray(body)) {
-    return { invalid: [{ name: 'body', reason: 'must be a JSON object { "latencyMs"?, "failureRate"? }' }] };
-  }
-  const invalid: InvalidParam[] = [];
-  const knobs: Partial<SimulatorKnobs> = {};
-  for (const [name, value] of Object.entries(body)) {
-    if (name === 'latencyMs') {
-      if (typeof value === 'number' && Number.isFinite(value) && value >= 0 && value <= MAX_LATENCY_MS) {
-        knobs.latencyMs = value;
-      } else invalid.push({ name, reason: `must be a number in 0..${MAX_LATENCY_MS}` });
-    } else if (name === 'failureRate') {
-      if (typeof value === 'number' && value >= 0 && value <= 1) knobs.failureRate = value;
-      else invalid.push({ name, reason: 'must be a number in 0..1' });
-    } else invalid.push({ name, reason: 'unknown knob' });
-  }
-  return invalid.length > 0 ? { invalid } : { knobs };
-}
-
-function checkedKnobs(options: SimulatorOptions): SimulatorKnobs {
-  const initial: Record<string, number> = {};
-  if (options.latencyMs !== undefined) initial.latencyMs = options.latencyMs;
-  if (options.failureRate !== undefined) initial.failureRate = options.failureRate;
-  const result = validateKnobs(initial);
-  if ('invalid' in result) {
-    throw new RangeError(result.invalid.map((p) => `${p.name} ${p.reason}`).join('; '));
-  }
-  return { latencyMs: 0, failureRate: 0, ...result.knobs };
-}
-
 /** Builds the simulator's Fastify instance (not listening yet). */
 export function buildSimulator(options: SimulatorOptions): FastifyInstance {
   const { population } = options;
   const random = options.random ?? Math.random;
-  const knobs = checkedKnobs(options);
+  const knobs: SimulatorKnobs = initialKnobs(
+    { latencyMs: options.latencyMs, failureRate: options.failureRate },
+    RATES,
+  );
 
   const app = Fastify({
-    logger:
-      options.logger === undefined || options.logger === false
-        ? false
-        : {
-            ...(options.logger === true ? {} : options.logger),
-            // Whatever else logs a request object, it must not print its URL.
-            serializers: {
-              ...(options.logger === true ? {} : options.logger.serializers),
-              req: (req: { method?: string; routeOptions?: { url?: string } }) => ({
-                method: req.method,
-                route: req.routeOptions?.url,
-              }),
-            },
-          },
+    logger: simulatorLogger(options.logger),
     logController: new LogController({ disableRequestLogging: true }),
   });
 
   app.addHook('onRequest', async (request, reply) => {
     const route = request.routeOptions.url;
     if (route === undefined || route === '/health' || route.startsWith('/_sim/')) return;
-    if (knobs.latencyMs > 0) await sleep(knobs.latencyMs);
-    if (knobs.failureRate > 0 && random() < knobs.failureRate) {
+    await simulateLatency(knobs);
+    if (drawn(knobs.failureRate, random)) {
       return sendProblem(reply, problem(503, 'Simulated failure (failureRate knob)'));
     }
   });
 
-  app.addHook('onResponse', async (request, reply) => {
-    request.log.info(
-      {
-        method: request.method,
-        route: request.routeOptions.url ?? '(no route)',
-        statusCode: reply.statusCode,
-        responseTimeMs: Math.round(reply.elapsedTime),
-      },
-      'request completed',
-    );
-  });
+  logCompletedRequests(app);
 
   app.setNotFoundHandler((_request, reply) => sendProblem(reply, problem(404, 'No such route')));
 
@@ -204,16 +158,9 @@ export function buildSimulator(options: SimulatorOptions): FastifyInstance {
 
   app.get('/health', async () => ({ status: 'ok', persons: population.size }));
 
-  app.get('/_sim/knobs', async () => ({ ...knobs }));
-
-  app.put('/_sim/knobs', async (request, reply) => {
-    const result = validateKnobs(request.body);
-    if ('invalid' in result) {
-      return sendProblem(reply, problem(400, 'Invalid knobs', result.invalid));
-    }
-    Object.assign(knobs, result.knobs);
-    return { ...knobs };
-  });
+  addKnobRoutes(app, knobs, RATES, (reply, invalid) =>
+    sendProblem(reply, problem(400, 'Invalid knobs', invalid)),
+  );
 
   app.get('/persons', async (request, reply) => {
     const query = request.query as Record<string, unknown>;
