@@ -13,7 +13,6 @@
  * Results: stdout (markdown for docs/benchmarks.md) and bench/results/batch-sync.json.
  */
 import type { ChildProcess } from 'node:child_process';
-import { randomBytes } from 'node:crypto';
 import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
 import { createServer, type AddressInfo } from 'node:net';
 import { cpus, tmpdir } from 'node:os';
@@ -26,7 +25,7 @@ import {
   mintMemberAssertion,
   GRANTED_PURPOSE,
 } from '@broker/testing';
-import { median, start, waitFor } from './support';
+import { batchBrokerEnv, median, start, waitFor } from './support';
 
 const ITEMS = Number(process.env.BENCH_BATCH_ITEMS ?? 10_000);
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 2);
@@ -67,19 +66,13 @@ async function main(): Promise<void> {
   const dir = mkdtempSync(path.join(tmpdir(), 'broker-bench-batch-sync-'));
   const trust = await makeTrustFixture(dir);
   const db = await createTestDatabase('broker_bench_batch_sync');
-  const resultsKey = path.join(dir, 'results.key');
-  writeFileSync(resultsKey, randomBytes(32).toString('base64'));
-  const env = {
-    RNPP_URL: `http://127.0.0.1:${RNPP_PORT}`,
-    DATABASE_URL: db.url,
-    BROKER_TRUST_FILE: trust.file,
-    BROKER_SIGNING_KEY_FILE: path.join(dir, 'signing-key.json'),
-    BATCH_RESULTS_KEY_FILE: resultsKey,
-    BATCH_EXECUTION: 'queue',
-    BATCH_MAX_IN_FLIGHT: '100',
-    GATEWAY_PORT: GW_PORT,
-    LOG_LEVEL: 'error',
-  };
+  const env = batchBrokerEnv({
+    dir,
+    trustFile: trust.file,
+    databaseUrl: db.url,
+    rnppPort: RNPP_PORT,
+    gatewayPort: GW_PORT,
+  });
   const prof = (name: string) => (CPU_PROF ? ['--cpu-prof', `--cpu-prof-dir=${CPU_PROF}/${name}`] : []);
   const children: ChildProcess[] = [];
   const stop = (c: ChildProcess) => new Promise((r) => (c.once('exit', r), c.kill('SIGTERM')));
