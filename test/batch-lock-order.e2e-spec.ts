@@ -23,7 +23,13 @@ import type { DataItem } from '@broker/data-items';
 import { openDatabase } from '@broker/database';
 import { BrokerError, ErrorCode } from '@broker/errors';
 import { makeMatricule } from '@broker/matricule';
-import type { PersonSource } from '@broker/sources';
+import {
+  PersonSourcesService,
+  RNPP_CATALOGUE,
+  RnppAdapter,
+  SourceRegistry,
+  type PersonSource,
+} from '@broker/sources';
 import { createTestDatabase, GRANTED_PURPOSE, sql } from '@broker/testing';
 import type { Member, TrustRegistry } from '@broker/trust';
 
@@ -161,7 +167,9 @@ describe('batch transactions: the chain head locked last, held results purged (r
       withdrawnAmong: () => Promise.resolve(new Set<string>()),
     };
     const cipher = new ResultsCipher(randomBytes(32));
-    processor = new BatchProcessorService(ds, repo, trust, source, batchLog, cipher, config, revocations);
+    // the RNPP alone (the job asks RNPP items only): a registry of one source, no other adapter needed
+    const sources = new PersonSourcesService([new RnppAdapter(source)], new SourceRegistry([RNPP_CATALOGUE]));
+    processor = new BatchProcessorService(ds, repo, trust, sources, batchLog, cipher, config, revocations);
     query = new BatchQueryService(repo, cipher);
   }, 60_000);
 

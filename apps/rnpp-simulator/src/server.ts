@@ -20,8 +20,13 @@ import {
   simulatorLogger,
 } from '@broker/simulation';
 import { RNPP_FIELDS, type RnppField, type RnppPerson } from '../../../libs/sources/src/rnpp/rnpp-person';
-import { ITEM_RNPP_FIELDS, isDataItem } from '@broker/data-items';
+import { RNPP_CATALOGUE } from '../../../libs/sources/src/rnpp/rnpp.catalogue';
 import type { Population } from './population';
+
+/** The RNPP's data items, accepted in `fields=` for their register fields. */
+const RNPP_ITEM_FIELDS = new Map<string, readonly string[]>(
+  RNPP_CATALOGUE.items.map((i) => [i.name, i.registerFields]),
+);
 
 export interface SimulatorKnobs {
   /** Delay added before answering a register route, in milliseconds. */
@@ -96,13 +101,13 @@ function parseFields(raw: unknown): { fields: RnppField[] } | { reason: string }
   if (joined.trim() === '') return { reason: 'must name at least one field' };
   const names = joined.split(',').map((n) => n.trim());
   if (names.some((n) => n === '')) return { reason: 'empty field name in the list' };
-  const unknown = names.filter((n) => !KNOWN_FIELDS.has(n) && !isDataItem(n));
+  const unknown = names.filter((n) => !KNOWN_FIELDS.has(n) && !RNPP_ITEM_FIELDS.has(n));
   if (unknown.length > 0) {
     return { reason: `unknown field(s): ${unknown.join(', ')}; known: ${RNPP_FIELDS.join(', ')}` };
   }
   // a data-item name (the broker's vocabulary, e.g. `name`) stands for its register fields
   const wanted = new Set(
-    names.flatMap((n): string[] => (isDataItem(n) && !KNOWN_FIELDS.has(n) ? ITEM_RNPP_FIELDS[n] : [n])),
+    names.flatMap((n): readonly string[] => (!KNOWN_FIELDS.has(n) ? (RNPP_ITEM_FIELDS.get(n) ?? [n]) : [n])),
   );
   return { fields: RNPP_FIELDS.filter((f) => wanted.has(f)) };
 }

@@ -148,6 +148,8 @@ describe('canonicalDocument and entryHash', () => {
     seq: '1',
     prevHash: GENESIS_HASH,
     auditFilter: null,
+    itemSources: null,
+    itemsFailed: null,
     ...over,
   });
 
@@ -197,6 +199,8 @@ describe('canonicalDocument and entryHash', () => {
     outcome: ['REFUSED'],
     reasonCode: ['SCOPE_NOT_GRANTED', ''],
     source: [null, 'rcs'],
+    itemSources: [['name:rcs'], ['name:rnpp', 'affiliation:ccss']],
+    itemsFailed: [['affiliation'], ['name']],
     correlationId: ['corr-2', ''],
     jobId: ['job-1', ''],
     auditFilter: ['{}', '{"memberId":"m"}'],
@@ -238,6 +242,8 @@ describe('canonicalDocument and entryHash', () => {
     correlationId: fc.string(),
     jobId: fc.option(fc.string()),
     auditFilter: fc.option(fc.string()),
+    itemSources: fc.option(fc.array(fc.string(), { minLength: 1 })),
+    itemsFailed: fc.option(arbItems.filter((a) => a.length > 0)),
     seq: fc.bigInt({ min: 1n, max: 2n ** 63n - 1n }).map(String),
     prevHash: fc.stringMatching(/^[0-9a-f]{64}$/),
   }) as fc.Arbitrary<Sealable>;

@@ -31,7 +31,8 @@ export function canonicalDocument(e: NewAccessEntry & { seq: string; prevHash: s
 
 /**
  * The hashed fields of an entry as one object (also the NDJSON export line, minus `hash`).
- * `auditFilter` is present only on auditor actions, so entries without one hash as before.
+ * `auditFilter` is present only on auditor actions, `itemSources` and `itemsFailed` only when
+ * non-empty, so entries without them hash as before.
  */
 export function canonicalObject(e: NewAccessEntry & { seq: string; prevHash: string }): {
   [k: string]: Json;
@@ -56,6 +57,9 @@ export function canonicalObject(e: NewAccessEntry & { seq: string; prevHash: str
     prevHash: e.prevHash,
   };
   if (e.auditFilter != null) doc.auditFilter = e.auditFilter;
+  // present only when non-empty: entries from before several sources hash as they always did
+  if (e.itemSources?.length) doc.itemSources = [...e.itemSources];
+  if (e.itemsFailed?.length) doc.itemsFailed = [...e.itemsFailed];
   return doc;
 }
 

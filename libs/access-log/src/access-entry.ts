@@ -18,7 +18,15 @@ export interface NewAccessEntry {
   itemsDisclosed: DataItem[];
   outcome: AccessOutcome;
   reasonCode: string | null;
+  /** The sources asked, in catalogue order, joined with `+` (`rnpp`, `rnpp+ccss`); null when none was asked. */
   source: string | null;
+  /**
+   * Each requested item with the source that holds it, as `item:source` in catalogue order
+   * (`name:rnpp`, `affiliation:ccss`). Absent on entries written before there were several sources.
+   */
+  itemSources?: string[] | null;
+  /** Items whose source failed while the others were disclosed (a partial answer); absent when none. */
+  itemsFailed?: DataItem[] | null;
   correlationId: string;
   jobId: string | null;
   /** For an auditor's action (channel `audit`): the filter used, as canonical JSON. */

@@ -21,6 +21,8 @@ const COLUMNS = [
   'prev_hash',
   'hash',
   'audit_filter',
+  'item_sources',
+  'items_failed',
 ] as const;
 
 interface Row {
@@ -42,6 +44,8 @@ interface Row {
   prev_hash: string;
   hash: string;
   audit_filter: string | null;
+  item_sources: string[] | null;
+  items_failed: AccessEntry['itemsDisclosed'] | null;
 }
 
 function toEntry(r: Row): AccessEntry {
@@ -64,6 +68,8 @@ function toEntry(r: Row): AccessEntry {
     prevHash: r.prev_hash,
     hash: r.hash,
     auditFilter: r.audit_filter,
+    itemSources: r.item_sources,
+    itemsFailed: r.items_failed,
   };
 }
 
@@ -87,6 +93,8 @@ function values(e: AccessEntry): unknown[] {
     e.prevHash,
     e.hash,
     e.auditFilter ?? null,
+    e.itemSources?.length ? e.itemSources : null,
+    e.itemsFailed?.length ? e.itemsFailed : null,
   ];
 }
 

@@ -72,7 +72,16 @@ const FIELD_RULES: { [K in keyof Required<NewAccessEntry>]: (v: unknown) => bool
   correlationId: (v) => isLogIdentifier(v),
   jobId: nullable(isLogIdentifier),
   auditFilter: nullable(isLogText),
+  itemSources: nullable((v) => Array.isArray(v) && v.every(isItemSource)),
+  itemsFailed: nullable((v) => Array.isArray(v) && v.every(isDataItem)),
 };
+
+/** `item:source`, the item a data item of the catalogue. */
+function isItemSource(v: unknown): boolean {
+  if (typeof v !== 'string') return false;
+  const at = v.indexOf(':');
+  return at > 0 && isDataItem(v.slice(0, at)) && isLogIdentifier(v.slice(at + 1), 64);
+}
 const FIELDS = Object.keys(FIELD_RULES) as (keyof NewAccessEntry)[];
 
 /** The first field of `e` that the log cannot record as it is, or null when every field is acceptable. */

@@ -6,3 +6,5 @@ export * from './access-log-verifier';
 export * from './access-log.module';
 export * from './withdrawal-check';
 export * from './entry-strings';
+export * from './access-context';
+export * from './access-entry-builder';

@@ -1,13 +1,13 @@
 import { Inject, Injectable, Logger } from '@nestjs/common';
 import type { DataSource, QueryRunner } from 'typeorm';
-import { AccessLogAppender, consentKey, type NewAccessEntry } from '@broker/access-log';
+import { AccessLogAppender, accessEntry, consentKey, type NewAccessEntry } from '@broker/access-log';
 import { BROKER_CONFIG, type BrokerConfig } from '@broker/config';
 import { CONSENT_REVOCATIONS, type ConsentRevocations } from '@broker/consent';
 import { DATA_SOURCE } from '@broker/database';
-import { ITEM_RNPP_FIELDS } from '@broker/data-items';
-import { assertDisclosureAllowed, toDisclosed } from '@broker/disclosure';
+import { SOURCE_REGISTRY, type DataItem } from '@broker/data-items';
+import { assertDisclosureAllowed } from '@broker/disclosure';
 import { BrokerError, ErrorCode } from '@broker/errors';
-import { PERSON_SOURCE, type PersonSource } from '@broker/sources';
+import { NoSourceAnswered, PersonSourcesService } from '@broker/sources';
 import { TRUST_REGISTRY, type TrustRegistry } from '@broker/trust';
 import { BatchRepository, type ItemSettlement, type PendingItem, type StoredJob } from './batch.repository';
 import type { BatchState } from './batch.types';
@@ -59,7 +59,7 @@ export class BatchProcessorService {
     @Inject(DATA_SOURCE) private readonly ds: DataSource,
     @Inject(BatchRepository) private readonly repo: BatchRepository,
     @Inject(TRUST_REGISTRY) private readonly trust: TrustRegistry,
-    @Inject(PERSON_SOURCE) private readonly source: PersonSource,
+    @Inject(PersonSourcesService) private readonly sources: PersonSourcesService,
     @Inject(AccessLogAppender) private readonly log: AccessLogAppender,
     @Inject(ResultsCipher) private readonly cipher: ResultsCipher,
     @Inject(BROKER_CONFIG) private readonly config: BrokerConfig,
@@ -122,33 +122,46 @@ export class BatchProcessorService {
         toFetch.push(p);
       } catch (e) {
         const err = e instanceof BrokerError ? e : new BrokerError(ErrorCode.INTERNAL_ERROR);
-        out.push({ item: p, state: 'REFUSED', code: err.code, message: err.message, sourced: false });
+        out.push({ item: p, state: 'REFUSED', code: err.code, message: err.message, sources: null });
       }
     }
-    const fields = job.items.flatMap((i) => ITEM_RNPP_FIELDS[i]);
+    const asked = SOURCE_REGISTRY.plan(job.items).map((s) => s.source);
     let next = 0;
     const run = async (): Promise<void> => {
       while (next < toFetch.length) {
         const p = toFetch[next++];
         try {
-          const record = await this.sourceReads.run(() => this.source.fetchPerson(p.matricule, fields));
-          const person = toDisclosed(record, fields, p.matricule);
+          const read = await this.sourceReads.run(() => this.sources.read(p.matricule, job.items));
+          // a batch item is all or nothing: one of its sources failing keeps the whole item pending
+          // (retried alone, with every source again), so a result is never released twice or in part
+          if (read.failures.length) throw new NoSourceAnswered(read.failures);
           const sealed = this.cipher.seal(
-            Buffer.from(JSON.stringify(person), 'utf8'),
+            Buffer.from(JSON.stringify(read.values), 'utf8'),
             resultAad(job.id, p.index),
           );
           out.push({ item: p, state: 'RELEASED', result: sealed });
         } catch (e) {
           const code = e instanceof BrokerError ? e.code : ErrorCode.SOURCE_UNAVAILABLE;
           if (code === ErrorCode.PERSON_NOT_FOUND) {
-            out.push({ item: p, state: 'REFUSED', code, message: (e as Error).message, sourced: true });
+            const source = (e as BrokerError).details?.source as string | undefined;
+            out.push({
+              item: p,
+              state: 'REFUSED',
+              code,
+              message: (e as Error).message,
+              sources: source ? [source] : asked,
+            });
           } else if (lastAttempt || p.attempts + 1 >= this.config.batchMaxAttempts) {
             out.push({
               item: p,
               state: 'FAILED',
               code: ErrorCode.SOURCE_UNAVAILABLE,
               message: `dead-lettered after ${p.attempts + 1} attempts: ${(e as Error).message}`,
-              sourced: true,
+              sources: asked,
+              failed:
+                e instanceof NoSourceAnswered
+                  ? (e.failures.flatMap((f) => f.items) as DataItem[])
+                  : undefined,
             });
           } else {
             out.push({ item: p, state: 'PENDING', message: (e as Error).message });
@@ -174,6 +187,7 @@ export class BatchProcessorService {
       const mine = await this.refuseWithdrawn(
         q,
         decided.filter((d) => still.has(d.item.index)),
+        job.items,
       );
       const final = mine.filter((d): d is Exclude<Pending, { state: 'PENDING' }> => d.state !== 'PENDING');
       // our own rows first (results, refusals, attempts, counters); the chain head is locked
@@ -216,7 +230,11 @@ export class BatchProcessorService {
    * Read in the release's transaction, before the head lock: an item whose consent was withdrawn
    * while the source answered is refused (CONSENT_REVOKED, logged, no result kept), not released.
    */
-  private async refuseWithdrawn(q: QueryRunner, decided: Pending[]): Promise<Pending[]> {
+  private async refuseWithdrawn(
+    q: QueryRunner,
+    decided: Pending[],
+    items: readonly DataItem[],
+  ): Promise<Pending[]> {
     const released = decided.filter((d) => d.state === 'RELEASED');
     if (released.length === 0) return decided;
     const withdrawn = await this.revocations.withdrawnAmong(
@@ -230,7 +248,7 @@ export class BatchProcessorService {
             state: 'REFUSED',
             code: ErrorCode.CONSENT_REVOKED,
             message: 'The consent was withdrawn before the data was released.',
-            sourced: true,
+            sources: SOURCE_REGISTRY.plan(items).map((s) => s.source),
           }
         : d,
     );
@@ -239,28 +257,38 @@ export class BatchProcessorService {
   private entry(job: StoredJob, d: Exclude<Pending, { state: 'PENDING' }>, occurredAt: Date): NewAccessEntry {
     const c = d.item.consent;
     const released = d.state === 'RELEASED';
-    return {
-      occurredAt,
-      channel: 'async',
-      memberId: job.memberId,
-      purpose: c.purpose,
-      consentIssuer: c.issuer,
-      consentJti: c.jti,
-      subject: d.item.matricule,
-      itemsRequested: job.items,
-      itemsDisclosed: released ? job.items : [],
-      outcome: released ? 'DISCLOSED' : 'REFUSED',
-      reasonCode: released ? null : d.code,
-      source: released || d.sourced ? this.source.name : null,
-      correlationId: job.correlationId,
-      jobId: job.id,
-    };
+    return accessEntry(
+      {
+        requesterId: job.memberId,
+        channel: 'async',
+        correlationId: job.correlationId,
+        jobId: job.id,
+        consent: { purpose: c.purpose, issuer: c.issuer, jti: c.jti },
+      },
+      {
+        occurredAt,
+        subject: d.item.matricule,
+        itemsRequested: job.items,
+        outcome: released ? 'DISCLOSED' : 'REFUSED',
+        reasonCode: released ? null : d.code,
+        sources: released ? SOURCE_REGISTRY.plan(job.items).map((s) => s.source) : d.sources,
+        itemsFailed: released ? [] : (d.failed ?? []),
+      },
+    );
   }
 }
 
 type Pending =
   | { item: PendingItem; state: 'RELEASED'; result: Buffer }
-  | { item: PendingItem; state: 'REFUSED' | 'FAILED'; code: ErrorCode; message: string; sourced: boolean }
+  | {
+      item: PendingItem;
+      state: 'REFUSED' | 'FAILED';
+      code: ErrorCode;
+      message: string;
+      /** The sources asked before the refusal (null: refused before any was). */
+      sources: string[] | null;
+      failed?: DataItem[];
+    }
   | { item: PendingItem; state: 'PENDING'; message: string };
 
 /** Runs at most `max` tasks at once; the others wait their turn, first come first served. */

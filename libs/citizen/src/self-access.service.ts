@@ -1,71 +1,75 @@
 import { Inject, Injectable, Logger } from '@nestjs/common';
-import { AccessLogAppender, type NewAccessEntry } from '@broker/access-log';
-import { DATA_ITEMS, ITEM_RNPP_FIELDS } from '@broker/data-items';
-import { toDisclosed } from '@broker/disclosure';
+import { AccessLogAppender, accessEntry, type AccessContext } from '@broker/access-log';
+import { DATA_ITEMS, type DataItem } from '@broker/data-items';
 import { BrokerError, ErrorCode } from '@broker/errors';
-import { PERSON_SOURCE, type PersonSource, type RnppPerson } from '@broker/sources';
+import { NoSourceAnswered, PersonSourcesService, type SourceFailure } from '@broker/sources';
 import { SELF_REQUESTER, type Citizen } from './citizen';
 
-/** The citizen's own record as the page shows it: related persons reduced to their matricules. */
-export type OwnRecord = Omit<Partial<RnppPerson>, 'parents' | 'children'> & {
-  matricule: string;
-  parents?: { matricule: string }[];
-  children?: { matricule: string }[];
-};
+/** The citizen's own record as the page shows it: every field answered, from every register. */
+export type OwnRecord = Record<string, unknown> & { matricule: string };
+
+/** The citizen's own look: the fields answered and the registers that failed (their fields are missing). */
+export interface OwnRecordRead {
+  record: OwnRecord;
+  failures: SourceFailure[];
+}
 
 /**
- * Self-access (GDPR art. 15): the citizen's own RNPP record, every data item, fetched through
- * the broker and logged like any access (channel `self`, requester `citizen`), before it leaves.
+ * Self-access (GDPR art. 15): the citizen's own data from every register, every data item,
+ * fetched through the broker and logged like any access (channel `self`, requester `citizen`),
+ * before it leaves. A register that fails loses its own fields only, as on the members' path.
  */
 @Injectable()
 export class SelfAccessService {
   private readonly logger = new Logger('SelfAccess');
 
   constructor(
-    @Inject(PERSON_SOURCE) private readonly source: PersonSource,
+    @Inject(PersonSourcesService) private readonly sources: PersonSourcesService,
     @Inject(AccessLogAppender) private readonly log: AccessLogAppender,
   ) {}
 
-  async ownRecord(citizen: Citizen, correlationId: string): Promise<OwnRecord> {
+  /** The access context of a citizen's own look. */
+  static context(correlationId: string): AccessContext {
+    return { requesterId: SELF_REQUESTER, channel: 'self', correlationId };
+  }
+
+  async ownRecord(citizen: Citizen, correlationId: string): Promise<OwnRecordRead> {
+    const ctx = SelfAccessService.context(correlationId);
     const occurredAt = new Date();
     const items = [...DATA_ITEMS];
-    const base: Omit<NewAccessEntry, 'outcome' | 'itemsDisclosed' | 'reasonCode' | 'source'> = {
-      occurredAt,
-      channel: 'self',
-      memberId: SELF_REQUESTER,
-      purpose: null,
-      consentIssuer: null,
-      consentJti: null,
-      subject: citizen.subject,
-      itemsRequested: items,
-      correlationId,
-      jobId: null,
-    };
-    let out: OwnRecord;
+    const subject = citizen.subject;
     try {
-      const fields = items.flatMap((i) => ITEM_RNPP_FIELDS[i]);
-      const record = await this.source.fetchPerson(citizen.subject, fields);
-      // built and checked before the entry, as on the members' path: another person's record never leaves
-      out = toDisclosed(record, fields, citizen.subject);
+      // each answer is checked by its adapter before the entry: another person's record never leaves
+      const read = await this.sources.read(subject, items);
+      await this.log.append(
+        accessEntry(ctx, {
+          occurredAt,
+          subject,
+          itemsRequested: items,
+          outcome: 'DISCLOSED',
+          itemsFailed: read.failures.flatMap((f) => f.items) as DataItem[],
+          sources: read.sources,
+        }),
+      );
+      return { record: read.values, failures: read.failures };
     } catch (e) {
+      if (e instanceof BrokerError && e.code === ErrorCode.ACCESS_LOG_UNAVAILABLE) throw e;
       const code = e instanceof BrokerError ? e.code : ErrorCode.INTERNAL_ERROR;
       if (!(e instanceof BrokerError)) this.logger.error(`unexpected failure: ${(e as Error).message}`);
-      await this.log.append({
-        ...base,
-        outcome: 'REFUSED',
-        itemsDisclosed: [],
-        reasonCode: code,
-        source: this.source.name,
-      });
+      const failed = e instanceof NoSourceAnswered ? e.failures : [];
+      const source = e instanceof BrokerError ? (e.details?.source as string | undefined) : undefined;
+      await this.log.append(
+        accessEntry(ctx, {
+          occurredAt,
+          subject,
+          itemsRequested: items,
+          outcome: 'REFUSED',
+          reasonCode: code,
+          itemsFailed: failed.flatMap((f) => f.items) as DataItem[],
+          sources: failed.length ? failed.map((f) => f.source) : source ? [source] : null,
+        }),
+      );
       throw e;
     }
-    await this.log.append({
-      ...base,
-      outcome: 'DISCLOSED',
-      itemsDisclosed: items,
-      reasonCode: null,
-      source: this.source.name,
-    });
-    return out;
   }
 }

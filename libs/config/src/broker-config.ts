@@ -4,6 +4,18 @@ import { isLoopbackHost } from './loopback';
  * The broker's configuration, read from the environment once at boot and validated as a whole:
  * a bad value stops the process with one message listing every problem.
  */
+/** Where a register answers and how it is called: the same knobs for every register adapter. */
+export interface RegisterSettings {
+  url: string;
+  /** Per-attempt timeout of a call. */
+  attemptTimeoutMs: number;
+  /** Budget for one read including retries. */
+  totalTimeoutMs: number;
+  maxAttempts: number;
+  /** How long the circuit stays open after consecutive failures before one call tries again. */
+  breakerHalfOpenMs: number;
+}
+
 export interface BrokerConfig {
   mode: 'development' | 'production';
   gatewayHost: string;
@@ -20,6 +32,10 @@ export interface BrokerConfig {
   rnppMaxAttempts: number;
   /** How long the register's circuit stays open after consecutive failures before one call tries it again. */
   rnppBreakerHalfOpenMs: number;
+  /** The CCSS (social-security affiliations, SOAP): CCSS_URL, CCSS_ATTEMPT_TIMEOUT_MS... */
+  ccss: RegisterSettings;
+  /** The RCS (trade and companies register, REST) and the file of the broker's API key there. */
+  rcs: RegisterSettings & { apiKeyFile: string };
   /** Longest consent lifetime (exp - iat) the broker accepts. */
   maxConsentLifetimeS: number;
   /** Allowed clock skew between the broker and token signers. */
@@ -141,6 +157,30 @@ function intVar(
   return n;
 }
 
+/**
+ * A register's settings from `<PREFIX>_URL` (default: 127.0.0.1 and `<PREFIX>_PORT`, the port its
+ * simulator listens on) and `<PREFIX>_ATTEMPT_TIMEOUT_MS`, `_TOTAL_TIMEOUT_MS`, `_MAX_ATTEMPTS`,
+ * `_BREAKER_HALF_OPEN_MS`, with the RNPP's defaults.
+ */
+export function registerSettings(
+  env: Env,
+  prefix: string,
+  defaultPort: number,
+  problems: string[],
+): RegisterSettings {
+  const port = intVar(env, `${prefix}_PORT`, defaultPort, 1, 65535, problems);
+  return {
+    url: urlVar(env, `${prefix}_URL`, `http://127.0.0.1:${port}`, ['http:', 'https:'], problems).replace(
+      /\/+$/,
+      '',
+    ),
+    attemptTimeoutMs: intVar(env, `${prefix}_ATTEMPT_TIMEOUT_MS`, 1000, 50, 60000, problems),
+    totalTimeoutMs: intVar(env, `${prefix}_TOTAL_TIMEOUT_MS`, 2500, 50, 120000, problems),
+    maxAttempts: intVar(env, `${prefix}_MAX_ATTEMPTS`, 3, 1, 10, problems),
+    breakerHalfOpenMs: intVar(env, `${prefix}_BREAKER_HALF_OPEN_MS`, 5000, 100, 600_000, problems),
+  };
+}
+
 function urlVar(env: Env, name: string, fallback: string, schemes: string[], problems: string[]): string {
   const raw = env[name] || fallback;
   try {
@@ -249,6 +289,11 @@ export function loadBrokerConfig(env: Env = process.env, use: ConfigUse = 'serve
     rnppTotalTimeoutMs: intVar(env, 'RNPP_TOTAL_TIMEOUT_MS', 2500, 50, 120000, problems),
     rnppMaxAttempts: intVar(env, 'RNPP_MAX_ATTEMPTS', 3, 1, 10, problems),
     rnppBreakerHalfOpenMs: intVar(env, 'RNPP_BREAKER_HALF_OPEN_MS', 5000, 100, 600_000, problems),
+    ccss: registerSettings(env, 'CCSS', 4101, problems),
+    rcs: {
+      ...registerSettings(env, 'RCS', 4102, problems),
+      apiKeyFile: env.RCS_API_KEY_FILE || '.data/rcs-api-key',
+    },
     maxConsentLifetimeS: intVar(env, 'CONSENT_MAX_LIFETIME_S', 366 * 86400, 60, 10 * 366 * 86400, problems),
     clockToleranceS: intVar(env, 'CLOCK_TOLERANCE_S', 30, 0, 300, problems),
     maxBodyBytes: intVar(env, 'GRAPHQL_MAX_BODY_BYTES', 64 * 1024, 1024, 10 * 1024 * 1024, problems),

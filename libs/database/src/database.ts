@@ -9,6 +9,7 @@ import { AuditExportJobs1765302000000 } from '../../audit/src/migrations/1765302
 import { BatchHeldResults1796189307643 } from '../../batch/src/migrations/1796189307643-BatchHeldResults';
 import { ConsentLedger1764000000000 } from '../../consent/src/migrations/1764000000000-ConsentLedger';
 import { CitizenPage1764000001000 } from '../../citizen/src/migrations/1764000001000-CitizenPage';
+import { PerSourceOutcomes1796204196909 } from '../../access-log/src/migrations/1796204196909-PerSourceOutcomes';
 
 /** Every migration of the broker, in order. New ones are appended, landed ones never edited. */
 export const MIGRATIONS = [
@@ -19,6 +20,7 @@ export const MIGRATIONS = [
   BatchJobs1764100000000,
   AuditExportJobs1765302000000,
   BatchHeldResults1796189307643,
+  PerSourceOutcomes1796204196909,
 ];
 
 /** The defaults of DB_* (libs/config), for callers without a BrokerConfig (benchmarks, tools). */

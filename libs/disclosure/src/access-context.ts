@@ -1,12 +1,12 @@
-import type { AccessChannel } from '@broker/access-log';
+import type { AccessContext } from '@broker/access-log';
 import type { Member } from '@broker/trust';
 
-/** Who asks, through which channel, under which consent, for which request: passed explicitly to every service call. */
-export interface AccessContext {
-  member: Member;
-  channel: AccessChannel;
-  /** The raw Consent-Token, verified by the service (never trusted as given). */
-  consentToken: string | undefined;
-  correlationId: string;
-  jobId?: string | null;
+/**
+ * A member's request: the common access context (requesterId = the member's id) plus the member
+ * and the raw Consent-Token, which the service verifies (never trusted as given) before the
+ * consent joins the context.
+ */
+export interface MemberAccessContext extends AccessContext {
+  readonly member: Member;
+  readonly consentToken: string | undefined;
 }

@@ -1,10 +1,5 @@
 import { Inject, Injectable, Logger } from '@nestjs/common';
-import {
-  AccessLogAppender,
-  logIdentifierOrNull,
-  type AccessEntry,
-  type NewAccessEntry,
-} from '@broker/access-log';
+import { AccessLogAppender, accessEntry, type AccessDecision, type ConsentRef } from '@broker/access-log';
 import {
   ConsentExpiredError,
   ConsentRevokedError,
@@ -12,33 +7,27 @@ import {
   type Consent,
 } from '@broker/consent';
 import { BrokerError, ErrorCode } from '@broker/errors';
-import { ITEM_RNPP_FIELDS, normaliseItems, type DataItem } from '@broker/data-items';
+import { normaliseItems, type DataItem } from '@broker/data-items';
 import { checkMatricule } from '@broker/matricule';
-import {
-  PERSON_SOURCE,
-  rnppAnswerProblem,
-  type PersonSource,
-  type RnppField,
-  type RnppPerson,
-} from '@broker/sources';
-import type { AccessContext } from './access-context';
+import { NoSourceAnswered, PersonSourcesService, type SourceFailure } from '@broker/sources';
+import type { MemberAccessContext } from './access-context';
 import { assertDisclosureAllowed } from './disclosure-policy';
 
-/** What the access log names of a consent. */
-type ConsentRef = Pick<Consent, 'purpose' | 'issuer' | 'jti'>;
+/** What leaves the broker: the matricule and the fields of the items disclosed, from every source asked. */
+export type DisclosedPerson = Record<string, unknown> & { matricule: string };
 
-/** What leaves the broker: only the fetched fields, related persons reduced to their matricules. */
-export type DisclosedPerson = Omit<Partial<RnppPerson>, 'parents' | 'children'> & {
-  matricule: string;
-  parents?: { matricule: string }[];
-  children?: { matricule: string }[];
-};
+/** A disclosure, possibly partial: the fields answered and the sources that failed (their fields are missing). */
+export interface Disclosure {
+  person: DisclosedPerson;
+  failures: SourceFailure[];
+}
 
 /**
  * The once-only path for one person: check the matricule, verify the consent, apply the
- * disclosure rule, fetch only the allowed fields from the authentic source, and make the
- * access-log entry durable before anything is returned. Every decision, disclosure or
- * refusal, leaves exactly one entry.
+ * disclosure rule to every item asked whatever its source, read only those items from their
+ * sources in parallel, and make the access-log entry durable before anything is returned. Every
+ * decision, disclosure (full or partial) or refusal, leaves exactly one entry, naming the source
+ * of each item and the items that failed.
  */
 @Injectable()
 export class PersonDisclosureService {
@@ -46,16 +35,16 @@ export class PersonDisclosureService {
 
   constructor(
     @Inject(ConsentVerifierService) private readonly consents: ConsentVerifierService,
-    @Inject(PERSON_SOURCE) private readonly source: PersonSource,
+    @Inject(PersonSourcesService) private readonly sources: PersonSourcesService,
     @Inject(AccessLogAppender) private readonly log: AccessLogAppender,
   ) {}
 
   /** Discloses `requested` items of the person `rawMatricule` to `ctx.member`, or throws a coded BrokerError. */
   async disclose(
-    ctx: AccessContext,
+    ctx: MemberAccessContext,
     rawMatricule: unknown,
     requested: Iterable<DataItem>,
-  ): Promise<DisclosedPerson> {
+  ): Promise<Disclosure> {
     const items = normaliseItems(requested);
     const occurredAt = new Date();
     let subject: string | null = null;
@@ -66,91 +55,78 @@ export class PersonDisclosureService {
         throw new BrokerError(
           ErrorCode.INVALID_MATRICULE,
           'The matricule is not a valid national identification number.',
-          {
-            problem: checked.problem,
-          },
+          { problem: checked.problem },
         );
       }
       subject = checked.matricule;
       consent = await this.consents.verify(ctx.consentToken);
       assertDisclosureAllowed(ctx.member, consent, subject, items);
-      const fields = items.flatMap((i) => ITEM_RNPP_FIELDS[i]);
-      const record = await this.source.fetchPerson(subject, fields);
-      // built and checked before the entry: an answer that cannot leave is logged as a refusal
-      const person = toDisclosed(record, fields, subject);
+      // each answer is checked by its adapter before the entry: an answer that cannot leave is a failure
+      const read = await this.sources.read(subject, items);
+      const failed = read.failures.flatMap((f) => f.items) as DataItem[];
+      for (const f of read.failures)
+        this.logger.warn(
+          `${f.source} failed for ${f.items.join(',')} (${String(f.error.details?.problem ?? f.error.code)}): partial answer`,
+        );
       const sealed = await this.log.append(
-        this.entry(ctx, occurredAt, items, subject, consent, { outcome: 'DISCLOSED', itemsDisclosed: items }),
+        accessEntry(ctx, {
+          occurredAt,
+          subject,
+          itemsRequested: items,
+          outcome: 'DISCLOSED',
+          itemsFailed: failed,
+          sources: read.sources,
+          consent: consentRef(consent),
+        }),
       );
-      // the consent was withdrawn while the register answered: the entry says so, and so do we
-      if (sealed.outcome !== 'DISCLOSED') {
-        const { issuer, jti, purpose } = consent;
-        throw new LoggedRefusal(new ConsentRevokedError({ issuer, jti, purpose }));
-      }
-      return person;
+      // the consent was withdrawn while the registers answered: the entry says so, and so do we
+      if (sealed.outcome !== 'DISCLOSED')
+        throw new LoggedRefusal(new ConsentRevokedError(consentRef(consent)));
+      return { person: read.values, failures: read.failures };
     } catch (e) {
       if (e instanceof LoggedRefusal) throw e.error;
       if (e instanceof BrokerError && e.code === ErrorCode.ACCESS_LOG_UNAVAILABLE) throw e;
       const code = e instanceof BrokerError ? e.code : ErrorCode.INTERNAL_ERROR;
       if (!(e instanceof BrokerError))
         this.logger.error(`unexpected failure: ${(e as Error).stack ?? String(e)}`);
-      if (e instanceof UnusableSourceAnswer)
-        this.logger.warn(`${this.source.name} answer refused: ${e.problem} is not what was asked`);
       // an expired or withdrawn consent is authentic: its issuer, jti and purpose belong in the entry
       const known =
         consent ??
         (e instanceof ConsentExpiredError || e instanceof ConsentRevokedError ? e.consent : undefined);
-      await this.logRefusal(ctx, occurredAt, items, subject, known, code);
+      await this.log.append(accessEntry(ctx, refusal(occurredAt, subject, items, known, code, e)));
       throw e;
     }
   }
+}
 
-  private logRefusal(
-    ctx: AccessContext,
-    occurredAt: Date,
-    items: DataItem[],
-    subject: string | null,
-    consent: ConsentRef | undefined,
-    code: ErrorCode,
-  ): Promise<AccessEntry> {
-    const sourced = code === ErrorCode.PERSON_NOT_FOUND || code === ErrorCode.SOURCE_UNAVAILABLE;
-    // no answer leaves without its entry, a refusal included: when it cannot be written the
-    // appender's ACCESS_LOG_UNAVAILABLE replaces the refusal
-    return this.log.append(
-      this.entry(ctx, occurredAt, items, subject, consent, {
-        outcome: 'REFUSED',
-        itemsDisclosed: [],
-        reasonCode: code,
-        source: sourced ? this.source.name : null,
-      }),
-    );
-  }
+function consentRef(c: ConsentRef): ConsentRef {
+  return { purpose: c.purpose, issuer: c.issuer, jti: c.jti };
+}
 
-  private entry(
-    ctx: AccessContext,
-    occurredAt: Date,
-    items: DataItem[],
-    subject: string | null,
-    consent: ConsentRef | undefined,
-    outcome: Pick<NewAccessEntry, 'outcome' | 'itemsDisclosed'> &
-      Partial<Pick<NewAccessEntry, 'reasonCode' | 'source'>>,
-  ): NewAccessEntry {
-    return {
-      occurredAt,
-      channel: ctx.channel,
-      memberId: ctx.member.id,
-      // a refusal names the consent only with values the log can record (never the bad value)
-      purpose: logIdentifierOrNull(consent?.purpose),
-      consentIssuer: logIdentifierOrNull(consent?.issuer),
-      consentJti: logIdentifierOrNull(consent?.jti),
-      subject,
-      itemsRequested: items,
-      reasonCode: null,
-      source: outcome.outcome === 'DISCLOSED' ? this.source.name : null,
-      correlationId: ctx.correlationId,
-      jobId: ctx.jobId ?? null,
-      ...outcome,
-    };
-  }
+/** The refusal's decision: a register's answer (not found, every source failed) names its source. */
+function refusal(
+  occurredAt: Date,
+  subject: string | null,
+  items: DataItem[],
+  consent: ConsentRef | undefined,
+  code: ErrorCode,
+  e: unknown,
+): AccessDecision {
+  const source =
+    (code === ErrorCode.PERSON_NOT_FOUND || code === ErrorCode.SOURCE_UNAVAILABLE) && e instanceof BrokerError
+      ? ((e.details?.source as string | undefined) ?? null)
+      : null;
+  const failed = e instanceof NoSourceAnswered ? e.failures : [];
+  return {
+    occurredAt,
+    subject,
+    itemsRequested: items,
+    outcome: 'REFUSED',
+    reasonCode: code,
+    itemsFailed: failed.flatMap((f) => f.items) as DataItem[],
+    sources: failed.length ? failed.map((f) => f.source) : source ? [source] : null,
+    consent: consent ? consentRef(consent) : null,
+  };
 }
 
 /** A refusal whose entry is already sealed (not to be logged twice). */
@@ -158,36 +134,4 @@ class LoggedRefusal extends Error {
   constructor(readonly error: BrokerError) {
     super(error.message);
   }
-}
-
-/** A register answer that is not the person asked for, or not of the expected shape: never disclosed. */
-export class UnusableSourceAnswer extends BrokerError {
-  constructor(readonly problem: string) {
-    super(
-      ErrorCode.SOURCE_UNAVAILABLE,
-      'The register answered with a record that is not the one asked for; try again later.',
-    );
-  }
-}
-
-/**
- * What leaves the broker for `subject`: checks that the source answered for this person with
- * every field asked, each of its shape (else UnusableSourceAnswer, SOURCE_UNAVAILABLE), then keeps
- * only the fields asked for, whatever else the source sent (defence in depth). The async path uses it too.
- */
-export function toDisclosed(
-  record: Partial<RnppPerson>,
-  fields: readonly RnppField[],
-  subject: string,
-): DisclosedPerson {
-  const problem = rnppAnswerProblem(record, subject, fields);
-  if (problem) throw new UnusableSourceAnswer(problem);
-  const picked = Object.fromEntries(
-    Object.entries(record).filter(([k]) => (fields as readonly string[]).includes(k)),
-  ) as Partial<RnppPerson>;
-  const { parents, children, ...rest } = picked;
-  const out: DisclosedPerson = { ...rest, matricule: subject };
-  if (parents) out.parents = parents.map((m) => ({ matricule: m }));
-  if (children) out.children = children.map((m) => ({ matricule: m }));
-  return out;
 }

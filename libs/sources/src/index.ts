@@ -1,6 +1,10 @@
+export * from './catalogue';
+export * from './source-adapter';
+export * from './person-sources.service';
 export * from './person-source';
 export * from './rnpp/rnpp-person';
 export * from './rnpp/rnpp-http.source';
+export * from './rnpp/rnpp.adapter';
 export * from './sources.module';
 export * from './rnpp/rnpp-answer';
 export * from './register-call-policy';
@@ -8,3 +12,6 @@ export * from './ccss/affiliation';
 export * from './ccss/ccss-soap.source';
 export * from './rcs/business-role';
 export * from './rcs/rcs-http.source';
+export * from './rnpp/rnpp.catalogue';
+export * from './ccss/ccss.catalogue';
+export * from './rcs/rcs.catalogue';

@@ -6,7 +6,8 @@ import { Person } from '../person/person.model';
 export const DataItemEnum = Object.fromEntries(DATA_ITEMS.map((i) => [i, i])) as Record<string, string>;
 registerEnumType(DataItemEnum, {
   name: 'DataItem',
-  description: 'A data item of the RNPP, as named in consent scopes and grants (contracts/data-items.md).',
+  description:
+    'A data item of an authentic source (RNPP, CCSS, RCS), as named in consent scopes and grants (contracts/data-items.md).',
 });
 
 export enum BatchJobState {

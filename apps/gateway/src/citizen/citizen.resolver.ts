@@ -8,9 +8,9 @@ import {
   type Citizen,
   type ConsentView as ConsentViewData,
   type MemberView as MemberViewData,
-  type OwnRecord,
 } from '@broker/citizen';
 import { Person } from '../person/person.model';
+import { partialAnswer } from '../person/partial-answer';
 import { CitizenAuthGuard, CorrelationId, SignedInCitizen } from './citizen-auth.guard';
 import { AccessLogConnection, ConsentView, MemberView } from './citizen.model';
 
@@ -57,10 +57,14 @@ export class CitizenResolver {
 
   @Query(() => Person, {
     description:
-      "The signed-in citizen's own RNPP record, every data item. A self-access: logged like any access (channel self, requester citizen).",
+      "The signed-in citizen's own data from every register (RNPP, CCSS, RCS), every data item. A self-access: logged like any access (channel self, requester citizen). A register that fails leaves its fields null, each with a SOURCE_UNAVAILABLE error.",
   })
-  myData(@SignedInCitizen() citizen: Citizen, @CorrelationId() correlationId: string): Promise<OwnRecord> {
-    return this.self.ownRecord(citizen, correlationId);
+  async myData(
+    @SignedInCitizen() citizen: Citizen,
+    @CorrelationId() correlationId: string,
+  ): Promise<Record<string, unknown>> {
+    const read = await this.self.ownRecord(citizen, correlationId);
+    return partialAnswer(read.record, read.failures);
   }
 
   @Query(() => [MemberView], {

@@ -8,7 +8,7 @@ import {
 import { GqlExecutionContext } from '@nestjs/graphql';
 import { CitizenAuthenticatorService } from '@broker/citizen';
 import { MemberAuthenticatorService, bearerToken } from '@broker/consent';
-import type { AccessContext } from '@broker/disclosure';
+import type { MemberAccessContext } from '@broker/disclosure';
 import { BrokerError, ErrorCode } from '@broker/errors';
 import type { GatewayContext } from '../graphql/gateway-context';
 
@@ -35,13 +35,16 @@ export class MemberAuthGuard implements CanActivate {
 }
 
 /** The explicit access context of a member's synchronous request (after MemberAuthGuard). */
-export const MemberAccess = createParamDecorator((_: unknown, context: ExecutionContext): AccessContext => {
-  const ctx = GqlExecutionContext.create(context).getContext<GatewayContext>();
-  if (!ctx.member) throw new Error('MemberAccess used without MemberAuthGuard');
-  return {
-    member: ctx.member,
-    channel: 'sync',
-    consentToken: ctx.consentToken,
-    correlationId: ctx.correlationId,
-  };
-});
+export const MemberAccess = createParamDecorator(
+  (_: unknown, context: ExecutionContext): MemberAccessContext => {
+    const ctx = GqlExecutionContext.create(context).getContext<GatewayContext>();
+    if (!ctx.member) throw new Error('MemberAccess used without MemberAuthGuard');
+    return {
+      member: ctx.member,
+      requesterId: ctx.member.id,
+      channel: 'sync',
+      consentToken: ctx.consentToken,
+      correlationId: ctx.correlationId,
+    };
+  },
+);

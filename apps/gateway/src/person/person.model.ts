@@ -1,4 +1,5 @@
 import { Field, ID, ObjectType, registerEnumType } from '@nestjs/graphql';
+import { Affiliation, BusinessRole } from './register-models';
 
 export enum Sex {
   F = 'F',
@@ -51,7 +52,7 @@ export class RelatedPerson {
 
 @ObjectType({
   description:
-    'A natural person as recorded in the RNPP. Each field belongs to a data item (in brackets); selecting a field requires its item in both the consent scope and the member grant. See contracts/data-items.md.',
+    'A natural person as recorded in the authentic sources: the RNPP (civil data), the CCSS (affiliations) and the RCS (business roles). Each field belongs to a data item (in brackets) of one source; selecting a field requires its item in both the consent scope and the member grant. When a source fails, its fields are null with a SOURCE_UNAVAILABLE error each. See contracts/data-items.md.',
 })
 export class Person {
   @Field(() => ID, { description: 'The national identification number (the query input; needs no item).' })
@@ -79,4 +80,15 @@ export class Person {
   @Field(() => String, { nullable: true, description: '[death] Locality of death.' }) deathPlace?:
     string | null;
   @Field(() => String, { nullable: true, description: '[nobleTitle]' }) nobleTitle?: string | null;
+  @Field(() => [Affiliation], {
+    nullable: true,
+    description: '[affiliation] CCSS affiliations, oldest first; an empty list when there is none.',
+  })
+  affiliations?: Affiliation[];
+  @Field(() => [BusinessRole], {
+    nullable: true,
+    description:
+      '[businessRoles] Roles held in companies registered at the RCS; an empty list when there is none.',
+  })
+  businessRoles?: BusinessRole[];
 }

@@ -69,7 +69,13 @@ describe('selectedItems', () => {
     const selection = fields
       .map((f) => {
         const type = personFields[f].type.toString().replace(/[[\]!]/g, '');
-        const sub = { Address: '{ street }', Place: '{ locality }', RelatedPerson: '{ matricule }' }[type];
+        const sub = {
+          Address: '{ street }',
+          Place: '{ locality }',
+          RelatedPerson: '{ matricule }',
+          Affiliation: '{ status }',
+          BusinessRole: '{ role }',
+        }[type];
         return sub ? `${f} ${sub}` : f;
       })
       .join(' ');

@@ -6,6 +6,7 @@ import {
   type RegisterCallOptions,
   type RegisterProblem,
 } from '../register-call-policy';
+import type { SourceAdapter } from '../source-adapter';
 import type { Affiliation } from './affiliation';
 import { readCcssAnswer, type CcssFaultCode } from './ccss-answer';
 import { getAffiliationsRequest, SOAP_ACTION } from './ccss-envelope';
@@ -41,13 +42,18 @@ const FAULTS: Record<CcssFaultCode, [problem: RegisterProblem, transient: boolea
  * (contracts/ccss-affiliations.wsdl), with the shared register call policy. Every failure is
  * BrokerError(SOURCE_UNAVAILABLE, { source: 'ccss', problem }); an empty list is an answer.
  */
-export class CcssSoapSource {
+export class CcssSoapSource implements SourceAdapter {
   readonly name = 'ccss';
   private readonly logger = new Logger('CcssSource');
   private readonly register: RegisterCallPolicy;
 
   constructor(opts: CcssSourceOptions) {
     this.register = new RegisterCallPolicy(this.name, opts, this.logger);
+  }
+
+  /** The catalogue's one register field, `affiliations`. */
+  async fetch(matricule: string): Promise<Record<string, unknown>> {
+    return { affiliations: await this.fetchAffiliations(matricule) };
   }
 
   /** The person's affiliations, oldest first (possibly none). */

@@ -6,6 +6,7 @@ import {
   readCapped,
   type RegisterCallOptions,
 } from '../register-call-policy';
+import type { SourceAdapter } from '../source-adapter';
 import type { BusinessRole } from './business-role';
 import { readRcsAnswer } from './rcs-answer';
 
@@ -39,7 +40,7 @@ function readApiKey(file: string): string {
  * register's name, and PERSON_NOT_FOUND belongs to the RNPP. 401 is `credential`: not retried
  * (the same key fails again) and logged for the operator, without the key.
  */
-export class RcsHttpSource {
+export class RcsHttpSource implements SourceAdapter {
   readonly name = 'rcs';
   private readonly logger = new Logger('RcsSource');
   private readonly register: RegisterCallPolicy;
@@ -48,6 +49,11 @@ export class RcsHttpSource {
   constructor(opts: RcsSourceOptions) {
     this.apiKey = readApiKey(opts.apiKeyFile);
     this.register = new RegisterCallPolicy(this.name, opts, this.logger);
+  }
+
+  /** The catalogue's one register field, `businessRoles`. */
+  async fetch(matricule: string): Promise<Record<string, unknown>> {
+    return { businessRoles: await this.fetchBusinessRoles(matricule) };
   }
 
   /** The roles the person holds, oldest first (usually none). */

@@ -101,6 +101,7 @@ export class RnppHttpSource implements PersonSource {
           throw new BrokerError(
             ErrorCode.PERSON_NOT_FOUND,
             'The register knows no person with this matricule.',
+            { source: this.name },
           );
         }
         if (res.statusCode !== 200) {

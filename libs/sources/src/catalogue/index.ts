@@ -1,0 +1,3 @@
+export * from './source-descriptor';
+export * from './source-registry';
+export * from './catalogue';

@@ -1,0 +1,112 @@
+import { Inject, Injectable } from '@nestjs/common';
+import { BrokerError, ErrorCode } from '@broker/errors';
+import { SOURCE_REGISTRY, type SourceRegistry } from './catalogue';
+import { SOURCE_ADAPTERS, type SourceAdapter } from './source-adapter';
+
+/** One source's part of a person read that failed: its items and fields are left out of the answer. */
+export interface SourceFailure {
+  source: string;
+  items: string[];
+  /** The GraphQL `Person` fields of those items. */
+  fields: string[];
+  /** SOURCE_UNAVAILABLE with `details.source` naming the source. */
+  error: BrokerError;
+}
+
+/** A person read across sources: the fields that came back, and what failed. */
+export interface SourcedPerson {
+  /** `matricule` plus the values of the fields of the items disclosed. */
+  values: Record<string, unknown> & { matricule: string };
+  /** Sources asked, in catalogue order. */
+  sources: string[];
+  /** Items answered, in catalogue order. */
+  disclosed: string[];
+  failures: SourceFailure[];
+}
+
+/**
+ * Reads one person from every source the items need, in parallel, each through its own adapter
+ * (own timeout, retries and circuit breaker). A source that fails loses its own items only; the
+ * read throws when every source asked failed (nothing to disclose) or when an authoritative
+ * source says the person does not exist (PERSON_NOT_FOUND refuses the whole request).
+ */
+@Injectable()
+export class PersonSourcesService {
+  private readonly adapters = new Map<string, SourceAdapter>();
+
+  constructor(
+    @Inject(SOURCE_ADAPTERS) adapters: SourceAdapter[],
+    private readonly registry: SourceRegistry = SOURCE_REGISTRY,
+  ) {
+    for (const a of adapters) {
+      if (!registry.source(a.name)) throw new Error(`adapter ${a.name} has no catalogue entry`);
+      if (this.adapters.has(a.name)) throw new Error(`source ${a.name} has two adapters`);
+      this.adapters.set(a.name, a);
+    }
+    // a catalogue source without an adapter would fail every read of its items: refuse to boot
+    const missing = registry.sources.filter((s) => !this.adapters.has(s.name)).map((s) => s.name);
+    if (missing.length) throw new Error(`no adapter bound for source(s) ${missing.join(', ')}`);
+  }
+
+  /** The adapter of each source, in catalogue order (health probes, metrics). */
+  list(): SourceAdapter[] {
+    return this.registry.sources.map((s) => this.adapters.get(s.name)!);
+  }
+
+  /** Reads `items` (catalogue names) of the person `subject`; see the class comment for failures. */
+  async read(subject: string, items: Iterable<string>): Promise<SourcedPerson> {
+    const plans = this.registry.plan(items);
+    const outcomes = await Promise.all(
+      plans.map((p) =>
+        this.adapters
+          .get(p.source)!
+          .fetch(subject, p.registerFields)
+          .then(
+            (values) => ({ plan: p, values, error: undefined }),
+            (error: unknown) => ({ plan: p, values: undefined, error }),
+          ),
+      ),
+    );
+    const person: Record<string, unknown> & { matricule: string } = { matricule: subject };
+    const disclosed: string[] = [];
+    const failures: SourceFailure[] = [];
+    for (const { plan, values, error } of outcomes) {
+      if (error !== undefined) {
+        if (!(error instanceof BrokerError)) throw error;
+        if (error.code === ErrorCode.PERSON_NOT_FOUND && this.registry.source(plan.source)?.authoritative)
+          throw error;
+        failures.push({
+          source: plan.source,
+          items: plan.items,
+          fields: plan.items.flatMap((i) => this.registry.item(i).fields),
+          error: sourceError(error, plan.source),
+        });
+        continue;
+      }
+      // only the fields of the items asked leave, whatever the adapter returned (defence in depth)
+      for (const i of plan.items) for (const f of this.registry.item(i).fields) person[f] = values![f];
+      disclosed.push(...plan.items);
+    }
+    if (failures.length === outcomes.length) throw new NoSourceAnswered(failures);
+    return { values: person, sources: plans.map((p) => p.source), disclosed, failures };
+  }
+}
+
+/** The failure as SOURCE_UNAVAILABLE naming its source (whatever the adapter said). */
+function sourceError(e: BrokerError, source: string): BrokerError {
+  if (e.code === ErrorCode.SOURCE_UNAVAILABLE && e.details?.source === source) return e;
+  return new BrokerError(ErrorCode.SOURCE_UNAVAILABLE, 'The register did not answer; try again later.', {
+    ...(e.code === ErrorCode.SOURCE_UNAVAILABLE ? e.details : { problem: 'refused' }),
+    source,
+  });
+}
+
+/**
+ * Every source asked failed: nothing to disclose. SOURCE_UNAVAILABLE with the first failure's
+ * details (`source`, `problem`), and every failure for the log entry.
+ */
+export class NoSourceAnswered extends BrokerError {
+  constructor(readonly failures: SourceFailure[]) {
+    super(ErrorCode.SOURCE_UNAVAILABLE, failures[0].error.message, failures[0].error.details);
+  }
+}
