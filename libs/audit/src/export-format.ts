@@ -19,7 +19,8 @@ export const EXPORT_CONTENT_TYPES = {
 } as const;
 export type ExportFormat = keyof typeof EXPORT_CONTENT_TYPES;
 
-export const CSV_COLUMNS = [
+/** The columns of exports made before several sources; still read by the verifier. */
+export const CSV_COLUMNS_V1 = [
   'seq',
   'occurredAt',
   'channel',
@@ -41,7 +42,12 @@ export const CSV_COLUMNS = [
   'v',
 ] as const;
 
+/** The columns of an export: itemSources (`item:source`) and itemsFailed are empty where the entry has none. */
+export const CSV_COLUMNS = [...CSV_COLUMNS_V1, 'itemSources', 'itemsFailed'] as const;
+
 const ARRAY_COLUMNS = new Set(['itemsRequested', 'itemsDisclosed']);
+/** Array columns absent from the hashed line when empty (see canonicalObject). */
+const OPTIONAL_ARRAY_COLUMNS = new Set(['itemSources', 'itemsFailed']);
 const NUMBER_COLUMNS = new Set(['v']);
 
 /** The NDJSON object of an entry. */
@@ -80,9 +86,12 @@ export function csvRecord(line: ExportLine): string {
 export function lineFromCsv(record: Record<string, string>): ExportLine {
   const line: ExportLine = {};
   for (const c of CSV_COLUMNS) {
+    if (!(c in record)) continue;
     const raw = record[c] ?? '';
     if (ARRAY_COLUMNS.has(c)) line[c] = raw === '' ? [] : raw.split('|');
-    else if (NUMBER_COLUMNS.has(c)) line[c] = Number(raw);
+    else if (OPTIONAL_ARRAY_COLUMNS.has(c)) {
+      if (raw !== '') line[c] = raw.split('|');
+    } else if (NUMBER_COLUMNS.has(c)) line[c] = Number(raw);
     else if (c === 'auditFilter') {
       if (raw !== '') line[c] = raw;
     } else line[c] = raw === '' ? null : raw;

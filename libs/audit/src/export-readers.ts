@@ -1,6 +1,6 @@
 import { createReadStream } from 'node:fs';
 import { readCsvRecords } from './csv-reader';
-import { CSV_COLUMNS, lineFromCsv, type ExportLine } from './export-format';
+import { CSV_COLUMNS, CSV_COLUMNS_V1, lineFromCsv, type ExportLine } from './export-format';
 import type { Problems } from './export-verify-report';
 import { MAX_HEADER_BYTES, MAX_LINE_BYTES } from './line-limits';
 import { readLines } from './line-reader';
@@ -39,6 +39,7 @@ export async function* ndjsonEntries(file: string, notes: string[]): AsyncGenera
 /** CSV data records as entries, after checking the header row; limits as for NDJSON, 4 KiB for the header. */
 export async function* csvEntries(file: string, problems: Problems, notes: string[]): AsyncGenerator<Entry> {
   let header = true;
+  let columns: readonly string[] = CSV_COLUMNS;
   const limits = { maxRecordBytes: MAX_LINE_BYTES, maxHeaderBytes: MAX_HEADER_BYTES };
   for await (const r of readCsvRecords(createReadStream(file), limits)) {
     if (header) {
@@ -47,7 +48,9 @@ export async function* csvEntries(file: string, problems: Problems, notes: strin
         r.fields[0] = r.fields[0].slice(1);
         notes.push('the file starts with a byte-order mark, which was ignored');
       }
-      if (r.error !== undefined || r.fields.join(',') !== CSV_COLUMNS.join(',')) {
+      // an export made before several sources (no itemSources, itemsFailed) reads as it always did
+      if (r.error === undefined && r.fields.join(',') === CSV_COLUMNS_V1.join(',')) columns = CSV_COLUMNS_V1;
+      else if (r.error !== undefined || r.fields.join(',') !== CSV_COLUMNS.join(',')) {
         // Records are still read by position so that the report says what else is wrong.
         problems.add(r.line, `line ${r.line}: the header row is not ${CSV_COLUMNS.join(',')}`);
       }
@@ -55,15 +58,15 @@ export async function* csvEntries(file: string, problems: Problems, notes: strin
     }
     if (r.error !== undefined) {
       yield { line: r.line, value: null, invalid: r.error };
-    } else if (r.fields.length !== CSV_COLUMNS.length) {
+    } else if (r.fields.length !== columns.length) {
       yield {
         line: r.line,
         value: null,
-        invalid: `${r.fields.length} cells, expected ${CSV_COLUMNS.length}`,
+        invalid: `${r.fields.length} cells, expected ${columns.length}`,
       };
     } else {
       const record: Record<string, string> = {};
-      CSV_COLUMNS.forEach((c, i) => (record[c] = r.fields[i]));
+      columns.forEach((c, i) => (record[c] = r.fields[i]));
       yield { line: r.line, value: lineFromCsv(record) };
     }
   }
