@@ -24,6 +24,29 @@ export async function demoPerson(rnppUrl: string): Promise<string> {
   return candidates[0];
 }
 
+/** A person holding a company role in the RCS register, so that the printed example answers one (else the first candidate). */
+export async function roleHolder(rcsUrl: string, apiKey: string, candidates: string[]): Promise<string> {
+  const holds = await Promise.all(
+    candidates.map(async (m) => {
+      try {
+        const res = await request(`${rcsUrl}/persons/${m}/roles`, {
+          headers: { 'x-api-key': apiKey },
+          signal: AbortSignal.timeout(5000),
+        });
+        if (res.statusCode !== 200) {
+          await res.body.dump();
+          return false;
+        }
+        const body = (await res.body.json()) as { roles?: unknown[] };
+        return (body.roles?.length ?? 0) > 0;
+      } catch {
+        return false;
+      }
+    }),
+  );
+  return candidates[holds.indexOf(true)] ?? candidates[0] ?? '{matricule}';
+}
+
 /** Headers and body of a ready-made demo request: member `ccss`, purpose affiliation, items name+birth+address. */
 export async function demoRequest(
   keys: DevKeys,

@@ -1,8 +1,8 @@
 /**
  * `npm start`: the whole demo on one machine. PostgreSQL at DATABASE_URL (default the local
  * server) or, when none answers and DATABASE_URL is unset, an embedded PostgreSQL (apps/demo/src/embedded-postgres.ts);
- * dev keys and a demo trust file generated at first start; migrations; the RNPP simulator and
- * the gateway as child processes. Downloads nothing.
+ * dev keys, a demo trust file and the RCS API key generated at first start; migrations; the RNPP,
+ * CCSS and RCS simulators, the gateway and a worker as child processes. Downloads nothing.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import * as path from 'node:path';
@@ -13,7 +13,9 @@ import { loadOrCreateSigningKey, redisAnswers } from '@broker/audit';
 import { loadOrCreateResultsKey } from '@broker/batch';
 import { loadOrCreateDevIdpKey } from '@broker/citizen';
 import { openDatabase } from '@broker/database';
-import { asCurl, demoPerson, demoRequest } from './demo-client';
+import { loadRcsApiKey } from '@broker/simulation';
+import { asCurl, demoPerson, demoRequest, listPersons, roleHolder } from './demo-client';
+import { demoSimulators, portsInUse, withSimulatorUrls } from './demo-simulators';
 import { DATA_DIR, ensureDevKeys, writeDemoTrustFile } from './demo-trust';
 import { startEmbeddedPostgres } from './embedded-postgres';
 
@@ -98,6 +100,14 @@ async function main(): Promise<void> {
     BROKER_MODE: process.env.BROKER_MODE || 'development',
   };
   const config = loadBrokerConfig(env);
+  const sims = demoSimulators(env);
+  const simulators = [sims.rnpp, sims.ccss, sims.rcs];
+  withSimulatorUrls(env, simulators);
+  const busy = await portsInUse([
+    ...simulators,
+    { portVar: 'GATEWAY_PORT', host: config.gatewayHost, port: config.gatewayPort },
+  ]);
+  if (busy.length) throw new Error(`ports in use:\n  - ${busy.join('\n  - ')}`);
 
   let databaseUrl = config.databaseUrl;
   if (!process.env.DATABASE_URL && !(await answers(DEFAULT_DATABASE_URL))) {
@@ -114,6 +124,10 @@ async function main(): Promise<void> {
   await loadOrCreateSigningKey(process.env.BROKER_SIGNING_KEY_FILE, config.mode);
   // likewise the key that encrypts batch results at rest, shared by the gateway and the worker
   await loadOrCreateResultsKey(process.env.BATCH_RESULTS_KEY_FILE, config.mode);
+  // and the RCS API key, which the RCS simulator checks and the gateway sends: one file for both
+  const rcsKey = loadRcsApiKey(env, { generate: config.mode === 'development' });
+  env.RCS_API_KEY_FILE = path.resolve(rcsKey.file);
+  if (rcsKey.generated) say(`RCS API key generated in ${rcsKey.file} (mode 0600)`);
   const redis = await redisAnswers(config.redisUrl);
   env.BATCH_EXECUTION = redis ? 'queue' : 'auto';
   let trustFile = process.env.BROKER_TRUST_FILE;
@@ -132,11 +146,16 @@ async function main(): Promise<void> {
   say(`PostgreSQL ${redactUrl(databaseUrl)}: migrations applied`);
   env.DB_MIGRATE = 'off';
 
-  const rnppPort = Number(process.env.RNPP_PORT ?? 4100);
   const dist = path.resolve(__dirname, '..', '..');
-  startChild('rnpp-simulator', path.join(dist, 'rnpp-simulator', 'src', 'main.js'), env);
-  if (!(await waitFor(`http://127.0.0.1:${rnppPort}/health`, 60_000)))
-    throw new Error('the RNPP simulator did not start');
+  for (const s of simulators) startChild(s.name, path.join(dist, s.name, 'src', 'main.js'), env);
+  const started = await Promise.all(
+    simulators.map((s) => waitFor(`http://127.0.0.1:${s.port}/health`, 60_000)),
+  );
+  const silent = simulators.filter((_, i) => !started[i]);
+  if (silent.length) {
+    const lines = silent.map((s) => `${s.name}: no answer at http://127.0.0.1:${s.port}/health in 60 s`);
+    throw new Error(`simulators did not start:\n  - ${lines.join('\n  - ')}`);
+  }
   startChild('gateway', path.join(dist, 'gateway', 'src', 'main.js'), env);
   const base = `http://${config.gatewayHost}:${config.gatewayPort}`;
   if (!(await waitFor(`${base}/health/ready`, 90_000))) throw new Error('the gateway did not become ready');
@@ -156,6 +175,10 @@ async function main(): Promise<void> {
   say(`readiness    ${base}/health/ready   metrics http://127.0.0.1:${config.metricsPort}/metrics`);
   if (idp) say(`citizen page ${base}/me   (demo sign-in: pick a synthetic citizen)`);
   say(`RNPP (sim.)  ${config.rnppUrl}/persons?offset=0&limit=10`);
+  say(`CCSS (sim.)  ${sims.ccss.url}/ccss?wsdl   (SOAP 1.1: POST /ccss, GetAffiliations)`);
+  // an example path that answers roles (about one person in ten holds one); never the key itself
+  const holder = await roleHolder(sims.rcs.url, rcsKey.key, await listPersons(config.rnppUrl, 50));
+  say(`RCS (sim.)   ${sims.rcs.url}/persons/${holder}/roles   (header X-Api-Key: the key in ${rcsKey.file})`);
   say(
     `trust file   ${trustFile}${ownTrust ? ' (generated; dev keys in .data/dev-keys.json)' : ' (yours, read only)'}`,
   );

@@ -11,8 +11,13 @@ import {
   generatePopulation,
   MAX_POPULATION_SIZE,
 } from '../../rnpp-simulator/src/population';
-import { decimal, MAX_LATENCY_MS, readBaseConfig } from '@broker/simulation';
-import { loadApiKey } from './api-key';
+import {
+  decimal,
+  type LoadedApiKey,
+  loadRcsApiKey,
+  MAX_LATENCY_MS,
+  readBaseConfig,
+} from '@broker/simulation';
 import { createRoleRegister } from './business-roles';
 import { buildSimulator } from './server';
 
@@ -48,10 +53,10 @@ export function readConfig(env: NodeJS.ProcessEnv, argv: readonly string[]): Sim
 /** Starts the simulator and stops it cleanly on SIGTERM/SIGINT. */
 export async function main(): Promise<void> {
   let config: SimulatorConfig;
-  let apiKey: ReturnType<typeof loadApiKey>;
+  let apiKey: LoadedApiKey;
   try {
     config = readConfig(process.env, process.argv.slice(2));
-    apiKey = loadApiKey(process.env);
+    apiKey = loadRcsApiKey(process.env);
   } catch (error) {
     process.stderr.write(`rcs-simulator: ${(error as Error).message}\n`);
     process.exitCode = 2;

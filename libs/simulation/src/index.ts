@@ -11,3 +11,4 @@ export {
 } from './knobs';
 export { logCompletedRequests, simulatorLogger } from './request-log';
 export { pick, type Random, seededRandom } from './seeded-random';
+export { DEV_RCS_API_KEY_FILE, type LoadedApiKey, loadRcsApiKey, type RcsApiKeyOptions } from './rcs-api-key';
