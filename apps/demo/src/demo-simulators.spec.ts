@@ -1,5 +1,11 @@
 import { createServer, type AddressInfo, type Server } from 'node:net';
-import { demoSimulators, portInUse, portsInUse, withSimulatorUrls } from './demo-simulators';
+import {
+  demoSimulators,
+  moveOffTakenDefaults,
+  portInUse,
+  portsInUse,
+  withSimulatorUrls,
+} from './demo-simulators';
 
 describe('the simulators npm start runs', () => {
   it('listen on 4100, 4101 and 4102 by default, where the gateway finds them', () => {
@@ -11,6 +17,7 @@ describe('the simulators npm start runs', () => {
       host: '127.0.0.1',
       urlVar: 'RNPP_URL',
       url: 'http://127.0.0.1:4100',
+      chosen: false,
     });
     expect([ccss.name, ccss.port, ccss.url]).toEqual(['ccss-simulator', 4101, 'http://127.0.0.1:4101']);
     expect([rcs.name, rcs.port, rcs.url]).toEqual(['rcs-simulator', 4102, 'http://127.0.0.1:4102']);
@@ -59,6 +66,23 @@ describe('the simulators npm start runs', () => {
       expect(problems).toEqual([
         `CCSS_PORT ${port} is already in use on 127.0.0.1 (another demo on this machine? set CCSS_PORT to a free port)`,
       ]);
+    });
+
+    it('move a simulator whose port nobody chose to a free port, never one that was set', async () => {
+      const env: NodeJS.ProcessEnv = { RCS_PORT: String(port) };
+      const sims = demoSimulators(env);
+      sims.ccss.port = port; // the default taken, as by another demo
+      const moved = await moveOffTakenDefaults(env, [sims.ccss, sims.rcs]);
+      expect(moved).toEqual([
+        expect.stringMatching(
+          new RegExp(`^CCSS_PORT ${port} is in use: the ccss-simulator listens on \\d+ instead$`),
+        ),
+      ]);
+      expect(sims.ccss.port).not.toBe(port);
+      expect(env.CCSS_PORT).toBe(String(sims.ccss.port));
+      expect(sims.ccss.url).toBe(`http://127.0.0.1:${sims.ccss.port}`);
+      expect(sims.rcs.port).toBe(port); // chosen: left for portsInUse to report
+      expect(await portsInUse([sims.rcs])).toHaveLength(1);
     });
 
     it('find it free again once released', async () => {

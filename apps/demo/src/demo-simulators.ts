@@ -19,6 +19,8 @@ export interface DemoSimulator {
   urlVar: string;
   /** That variable's value; derived from the port when unset, as the gateway derives RNPP_URL. */
   url: string;
+  /** True when the port or the URL was set: then a taken port is an error, never moved. */
+  chosen: boolean;
 }
 
 export interface DemoSimulators {
@@ -44,7 +46,41 @@ function simulator(
     host: env[`${register}_HOST`] || '127.0.0.1',
     urlVar,
     url: (env[urlVar] || `http://127.0.0.1:${port}`).replace(/\/+$/, ''),
+    chosen: Boolean(raw || env[urlVar]),
   };
+}
+
+/** A port the system says is free on `host` now. */
+export function freePort(host: string): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const probe = createServer();
+    probe.once('error', reject);
+    probe.listen({ host, port: 0 }, () => {
+      const { port } = probe.address() as { port: number };
+      probe.close(() => resolve(port));
+    });
+  });
+}
+
+/**
+ * Moves each simulator whose port nobody chose off a default port that is taken (another demo or
+ * a test run on this machine) to a free one, setting its port variable in `env`; returns one
+ * line per move. A port or URL that was set is left as it is (portsInUse then reports it).
+ */
+export async function moveOffTakenDefaults(
+  env: NodeJS.ProcessEnv,
+  simulators: DemoSimulator[],
+): Promise<string[]> {
+  const moved: string[] = [];
+  for (const s of simulators) {
+    if (s.chosen || !(await portInUse(s.host, s.port))) continue;
+    const port = await freePort(s.host);
+    moved.push(`${s.portVar} ${s.port} is in use: the ${s.name} listens on ${port} instead`);
+    s.port = port;
+    s.url = `http://127.0.0.1:${port}`;
+    env[s.portVar] = String(port);
+  }
+  return moved;
 }
 
 /** The three simulators with their ports and URLs; throws a RangeError naming a port variable that is not a port. */

@@ -15,7 +15,7 @@ import { loadOrCreateDevIdpKey } from '@broker/citizen';
 import { openDatabase } from '@broker/database';
 import { loadRcsApiKey } from '@broker/simulation';
 import { asCurl, demoPerson, demoRequest, listPersons, roleHolder } from './demo-client';
-import { demoSimulators, portsInUse, withSimulatorUrls } from './demo-simulators';
+import { demoSimulators, moveOffTakenDefaults, portsInUse, withSimulatorUrls } from './demo-simulators';
 import { DATA_DIR, ensureDevKeys, writeDemoTrustFile } from './demo-trust';
 import { startEmbeddedPostgres } from './embedded-postgres';
 
@@ -99,10 +99,11 @@ async function main(): Promise<void> {
     ...process.env,
     BROKER_MODE: process.env.BROKER_MODE || 'development',
   };
-  const config = loadBrokerConfig(env);
   const sims = demoSimulators(env);
   const simulators = [sims.rnpp, sims.ccss, sims.rcs];
+  for (const line of await moveOffTakenDefaults(env, simulators)) say(line);
   withSimulatorUrls(env, simulators);
+  const config = loadBrokerConfig(env);
   const busy = await portsInUse([
     ...simulators,
     { portVar: 'GATEWAY_PORT', host: config.gatewayHost, port: config.gatewayPort },
