@@ -20,7 +20,7 @@ function callOptions(s: RegisterSettings): RegisterCallOptions {
   };
 }
 
-/** A source the broker cannot call as configured (development only): each read fails with `problem`. */
+/** A source the broker cannot call as configured: each read fails with `problem`, and it is never ready. */
 class UnconfiguredSource implements SourceAdapter {
   constructor(
     readonly name: string,
@@ -41,8 +41,9 @@ class UnconfiguredSource implements SourceAdapter {
 
 /**
  * The adapters of the registers other than the RNPP, built from the configuration. An RCS key
- * file that cannot be read stops a production boot; in development the RCS is reported not
- * ready and its fields fail (`credential`) while the rest of the broker works.
+ * file that cannot be read does not stop the boot: the RCS is reported not ready (readiness
+ * says degraded, an alert follows), its fields fail with SOURCE_UNAVAILABLE (`credential`), and
+ * every other register keeps answering, as they would if the RCS itself refused the key.
  */
 @Injectable()
 export class RegisterAdaptersProvider implements OnModuleDestroy {
@@ -55,9 +56,8 @@ export class RegisterAdaptersProvider implements OnModuleDestroy {
     try {
       this.rcs = new RcsHttpSource({ ...callOptions(config.rcs), apiKeyFile: config.rcs.apiKeyFile });
     } catch (e) {
-      if (config.mode === 'production') throw e;
-      this.logger.warn(
-        `${(e as Error).message}: the RCS is not ready and its fields fail (development mode)`,
+      this.logger.error(
+        `${(e as Error).message}: the RCS is not ready and its fields fail until it is fixed and the gateway restarted`,
       );
       this.rcs = new UnconfiguredSource('rcs', 'credential');
     }
