@@ -4,6 +4,7 @@
  *   contracts/schema.graphql   the GraphQL SDL (code-first, sorted)
  *   contracts/error-codes.md   the error-code catalogue
  *   contracts/data-items.md    the field -> data item -> register field mapping
+ *   the data-item enums of contracts/{consent-token,trust-file,audit-export-line}.schema.json
  */
 import 'reflect-metadata';
 import { readFileSync, writeFileSync } from 'node:fs';
@@ -11,6 +12,7 @@ import * as path from 'node:path';
 import { NestFactory } from '@nestjs/core';
 import { GraphQLSchemaBuilderModule, GraphQLSchemaFactory } from '@nestjs/graphql';
 import { lexicographicSortSchema, printSchema } from 'graphql';
+import * as prettier from 'prettier';
 import { DATA_ITEMS, PERSON_FIELD_ITEMS, SOURCE_REGISTRY } from '@broker/data-items';
 import { ERROR_CATALOGUE, ErrorCode } from '@broker/errors';
 import { CitizenResolver } from '../citizen/citizen.resolver';
@@ -38,7 +40,7 @@ function errorCodesMd(): string {
     'Every refusal or failure of the gateway carries one of these codes in `errors[].extensions.code`',
     '(GraphQL errors, with `data.person` null) or, for requests refused before GraphQL runs, in a body',
     'of the same shape. `extensions.retryable` repeats the column below; some codes add safe details',
-    '(`reason`, `notConsented`, `notGranted`, `purpose`, `problem`) and never a personal identifier.',
+    '(`reason`, `notConsented`, `notGranted`, `purpose`, `problem`, `source`) and never a personal identifier.',
     '',
     "Apollo Server's own request-level codes also occur: `GRAPHQL_PARSE_FAILED`, `GRAPHQL_VALIDATION_FAILED`,",
     '`BAD_USER_INPUT` (e.g. a matricule that is not an ID), `BAD_REQUEST`. `NOT_FOUND` answers unknown routes.',
@@ -108,6 +110,24 @@ function dataItemsMd(): string {
   ].join('\n');
 }
 
+/** The JSON Schemas that list the data items: where, in each, the enum sits. */
+const ITEM_ENUMS: Record<string, string[]> = {
+  'contracts/consent-token.schema.json': ['properties', 'scope', 'items'],
+  'contracts/trust-file.schema.json': ['$defs', 'dataItem'],
+  'contracts/audit-export-line.schema.json': ['$defs', 'dataItem'],
+};
+
+/** `rel` with its data-item enum set to the catalogue's items, formatted as the repository formats JSON. */
+async function withDataItems(rel: string, pointer: string[]): Promise<string> {
+  const file = path.join(ROOT, rel);
+  const doc = JSON.parse(readFileSync(file, 'utf8')) as Record<string, unknown>;
+  let node = doc;
+  for (const k of pointer) node = node[k] as Record<string, unknown>;
+  node.enum = [...DATA_ITEMS];
+  const options = (await prettier.resolveConfig(file)) ?? {};
+  return prettier.format(JSON.stringify(doc, null, 2), { ...options, filepath: file });
+}
+
 async function main(): Promise<void> {
   const mode = process.argv.includes('--write') ? 'write' : 'check';
   const files: Record<string, string> = {
@@ -115,6 +135,7 @@ async function main(): Promise<void> {
     'contracts/error-codes.md': errorCodesMd(),
     'contracts/data-items.md': dataItemsMd(),
   };
+  for (const [rel, pointer] of Object.entries(ITEM_ENUMS)) files[rel] = await withDataItems(rel, pointer);
   const drift: string[] = [];
   for (const [rel, content] of Object.entries(files)) {
     const file = path.join(ROOT, rel);
