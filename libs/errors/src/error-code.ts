@@ -138,7 +138,7 @@ export const ERROR_CATALOGUE: Record<ErrorCode, ErrorCodeDoc> = {
     retryable: true,
     logged: 'yes',
     meaning:
-      'An authentic source did not answer in time or answered with an error (after retries), its circuit breaker is open, or it answered with a record that is not the person asked for or not of the expected shape (nothing of it is disclosed). `extensions.source` names the source (`rnpp`, `ccss`, `rcs`) and `problem` says why. When other sources of the same query answered, the error sits on each of the failed source\'s fields (its `path` ends in the field) and the rest of `data.person` is answered; when none did, `data.person` is null.',
+      "An authentic source did not answer in time or answered with an error (after retries), its circuit breaker is open, or it answered with a record that is not the person asked for or not of the expected shape (nothing of it is disclosed). `extensions.source` names the source (`rnpp`, `ccss`, `rcs`) and `problem` says why. When other sources of the same query answered, the error sits on each of the failed source's fields (its `path` ends in the field) and the rest of `data.person` is answered; when none did, `data.person` is null.",
     remedy: 'Retry later with backoff.',
   },
   [ErrorCode.ACCESS_LOG_UNAVAILABLE]: {
