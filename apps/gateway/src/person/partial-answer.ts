@@ -1,10 +1,12 @@
 import type { BrokerError } from '@broker/errors';
 
 /**
- * The GraphQL source object of a partial answer: a failed source's fields become functions that
- * throw its error. GraphQL's default field resolver calls a function-valued property, so each
- * failed field resolves to null with its own error at its own path (`["person", "affiliations"]`),
- * while the other fields are answered: partial data without a resolver per field.
+ * The GraphQL source object of a partial answer: each field of a failed source becomes a getter
+ * that throws its error. The code-first schema's field resolvers read `root[field]` (they do not
+ * call a function-valued property as graphql-js's default resolver would), so a getter is what
+ * makes each failed field resolve to null with its own error at its own path
+ * (`["person", "affiliations"]`), while the other fields are answered: partial data without a
+ * resolver per field.
  */
 export function partialAnswer(
   values: Record<string, unknown>,
@@ -16,7 +18,7 @@ export function partialAnswer(
     const fail = (): never => {
       throw f.error;
     };
-    for (const field of f.fields) out[field] = fail;
+    for (const field of f.fields) Object.defineProperty(out, field, { get: fail, enumerable: true });
   }
   return out;
 }
