@@ -16,7 +16,7 @@ import {
   t,
   tParts,
 } from '../i18n.js';
-import { ensureRegisters, registerTitle, registers } from '../registers.js';
+import { ensureRegisters, registerTitle } from '../registers.js';
 
 export const PAGE_SIZE = 20;
 /** The broker's requester id for the citizen's own looks at their data (channel `self`). */
@@ -69,8 +69,6 @@ export async function mount(container, fresh) {
   }
   render();
   if (!state.members) void loadMembers();
-  // the registers' names: the entries show without them (short names) until they come
-  if (!registers().length) void ensureRegisters().then(render);
   if (!state.page) await load();
 }
 
@@ -89,14 +87,18 @@ async function load(focusSummary = false) {
   showError('');
   const f = state.filters;
   try {
-    state.page = await api.myAccessLog({
-      first: PAGE_SIZE,
-      after: state.cursors[state.pageIndex],
-      from: f.from ? luxembourgDayStart(f.from).toISOString() : null,
-      // `to` is exclusive at the broker: up to the start of the next day
-      to: f.to ? luxembourgDayStart(nextDay(f.to)).toISOString() : null,
-      memberId: f.memberId || null,
-    });
+    // with the registers' names (loaded once; without them the entries name registers by short name)
+    [state.page] = await Promise.all([
+      api.myAccessLog({
+        first: PAGE_SIZE,
+        after: state.cursors[state.pageIndex],
+        from: f.from ? luxembourgDayStart(f.from).toISOString() : null,
+        // `to` is exclusive at the broker: up to the start of the next day
+        to: f.to ? luxembourgDayStart(nextDay(f.to)).toISOString() : null,
+        memberId: f.memberId || null,
+      }),
+      ensureRegisters(),
+    ]);
   } catch (e) {
     announce('');
     showError(errorMessage(e));
