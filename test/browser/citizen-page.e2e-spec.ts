@@ -1,7 +1,7 @@
 /**
  * The citizen page (GET /me) in a real browser: Debian's Chromium driven by playwright-core,
  * against a real gateway (development mode, demo sign-in) over a fresh PostgreSQL database and
- * the RNPP simulator. Member requests are made in the test with real signatures; axe-core checks
+ * the RNPP, CCSS and RCS simulators. Member requests are made in the test with real signatures; axe-core checks
  * every view (WCAG 2.1 A and AA rules) in all four languages; screenshots go to a temporary folder,
  * or to docs/screenshots with `npm run screenshots` (SCREENSHOTS_DIR).
  *
@@ -14,7 +14,7 @@ import * as path from 'node:path';
 import { parse as parseCsv } from 'csv-parse/sync';
 import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core';
 import { request } from 'undici';
-import type { DataItem } from '@broker/data-items';
+import { SOURCE_REGISTRY, type DataItem } from '@broker/data-items';
 import { GRANTED_PURPOSE, OTHER_PURPOSE, mintConsent, mintMemberAssertion } from '@broker/testing';
 import {
   codes,
@@ -25,6 +25,7 @@ import {
   type TestBroker,
   type TestSimulator,
 } from '../support/test-broker';
+import { startCitizenRegisters, type CitizenRegisters } from '../support/citizen-registers';
 
 const ROOT = path.resolve(__dirname, '..', '..');
 // `npm test` leaves the work tree clean: the documentation's screenshots change only when asked
@@ -37,6 +38,8 @@ const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
 const AXE_SOURCE = readFileSync(require.resolve('axe-core/axe.min.js'), 'utf8');
 const AXE_TAGS = ['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa'];
 const PAGE_SIZE = 20;
+/** The "My data" panel, once shown. */
+const RECORD = 'section[aria-labelledby="record-title"]';
 
 type Lang = 'en' | 'fr' | 'de' | 'lb';
 const LANGS: Lang[] = ['en', 'fr', 'de', 'lb'];
@@ -64,6 +67,11 @@ const PURPOSES = [
     },
   },
 ];
+
+/** A register's name in words, as the catalogue gives it. */
+function registerTitle(source: string, lang: Lang): string {
+  return SOURCE_REGISTRY.source(source)!.titles[lang];
+}
 
 /** A translated string, as the page shows it. */
 function tr(lang: Lang, key: string, params: Record<string, string | number> = {}): string {
@@ -112,6 +120,7 @@ jest.setTimeout(60_000);
 
 describe('citizen page in Chromium (demo sign-in, real gateway)', () => {
   let sim: TestSimulator;
+  let registers: CitizenRegisters;
   let broker: TestBroker;
   let browser: Browser;
   let context: BrowserContext;
@@ -241,10 +250,16 @@ describe('citizen page in Chromium (demo sign-in, real gateway)', () => {
     }
     mkdirSync(SHOTS, { recursive: true });
     sim = await startSimulator();
+    registers = await startCitizenRegisters(sim.population);
     // purposes with labels in the four languages, as in the demo trust file
-    broker = await startTestBroker(sim.url, {}, undefined, (doc) => {
-      doc.purposes = PURPOSES;
-    });
+    broker = await startTestBroker(
+      sim.url,
+      { ...registers.env, RCS_BREAKER_HALF_OPEN_MS: '100' },
+      undefined,
+      (doc) => {
+        doc.purposes = PURPOSES;
+      },
+    );
     browser = await chromium.launch({ executablePath: CHROMIUM });
     context = await browser.newContext({
       baseURL: broker.baseUrl,
@@ -263,7 +278,9 @@ describe('citizen page in Chromium (demo sign-in, real gateway)', () => {
       { matricule: string; name: string }[] | { citizens: { matricule: string; name: string }[] };
     const list = Array.isArray(body) ? body : body.citizens;
     expect(list.length).toBeGreaterThan(0);
-    citizen = list[0];
+    // a citizen with social-security affiliations, so that "My data" has a table to show
+    citizen = list.find((c) => registers.ccss.register.affiliationsOf(c.matricule)!.length > 0)!;
+    expect(citizen).toBeDefined();
     consentOne = await makeConsent('m1', GRANTED_PURPOSE, ['name', 'birth']);
     consentTwo = await makeConsent('m2', OTHER_PURPOSE, ['name', 'civilStatus']);
     for (let i = 0; i < 21; i++) expect(await memberRequest('m1', consentOne.token)).toEqual([]);
@@ -278,6 +295,7 @@ describe('citizen page in Chromium (demo sign-in, real gateway)', () => {
   afterAll(async () => {
     await browser?.close();
     await broker?.close();
+    await registers?.close();
     await sim?.close();
     const total = axeRuns.length;
     const failing = axeRuns.filter((r) => r.violations.length);
@@ -438,12 +456,34 @@ describe('citizen page in Chromium (demo sign-in, real gateway)', () => {
     expect(await page.textContent('#data-logged')).toContain(tr('en', 'data.logged'));
     await expectNoAxeViolations('my data (before)', 'en');
     await page.click(`main button:has-text("${tr('en', 'data.show')}")`);
-    await page.waitForSelector('dl.record');
+    await page.waitForSelector('#register-rnpp dl.record');
     const truth = sim.population.get(citizen.matricule)!;
-    const record = (await page.textContent('dl.record'))!;
+    const record = (await page.textContent(RECORD))!;
     expect(record).toContain(citizen.matricule);
     expect(record).toContain(truth.surname!);
     expect(record).toContain(tr('en', `sex.${truth.sex}`));
+    // one section per register, named in words
+    expect(await page.$$eval('.register-data h3', (hs) => hs.map((x) => x.textContent))).toEqual(
+      SOURCE_REGISTRY.sources.map((s) => s.titles.en),
+    );
+    // the affiliations, one row each, in words
+    const affiliations = registers.ccss.register.affiliationsOf(citizen.matricule)!;
+    expect(await page.textContent('#affiliations caption')).toBe(tr('en', 'data.affiliations'));
+    const cells = await page.$$eval('#affiliations tbody tr', (trs) => trs.map((tr) => tr.textContent ?? ''));
+    expect(cells).toHaveLength(affiliations.length);
+    expect(cells[0]).toContain(tr('en', `affiliationStatus.${affiliations[0].status}`));
+    expect(cells[0]).toContain(affiliations[0].employerName);
+    if (affiliations.some((a) => a.endDate === null))
+      expect(cells.join()).toContain(tr('en', 'data.ongoing'));
+    // the roles: a table, or "None" when the register holds none
+    const roles = registers.rcs.register.rolesOf(citizen.matricule)!;
+    if (roles.length) {
+      expect(await page.$$eval('#business-roles tbody tr', (trs) => trs.length)).toBe(roles.length);
+      expect(await page.textContent('#business-roles')).toContain(roles[0].rcsNumber);
+    } else {
+      expect(await page.textContent('#business-roles')).toContain(tr('en', 'data.none'));
+    }
+    expect(await page.$('#data-partial')).toBeNull();
     await expectNoAxeViolations('my data', 'en');
     await shot('my-data');
 
@@ -452,6 +492,9 @@ describe('citizen page in Chromium (demo sign-in, real gateway)', () => {
     const [self] = await rows();
     expect(self).toContain(tr('en', 'channel.self'));
     expect(self).toContain(tr('en', 'report.notNeeded'));
+    // what each register gave, the register named in words
+    for (const s of SOURCE_REGISTRY.sources) expect(self).toContain(s.titles.en);
+    expect(self).toContain(`${tr('en', 'item.affiliation')} — ${registerTitle('ccss', 'en')}`);
     // the citizen's own looks can be filtered too, named in words
     await page.waitForSelector(`#filter-member option:text-is("${tr('en', 'channel.self')}")`, {
       state: 'attached',
@@ -511,6 +554,11 @@ describe('citizen page in Chromium (demo sign-in, real gateway)', () => {
       expect(await page.textContent('table caption')).toBe(tr(lang, 'log.caption'));
       expect((await rows())[1]).toContain(tr(lang, 'reason.CONSENT_REVOKED'));
       expect((await rows())[1]).toContain(PURPOSES[0].labels[lang]);
+      // each register named in this language: the member's request (RNPP), my own look (all three)
+      expect((await rows())[0]).toContain(registerTitle('rnpp', lang));
+      expect((await rows())[2]).toContain(
+        `${tr(lang, 'item.businessRoles')} — ${registerTitle('rcs', lang)}`,
+      );
       expect(await page.title()).toContain(tr(lang, 'log.title'));
       await expectNoAxeViolations('who used my data', lang);
       if (lang === 'fr') await shot('access-log-fr', { height: 1500 });
@@ -522,7 +570,9 @@ describe('citizen page in Chromium (demo sign-in, real gateway)', () => {
       await page.waitForSelector('dialog', { state: 'detached' });
 
       await openView('data', lang);
-      expect(await page.textContent('dl.record')).toContain(tr(lang, 'data.surname'));
+      expect(await page.textContent(RECORD)).toContain(tr(lang, 'data.surname'));
+      expect(await page.textContent('#register-ccss h3')).toBe(registerTitle('ccss', lang));
+      expect(await page.textContent('#affiliations caption')).toBe(tr(lang, 'data.affiliations'));
       await expectNoAxeViolations('my data', lang);
       await openView('consents', lang);
       await waitText(`li#consent-${consentOne.jti}`, tr(lang, 'status.WITHDRAWN'));
@@ -589,6 +639,48 @@ describe('citizen page in Chromium (demo sign-in, real gateway)', () => {
       await expectNoAxeViolations('national sign-in', 'fr');
       await shot('national-sign-in');
     } finally {
+      await other.close();
+      page = main;
+    }
+  });
+
+  it("shows a register that does not answer as such, with the other registers' data", async () => {
+    const other = await browser.newContext({
+      baseURL: broker.baseUrl,
+      locale: 'de-LU',
+      timezoneId: 'Europe/Luxembourg',
+    });
+    const main = page;
+    page = await newPage(other);
+    await registers.rcs.setKnobs({ failureRate: 1 });
+    try {
+      await page.goto('/me');
+      await page.selectOption('#demo-citizen', citizen.matricule);
+      await page.click('main form button[type="submit"]');
+      await waitText('h1', tr('de', 'log.title'));
+      await openView('data', 'de');
+      await page.click(`main button:has-text("${tr('de', 'data.show')}")`);
+      await page.waitForSelector('#register-rcs .register-failed');
+      expect(await page.textContent('#register-rcs')).toContain(tr('de', 'data.sourceFailed'));
+      expect(await page.textContent('#data-partial')).toBe(tr('de', 'data.partial'));
+      expect(await page.$('#alert p')).toBeNull();
+      // the other registers' data is there
+      expect(await page.textContent(RECORD)).toContain(sim.population.get(citizen.matricule)!.surname!);
+      expect(await page.$$eval('#affiliations tbody tr', (trs) => trs.length)).toBeGreaterThan(0);
+      await expectNoAxeViolations('my data (a register down)', 'de');
+
+      // the log says which register did not deliver what
+      await openView('log', 'de');
+      const [self] = await rows();
+      expect(self).toContain(
+        tr('de', 'items.notDelivered', {
+          items: tr('de', 'item.businessRoles'),
+          source: registerTitle('rcs', 'de'),
+        }),
+      );
+      await expectNoAxeViolations('who used my data (a register down)', 'de');
+    } finally {
+      await registers.rcs.setKnobs({ failureRate: 0 });
       await other.close();
       page = main;
     }

@@ -17,6 +17,7 @@ import { CitizenPageController } from './citizen/citizen-page.controller';
 import { CitizenSessionController } from './citizen/citizen-session.controller';
 import { CitizenResolver } from './citizen/citizen.resolver';
 import { ConsentRevocationsController } from './citizen/consent-revocations.controller';
+import { SourcesResolver } from './citizen/sources.resolver';
 import { BatchResolver } from './batch/batch.resolver';
 import { graphqlOptions } from './graphql/graphql-options';
 import { GatewayMetrics } from './health/gateway-metrics';
@@ -62,6 +63,7 @@ export class GatewayModule {
         MemberAuthGuard,
         CitizenResolver,
         CitizenAuthGuard,
+        SourcesResolver,
         CitizenBodyParsers,
         CitizenCsrfHooks,
         HealthService,

@@ -17,6 +17,7 @@ function entry(over: Partial<CitizenLogEntry> = {}): CitizenLogEntry {
     itemsDisclosed: ['name', 'birth'],
     outcome: 'DISCLOSED',
     reasonCode: null,
+    sources: [{ source: 'rnpp', items: ['name', 'birth'], failedItems: [] }],
     consentJti: 'c-1',
     consentIssuer: 'myguichet',
     jobId: null,
@@ -115,6 +116,34 @@ describe('entryCsvRecord', () => {
       string
     >[];
     expect(rows[0].purposeLabel).toBe('P-X');
+  });
+
+  it('appends each item with its register, the items not delivered and the registers in words', () => {
+    const partial = entry({
+      itemsRequested: ['name', 'affiliation', 'businessRoles'],
+      itemsDisclosed: ['name', 'businessRoles'],
+      sources: [
+        { source: 'rnpp', items: ['name'], failedItems: [] },
+        { source: 'ccss', items: ['affiliation'], failedItems: ['affiliation'] },
+        { source: 'rcs', items: ['businessRoles'], failedItems: [] },
+      ],
+    });
+    const text = csvHeader() + entryCsvRecord(partial, 'fr') + entryCsvRecord(entry(), 'de');
+    const rows = parseCsv(text, { columns: true }) as Record<string, string>[];
+    // the earlier columns keep their places: new ones come last
+    expect(CITIZEN_CSV_COLUMNS.slice(0, 3)).toEqual(['id', 'occurredAt', 'channel']);
+    expect(CITIZEN_CSV_COLUMNS.slice(-4)).toEqual(['reported', 'itemSources', 'itemsFailed', 'sourceTitles']);
+    expect(rows[0]).toMatchObject({
+      itemSources: 'name:rnpp affiliation:ccss businessRoles:rcs',
+      itemsFailed: 'affiliation',
+      sourceTitles:
+        'Registre national des personnes physiques (RNPP); Centre commun de la sécurité sociale (CCSS); Registre de commerce et des sociétés (RCS)',
+    });
+    expect(rows[1]).toMatchObject({
+      itemSources: 'name:rnpp birth:rnpp',
+      itemsFailed: '',
+      sourceTitles: 'Nationales Register der natürlichen Personen (RNPP)',
+    });
   });
 
   it('ends every record with CRLF', () => {

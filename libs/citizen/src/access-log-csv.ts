@@ -1,3 +1,4 @@
+import { SOURCE_REGISTRY } from '@broker/data-items';
 import type { CitizenLogEntry, Language } from './citizen-views';
 
 /** Columns of the citizen's CSV download (header row), in order. */
@@ -17,6 +18,10 @@ export const CITIZEN_CSV_COLUMNS = [
   'consentJti',
   'jobId',
   'reported',
+  // appended when the broker came to ask several registers: earlier columns keep their places
+  'itemSources',
+  'itemsFailed',
+  'sourceTitles',
 ] as const;
 
 /**
@@ -40,7 +45,12 @@ export function csvHeader(): string {
   return csvRecord(CITIZEN_CSV_COLUMNS);
 }
 
-/** One entry as a CSV record; lists are space-separated, the purpose label in `lang` (else English, else the code). */
+/**
+ * One entry as a CSV record; lists are space-separated, the purpose label in `lang` (else English,
+ * else the code). `itemSources` pairs each requested item with its register (`name:rnpp`, as in
+ * the access log), `itemsFailed` lists the items a register did not deliver, `sourceTitles` names
+ * the registers in `lang`, separated by `; `.
+ */
 export function entryCsvRecord(e: CitizenLogEntry, lang: Language): string {
   const label = e.purpose ? (e.purpose.labels[lang] ?? e.purpose.labels.en ?? e.purpose.code) : null;
   return csvRecord([
@@ -59,5 +69,8 @@ export function entryCsvRecord(e: CitizenLogEntry, lang: Language): string {
     e.consentJti,
     e.jobId,
     e.reported ? 'yes' : 'no',
+    e.sources.flatMap((s) => s.items.map((i) => `${i}:${s.source}`)).join(' '),
+    e.sources.flatMap((s) => s.failedItems).join(' '),
+    e.sources.map((s) => SOURCE_REGISTRY.source(s.source)?.titles[lang] ?? s.source).join('; '),
   ]);
 }

@@ -1,5 +1,5 @@
 import { Inject, Injectable, Logger } from '@nestjs/common';
-import { AccessLogAppender, canonicalJson } from '@broker/access-log';
+import { AccessLogAppender, accessEntry, canonicalJson, type AccessContext } from '@broker/access-log';
 import type { Auditor } from '@broker/consent';
 import { BrokerError, ErrorCode } from '@broker/errors';
 import type { Citizen } from './citizen';
@@ -40,6 +40,16 @@ export class AccessReportsService {
     return true;
   }
 
+  /** The access context of an auditor reading the flags: no consent, the purpose `audit.reports`. */
+  static context(auditor: Auditor, correlationId: string): AccessContext {
+    return {
+      requesterId: `auditor:${auditor.id}`,
+      channel: 'audit',
+      correlationId,
+      purpose: 'audit.reports',
+    };
+  }
+
   /**
    * Flags after `after` (an id), oldest first, restricted to the auditor's members if any. Like
    * every auditor action, the reading is logged first (channel audit, with the filter used).
@@ -55,27 +65,20 @@ export class AccessReportsService {
     const n = limit ?? 100;
     if (!Number.isInteger(n) || n < 1 || n > MAX_REPORTS_PAGE)
       throw new BrokerError(ErrorCode.BAD_REQUEST, `limit is an integer in 1..${MAX_REPORTS_PAGE}.`);
-    await this.log.append({
-      occurredAt: new Date(),
-      channel: 'audit',
-      memberId: `auditor:${auditor.id}`,
-      purpose: 'audit.reports',
-      consentIssuer: null,
-      consentJti: null,
-      subject: null,
-      itemsRequested: [],
-      itemsDisclosed: [],
-      outcome: 'DISCLOSED',
-      reasonCode: null,
-      source: 'access-report',
-      correlationId,
-      jobId: null,
-      auditFilter: canonicalJson({
-        after: after ?? null,
-        limit: n,
-        members: auditor.members ? [...auditor.members] : null,
+    await this.log.append(
+      accessEntry(AccessReportsService.context(auditor, correlationId), {
+        occurredAt: new Date(),
+        subject: null,
+        itemsRequested: [],
+        outcome: 'DISCLOSED',
+        source: 'access-report',
+        auditFilter: canonicalJson({
+          after: after ?? null,
+          limit: n,
+          members: auditor.members ? [...auditor.members] : null,
+        }),
       }),
-    });
+    );
     const reports = await this.repo.list(BigInt(after ?? '0'), n, auditor.members);
     return { reports, next: reports.length === n ? reports[reports.length - 1].id : null };
   }

@@ -23,6 +23,12 @@ export interface CitizenLogRow {
   itemsDisclosed: string[];
   outcome: AccessOutcome;
   reasonCode: string | null;
+  /** `item:source` per requested item; null on entries written before there were several sources. */
+  itemSources: string[] | null;
+  /** Items whose source failed in a partial answer; null when none. */
+  itemsFailed: string[] | null;
+  /** The sources asked, joined with `+` (or what was read instead of a register); null when none. */
+  source: string | null;
   jobId: string | null;
   reported: boolean;
 }
@@ -39,6 +45,9 @@ interface Row {
   items_disclosed: string[];
   outcome: AccessOutcome;
   reason_code: string | null;
+  item_sources: string[] | null;
+  items_failed: string[] | null;
+  source: string | null;
   job_id: string | null;
   reported: boolean;
 }
@@ -83,7 +92,8 @@ export class CitizenAccessLogRepository {
     params.push(limit);
     const rows: Row[] = await this.ds.query(
       `SELECT l.seq, l.occurred_at, l.channel, l.member_id, l.purpose, l.consent_issuer, l.consent_jti,
-              l.items_requested, l.items_disclosed, l.outcome, l.reason_code, l.job_id,
+              l.items_requested, l.items_disclosed, l.outcome, l.reason_code, l.item_sources,
+              l.items_failed, l.source, l.job_id,
               EXISTS (SELECT 1 FROM access_report r WHERE r.subject = $1 AND r.entry_seq = l.seq) AS reported
        FROM access_log l
        WHERE ${where.join(' AND ')}
@@ -103,6 +113,9 @@ export class CitizenAccessLogRepository {
       itemsDisclosed: r.items_disclosed,
       outcome: r.outcome,
       reasonCode: r.reason_code,
+      itemSources: r.item_sources,
+      itemsFailed: r.items_failed,
+      source: r.source,
       jobId: r.job_id,
       reported: r.reported,
     }));

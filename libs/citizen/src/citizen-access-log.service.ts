@@ -8,7 +8,13 @@ import {
   type CitizenLogFilter,
   type CitizenLogRow,
 } from './citizen-access-log.repository';
-import { memberView, purposeView, type CitizenLogEntry, type MemberView } from './citizen-views';
+import {
+  entrySources,
+  memberView,
+  purposeView,
+  type CitizenLogEntry,
+  type MemberView,
+} from './citizen-views';
 
 export const DEFAULT_LOG_PAGE = 20;
 /** Largest page of myAccessLog; a larger `first` is capped to it. */
@@ -113,6 +119,7 @@ export class CitizenAccessLogService {
       itemsDisclosed: r.itemsDisclosed,
       outcome: r.outcome,
       reasonCode: r.reasonCode,
+      sources: entrySources(r),
       consentJti: r.consentJti,
       consentIssuer: r.consentIssuer,
       jobId: r.jobId,

@@ -167,34 +167,53 @@ async function errorCode(res) {
 // ---- GraphQL -----------------------------------------------------------------------------------
 
 /**
- * Runs one GraphQL operation as the signed-in citizen.
+ * @typedef {{ message: string, path?: (string | number)[],
+ *   extensions?: { code?: string, source?: string } }} GraphQLError
+ */
+
+/**
+ * Posts one GraphQL operation as the signed-in citizen; answers the body as it came.
+ * @param {string} query
+ * @param {Record<string, unknown>} variables
+ * @returns {Promise<{ res: Response, body: { data?: any, errors?: GraphQLError[] } }>}
+ */
+async function post(query, variables) {
+  const bearer = token();
+  /** @type {Record<string, string>} */
+  const headers = { 'content-type': 'application/json', accept: 'application/json' };
+  if (bearer) headers.authorization = `Bearer ${bearer}`;
+  const res = await send('/graphql', { method: 'POST', headers, body: JSON.stringify({ query, variables }) });
+  try {
+    return { res, body: await res.json() };
+  } catch {
+    throw new ApiError(`HTTP_${res.status}`);
+  }
+}
+
+/**
+ * The error to throw for a GraphQL error (an ended session also sends the page back to sign-in).
+ * @param {GraphQLError} error
+ */
+function apiError(error) {
+  const code = error.extensions?.code ?? 'INTERNAL_ERROR';
+  if (code === 'UNAUTHENTICATED') {
+    forgetSession();
+    onUnauthenticated();
+  }
+  return new ApiError(code, error.message);
+}
+
+/**
+ * Runs one GraphQL operation as the signed-in citizen; any error fails it.
  * @template T
  * @param {string} query
  * @param {Record<string, unknown>} [variables]
  * @returns {Promise<T>}
  */
 export async function graphql(query, variables = {}) {
-  const bearer = token();
-  /** @type {Record<string, string>} */
-  const headers = { 'content-type': 'application/json', accept: 'application/json' };
-  if (bearer) headers.authorization = `Bearer ${bearer}`;
-  const res = await send('/graphql', { method: 'POST', headers, body: JSON.stringify({ query, variables }) });
-  /** @type {{ data?: any, errors?: { message: string, extensions?: { code?: string } }[] }} */
-  let body;
-  try {
-    body = await res.json();
-  } catch {
-    throw new ApiError(`HTTP_${res.status}`);
-  }
+  const { res, body } = await post(query, variables);
   const first = body.errors?.[0];
-  if (first) {
-    const code = first.extensions?.code ?? 'INTERNAL_ERROR';
-    if (code === 'UNAUTHENTICATED') {
-      forgetSession();
-      onUnauthenticated();
-    }
-    throw new ApiError(code, first.message);
-  }
+  if (first) throw apiError(first);
   if (!res.ok || !body.data) throw new ApiError(`HTTP_${res.status}`);
   return /** @type {T} */ (body.data);
 }
@@ -204,11 +223,14 @@ export async function graphql(query, variables = {}) {
 /**
  * @typedef {{ id: string, name: string }} MemberView
  * @typedef {{ code: string, labels: import('./i18n.js').LocalizedText }} PurposeView
+ * @typedef {{ source: string, items: string[], failedItems: string[] }} EntrySource
  * @typedef {{
  *   id: string, occurredAt: string, channel: string, member: MemberView, purpose: PurposeView | null,
  *   itemsRequested: string[], itemsDisclosed: string[], outcome: string, reasonCode: string | null,
- *   consentJti: string | null, consentIssuer: string | null, jobId: string | null, reported: boolean
+ *   sources: EntrySource[], consentJti: string | null, consentIssuer: string | null, jobId: string | null,
+ *   reported: boolean
  * }} AccessLogEntry
+ * @typedef {{ name: string, titles: import('./i18n.js').LocalizedText, items: string[] }} SourceView
  * @typedef {{ edges: { cursor: string, node: AccessLogEntry }[],
  *   pageInfo: { hasNextPage: boolean, endCursor: string | null }, totalCount: number }} AccessLogConnection
  * @typedef {{
@@ -222,12 +244,25 @@ export async function graphql(query, variables = {}) {
  *   civilStatus?: string | null, nationalities?: string[] | null,
  *   address?: { street?: string | null, houseNumber?: string | null, postalCode?: string | null,
  *     locality?: string | null, commune?: string | null, country?: string | null } | null,
- *   parents?: { matricule: string }[] | null, children?: { matricule: string }[] | null
+ *   parents?: { matricule: string }[] | null, children?: { matricule: string }[] | null,
+ *   affiliations?: Affiliation[] | null, businessRoles?: BusinessRole[] | null
  * }} Person
+ * @typedef {{ status: string, employerName: string, employerNumber: string, startDate: string,
+ *   endDate: string | null }} Affiliation
+ * @typedef {{ rcsNumber: string, companyName: string, role: string, since: string }} BusinessRole
+ * @typedef {{ person: Person, failedSources: string[] }} OwnData
  */
 
 const ENTRY_FIELDS = `id occurredAt channel member { id name } purpose { code labels { en fr de lb } }
-  itemsRequested itemsDisclosed outcome reasonCode consentJti consentIssuer jobId reported`;
+  itemsRequested itemsDisclosed outcome reasonCode sources { source items failedItems }
+  consentJti consentIssuer jobId reported`;
+
+/** @returns {Promise<SourceView[]>} the registers behind the broker, named in the four languages */
+export async function sources() {
+  /** @type {{ sources: SourceView[] }} */
+  const data = await graphql('query Sources { sources { name titles { en fr de lb } items } }');
+  return data.sources;
+}
 
 /**
  * One page of the citizen's access log, newest first.
@@ -294,39 +329,64 @@ export async function reportAccess(entryId, text) {
   return data.reportAccess;
 }
 
-/** @returns {Promise<Person>} the citizen's own record (this read is itself logged) */
-export async function myData() {
-  /** @type {{ myData: Person }} */
-  const data = await graphql(`
-    query MyData {
-      myData {
+const MY_DATA = `
+  query MyData {
+    myData {
+      matricule
+      surname
+      givenNames
+      birthDate
+      birthPlace {
+        locality
+        country
+      }
+      sex
+      civilStatus
+      nationalities
+      address {
+        street
+        houseNumber
+        postalCode
+        locality
+        commune
+        country
+      }
+      parents {
         matricule
-        surname
-        givenNames
-        birthDate
-        birthPlace {
-          locality
-          country
-        }
-        sex
-        civilStatus
-        nationalities
-        address {
-          street
-          houseNumber
-          postalCode
-          locality
-          commune
-          country
-        }
-        parents {
-          matricule
-        }
-        children {
-          matricule
-        }
+      }
+      children {
+        matricule
+      }
+      affiliations {
+        status
+        employerName
+        employerNumber
+        startDate
+        endDate
+      }
+      businessRoles {
+        rcsNumber
+        companyName
+        role
+        since
       }
     }
-  `);
-  return data.myData;
+  }
+`;
+
+/**
+ * The citizen's own data from every register (this read is itself logged). A register that fails
+ * leaves its fields null, each with a SOURCE_UNAVAILABLE error naming it: the others' data is
+ * still shown, and `failedSources` names the registers that did not answer.
+ * @returns {Promise<OwnData>}
+ */
+export async function myData() {
+  const { res, body } = await post(MY_DATA, {});
+  const errors = body.errors ?? [];
+  const person = /** @type {Person | null | undefined} */ (body.data?.myData);
+  const partial = errors.every((e) => e.extensions?.code === 'SOURCE_UNAVAILABLE' && e.path?.length === 2);
+  if (errors.length && (!person || !partial)) throw apiError(errors[0]);
+  if (!res.ok || !person) throw new ApiError(`HTTP_${res.status}`);
+  const failedSources = [...new Set(errors.map((e) => e.extensions?.source).filter((s) => s !== undefined))];
+  return { person, failedSources: /** @type {string[]} */ (failedSources) };
 }

@@ -94,6 +94,24 @@ export function t(key, params = {}) {
   return template.replace(/\{(\w+)\}/g, (whole, name) => (name in params ? String(params[name]) : whole));
 }
 
+/**
+ * The translation of `key` as parts, with `{name}` placeholders replaced by `params` as they are
+ * (a DOM node for a text in another language, say): for building elements, not strings.
+ * @template T
+ * @param {string} key
+ * @param {Record<string, T>} params
+ * @returns {(string | T)[]}
+ */
+export function tParts(key, params) {
+  return t(key)
+    .split(/(\{\w+\})/)
+    .filter((part) => part !== '')
+    .map((part) => {
+      const name = /^\{(\w+)\}$/.exec(part)?.[1];
+      return name !== undefined && name in params ? params[name] : part;
+    });
+}
+
 /** @param {string} key */
 export function has(key) {
   return key in messages;

@@ -20,6 +20,31 @@ export class PurposeView {
   @Field(() => LocalizedText) labels: LocalizedText;
 }
 
+@ObjectType({
+  description:
+    'The items of one access-log entry that one register holds, and those it did not deliver (its answer failed).',
+})
+export class EntrySource {
+  @Field(() => String, { description: "The register's short name, as in `sources` (rnpp, ccss, rcs)." })
+  source: string;
+  @Field(() => [String], { description: 'The requested data items this register holds, in catalogue order.' })
+  items: string[];
+  @Field(() => [String], { description: 'Those of `items` the register did not deliver.' })
+  failedItems: string[];
+}
+
+@ObjectType({ description: 'An authentic source (register) of the broker, named for the citizen page.' })
+export class SourceView {
+  @Field(() => String, {
+    description: 'Short name, as in access-log entries and errors (`extensions.source`).',
+  })
+  name: string;
+  @Field(() => LocalizedText, { description: 'The register named in words, in the four languages.' })
+  titles: LocalizedText;
+  @Field(() => [String], { description: 'Its data items, in catalogue order.' })
+  items: string[];
+}
+
 @ObjectType({ description: 'One access-log entry about the signed-in citizen.' })
 export class AccessLogEntryView {
   @Field(() => ID, { description: "The entry's sequence number in the access log." }) id: string;
@@ -33,6 +58,11 @@ export class AccessLogEntryView {
   @Field(() => String, { description: 'DISCLOSED | REFUSED' }) outcome: string;
   @Field(() => String, { nullable: true, description: 'The refusal code, e.g. CONSENT_REVOKED.' })
   reasonCode: string | null;
+  @Field(() => [EntrySource], {
+    description:
+      'Per register, in catalogue order: the requested items it holds and those it did not deliver. A register asked without any item (the matricule alone) has none; an entry that read no register has no source.',
+  })
+  sources: EntrySource[];
   @Field(() => String, { nullable: true }) consentJti: string | null;
   @Field(() => String, { nullable: true }) consentIssuer: string | null;
   @Field(() => String, { nullable: true }) jobId: string | null;

@@ -14,7 +14,9 @@ import {
   luxembourgDayStart,
   reasonInWords,
   t,
+  tParts,
 } from '../i18n.js';
+import { ensureRegisters, registerTitle } from '../registers.js';
 
 export const PAGE_SIZE = 20;
 /** The broker's requester id for the citizen's own looks at their data (channel `self`). */
@@ -85,14 +87,18 @@ async function load(focusSummary = false) {
   showError('');
   const f = state.filters;
   try {
-    state.page = await api.myAccessLog({
-      first: PAGE_SIZE,
-      after: state.cursors[state.pageIndex],
-      from: f.from ? luxembourgDayStart(f.from).toISOString() : null,
-      // `to` is exclusive at the broker: up to the start of the next day
-      to: f.to ? luxembourgDayStart(nextDay(f.to)).toISOString() : null,
-      memberId: f.memberId || null,
-    });
+    // with the registers' names (loaded once; without them the entries name registers by short name)
+    [state.page] = await Promise.all([
+      api.myAccessLog({
+        first: PAGE_SIZE,
+        after: state.cursors[state.pageIndex],
+        from: f.from ? luxembourgDayStart(f.from).toISOString() : null,
+        // `to` is exclusive at the broker: up to the start of the next day
+        to: f.to ? luxembourgDayStart(nextDay(f.to)).toISOString() : null,
+        memberId: f.memberId || null,
+      }),
+      ensureRegisters(),
+    ]);
   } catch (e) {
     announce('');
     showError(errorMessage(e));
@@ -286,12 +292,7 @@ function row(e) {
         ? h('span', { lang: purpose.lang }, purpose.text)
         : h('span', { class: 'muted' }, t('purpose.none')),
     ),
-    cell(
-      'col.what',
-      refused
-        ? [t('items.asked', { items: itemsInWords(e.itemsRequested) }), h('br'), t('items.nothingGiven')]
-        : itemsInWords(e.itemsDisclosed),
-    ),
+    cell('col.what', what(e)),
     cell('col.consent', consent(e)),
     cell(
       'col.outcome',
@@ -315,6 +316,49 @@ function row(e) {
     ),
     cell('col.action', action(e)),
   );
+}
+
+/**
+ * Which data, register by register: what each register gave ("name, birth — National Register
+ * of Natural Persons (RNPP)"), what it did not deliver, or, for a refusal, what was asked of which
+ * register. An entry that read no register (an auditor's check) lists its items only.
+ * @param {api.AccessLogEntry} e
+ */
+function what(e) {
+  const refused = e.outcome !== 'DISCLOSED';
+  if (!e.sources?.length) {
+    return refused
+      ? [t('items.asked', { items: itemsInWords(e.itemsRequested) }), h('br'), t('items.nothingGiven')]
+      : itemsInWords(e.itemsDisclosed);
+  }
+  /** @param {string} source */
+  const register = (source) => {
+    const title = registerTitle(source);
+    return h('span', { class: 'register', lang: title.lang }, title.text);
+  };
+  /** @type {HTMLLIElement[]} */
+  const lines = [];
+  for (const s of e.sources) {
+    const failed = new Set(s.failedItems);
+    const given = refused ? s.items : s.items.filter((i) => !failed.has(i));
+    if (refused || given.length || !failed.size) {
+      lines.push(
+        h('li', {}, tParts('items.fromSource', { items: itemsInWords(given), source: register(s.source) })),
+      );
+    }
+    if (!refused && failed.size) {
+      lines.push(
+        h(
+          'li',
+          { class: 'not-delivered' },
+          h('span', { 'aria-hidden': 'true' }, '⚠ '),
+          tParts('items.notDelivered', { items: itemsInWords(s.failedItems), source: register(s.source) }),
+        ),
+      );
+    }
+  }
+  const list = h('ul', { class: 'plain-list sources' }, lines);
+  return refused ? [t('items.askedFrom'), list, t('items.nothingGiven')] : list;
 }
 
 /** @param {api.AccessLogEntry} e */
