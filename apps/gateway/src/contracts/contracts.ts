@@ -15,6 +15,7 @@ import { lexicographicSortSchema, printSchema } from 'graphql';
 import * as prettier from 'prettier';
 import { DATA_ITEMS, PERSON_FIELD_ITEMS, SOURCE_REGISTRY } from '@broker/data-items';
 import { ERROR_CATALOGUE, ErrorCode } from '@broker/errors';
+import { BatchResolver } from '../batch/batch.resolver';
 import { CitizenResolver } from '../citizen/citizen.resolver';
 import { SourcesResolver } from '../citizen/sources.resolver';
 import { PersonResolver } from '../person/person.resolver';
@@ -26,7 +27,7 @@ async function schemaSdl(): Promise<string> {
   const app = await NestFactory.createApplicationContext(GraphQLSchemaBuilderModule, { logger: false });
   const schema = await app
     .get(GraphQLSchemaFactory)
-    .create([PersonResolver, CitizenResolver, SourcesResolver]);
+    .create([PersonResolver, BatchResolver, CitizenResolver, SourcesResolver]);
   await app.close();
   return `${HEADER}\n${printSchema(lexicographicSortSchema(schema))}\n`;
 }
