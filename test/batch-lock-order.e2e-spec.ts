@@ -13,6 +13,7 @@ import {
   BatchRepository,
   BatchSubmissionService,
   ResultsCipher,
+  batchAccessContext,
   type ChunkDispatcher,
   type ItemSettlement,
   type NewItem,
@@ -197,15 +198,11 @@ describe('batch transactions: the chain head locked last, held results purged (r
 
   it('appends a synchronous entry while a 5,000-item submission has written its items and not yet committed', async () => {
     repo.pause = gate();
-    const submitted = submission.submit(
-      MEMBER,
-      {
-        purpose: GRANTED_PURPOSE,
-        items: ['name'],
-        requests: subjects.map((m, i) => ({ matricule: m, consentToken: `stubbed-${i}` })),
-      },
-      randomUUID(),
-    );
+    const submitted = submission.submit(batchAccessContext(MEMBER, randomUUID()), {
+      purpose: GRANTED_PURPOSE,
+      items: ['name'],
+      requests: subjects.map((m, i) => ({ matricule: m, consentToken: `stubbed-${i}` })),
+    });
     await repo.pause.reached;
     // the submission's transaction holds its 5,000 item rows: the head must still be free
     const appended = await within(syncLog.append(syncEntry()), 3000);
@@ -237,15 +234,11 @@ describe('batch transactions: the chain head locked last, held results purged (r
   });
 
   it('appends a synchronous entry while a chunk has written its encrypted results and not yet committed', async () => {
-    const job = await submission.submit(
-      MEMBER,
-      {
-        purpose: GRANTED_PURPOSE,
-        items: ['name'],
-        requests: subjects.slice(0, 2000).map((m, i) => ({ matricule: m, consentToken: `stubbed-${i}` })),
-      },
-      randomUUID(),
-    );
+    const job = await submission.submit(batchAccessContext(MEMBER, randomUUID()), {
+      purpose: GRANTED_PURPOSE,
+      items: ['name'],
+      requests: subjects.slice(0, 2000).map((m, i) => ({ matricule: m, consentToken: `stubbed-${i}` })),
+    });
     repo.pause = gate();
     const processed = processor.processChunk(job.id, 0, false);
     await repo.pause.reached;
@@ -269,15 +262,11 @@ describe('batch transactions: the chain head locked last, held results purged (r
 
   /** Submits `n` stubbed requests (consents as `plan` says) and returns the job. */
   const submitStubbed = (n: number) =>
-    submission.submit(
-      MEMBER,
-      {
-        purpose: GRANTED_PURPOSE,
-        items: ['name'],
-        requests: subjects.slice(0, n).map((m, i) => ({ matricule: m, consentToken: `stubbed-${i}` })),
-      },
-      randomUUID(),
-    );
+    submission.submit(batchAccessContext(MEMBER, randomUUID()), {
+      purpose: GRANTED_PURPOSE,
+      items: ['name'],
+      requests: subjects.slice(0, n).map((m, i) => ({ matricule: m, consentToken: `stubbed-${i}` })),
+    });
   const itemsOf = (jobId: string) =>
     sql<{ idx: number; state: string; held: boolean; error_code: string | null }>(
       db.url,
@@ -303,7 +292,10 @@ describe('batch transactions: the chain head locked last, held results purged (r
       { idx: 1, state: 'REFUSED', held: false, error_code: ErrorCode.CONSENT_REVOKED },
       { idx: 2, state: 'RELEASED', held: true, error_code: null },
     ]);
-    expect(await query.job(MEMBER, job.id)).toMatchObject({ succeeded: 1, refused: 2 });
+    expect(await query.job(batchAccessContext(MEMBER, randomUUID()), job.id)).toMatchObject({
+      succeeded: 1,
+      refused: 2,
+    });
   });
 
   it("never serves a result past its consent's expiry, before any sweep: it reads CONSENT_REVOKED and is purged", async () => {

@@ -1,4 +1,5 @@
-import type { DataSource, QueryRunner } from 'typeorm';
+import type { DataSource } from 'typeorm';
+import { withTransaction } from '@broker/database';
 import { ChainWalker, type ChainBreak } from './access-chain';
 import type { AccessLogRepository } from './access-log.repository';
 
@@ -12,17 +13,6 @@ export interface VerifyReport {
 }
 
 const PAGE = 5000;
-
-async function withRunner<T>(ds: DataSource, work: (q: QueryRunner) => Promise<T>): Promise<T> {
-  const q = ds.createQueryRunner();
-  await q.connect();
-  try {
-    return await work(q);
-  } finally {
-    if (q.isTransactionActive) await q.rollbackTransaction().catch(() => undefined);
-    await q.release();
-  }
-}
 
 /**
  * Walks the chain up to the head read when it starts, in keyset pages of `pageSize` entries,
@@ -38,7 +28,7 @@ export async function verifyAccessLog(
   onProgress?: (checked: number, total: bigint) => void | Promise<void>,
   pageSize = PAGE,
 ): Promise<VerifyReport> {
-  const head = await withRunner(ds, (q) => repo.head(q));
+  const head = await withTransaction(ds, (q) => repo.head(q));
   const walker = new ChainWalker();
   let after: { seq: bigint; occurredAt: Date | null } = { seq: 0n, occurredAt: null };
   for (;;) {
@@ -71,14 +61,16 @@ async function tailBreak(
   repo: AccessLogRepository,
   walked: { seq: bigint; hash: string },
 ): Promise<ChainBreak | null> {
-  return withRunner(ds, async (q) => {
-    await q.startTransaction('REPEATABLE READ');
-    const now = await repo.head(q);
-    const above = await repo.countAbove(q, now.seq);
-    await q.commitTransaction();
-    if (now.seq < walked.seq || (now.seq === walked.seq && now.hash !== walked.hash))
-      return { seq: now.seq.toString(), reason: 'head-mismatch' };
-    if (above > 0) return { seq: (now.seq + 1n).toString(), reason: 'head-mismatch' };
-    return null;
-  });
+  const { now, above } = await withTransaction(
+    ds,
+    async (q) => {
+      const now = await repo.head(q);
+      return { now, above: await repo.countAbove(q, now.seq) };
+    },
+    'REPEATABLE READ',
+  );
+  if (now.seq < walked.seq || (now.seq === walked.seq && now.hash !== walked.hash))
+    return { seq: now.seq.toString(), reason: 'head-mismatch' };
+  if (above > 0) return { seq: (now.seq + 1n).toString(), reason: 'head-mismatch' };
+  return null;
 }

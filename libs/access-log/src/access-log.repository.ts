@@ -204,12 +204,21 @@ export class AccessLogRepository {
     return Number(rows[0].n);
   }
 
-  /** The recorded head, read without locking. */
-  async head(q: QueryRunner): Promise<{ seq: bigint; hash: string }> {
-    const rows: { seq: string; hash: string }[] = await q.query(
+  /** The recorded head, read without locking (inside `q`'s transaction when given). */
+  async head(q?: QueryRunner): Promise<{ seq: bigint; hash: string }> {
+    const rows: { seq: string; hash: string }[] = await (q ?? this.ds).query(
       'SELECT seq, hash FROM access_log_head WHERE id = 1',
     );
     return { seq: BigInt(rows[0].seq), hash: rows[0].hash };
+  }
+
+  /** The hash of entry `seq`, or null when there is no such entry. */
+  async hashOf(seq: bigint): Promise<string | null> {
+    const rows: { hash: string }[] = await this.ds.query(
+      'SELECT hash FROM access_log WHERE seq = $1 LIMIT 1',
+      [seq.toString()],
+    );
+    return rows[0]?.hash ?? null;
   }
 
   /** Entries of one request. */

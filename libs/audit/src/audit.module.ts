@@ -5,6 +5,7 @@ import { ConsentModule } from '@broker/consent';
 import { DATA_SOURCE } from '@broker/database';
 import { AuditExportService } from './audit-export.service';
 import { BrokerSigner } from './broker-signer';
+import { CheckpointRepository } from './checkpoint.repository';
 import { CheckpointService } from './checkpoint.service';
 import { ExportFilesCleaner } from './export-files.cleaner';
 import { ExportJobProcessor } from './export-job.processor';
@@ -13,6 +14,11 @@ import { ExportJobsService } from './export-jobs.service';
 
 const SHARED: Provider[] = [
   BrokerSigner,
+  {
+    provide: CheckpointRepository,
+    inject: [DATA_SOURCE],
+    useFactory: (ds: DataSource) => new CheckpointRepository(ds),
+  },
   CheckpointService,
   AuditExportService,
   {

@@ -3,12 +3,13 @@ import type { DataSource, QueryRunner } from 'typeorm';
 import { AccessLogAppender, accessEntry, consentKey, type NewAccessEntry } from '@broker/access-log';
 import { BROKER_CONFIG, type BrokerConfig } from '@broker/config';
 import { CONSENT_REVOCATIONS, type ConsentRevocations } from '@broker/consent';
-import { DATA_SOURCE } from '@broker/database';
+import { DATA_SOURCE, withTransaction } from '@broker/database';
 import { SOURCE_REGISTRY, type DataItem } from '@broker/data-items';
 import { assertDisclosureAllowed } from '@broker/disclosure';
 import { BrokerError, ErrorCode } from '@broker/errors';
-import { NoSourceAnswered, PersonSourcesService } from '@broker/sources';
+import { NoSourceAnswered, PersonSourcesService, type SourceFailure } from '@broker/sources';
 import { TRUST_REGISTRY, type TrustRegistry } from '@broker/trust';
+import { jobItemContext } from './batch-access-context';
 import { BatchRepository, type ItemSettlement, type PendingItem, type StoredJob } from './batch.repository';
 import type { BatchState } from './batch.types';
 import { toConsent } from './stored-consent';
@@ -46,9 +47,12 @@ export class ChunkRetry extends Error {
  * Processes one chunk of a batch job, the same code whether BullMQ or the in-process runner
  * calls it. The checks made at submission are repeated (a consent may have expired or been
  * withdrawn meanwhile, the member's grant may have changed), then only the job's data items are
- * read from the source. Each item is settled in one PostgreSQL transaction together with its
- * access-log entry, after locking the item row while it is still PENDING: a chunk run twice
- * (a worker killed, a queue replayed after a Redis loss) releases nothing twice.
+ * read, from whichever sources hold them. Each item is settled in one PostgreSQL transaction
+ * together with its access-log entry, after locking the item row while it is still PENDING: a
+ * chunk run twice (a worker killed, a queue replayed after a Redis loss) releases nothing twice.
+ * An item one of whose sources failed stays PENDING and its chunk's retry reads it alone, the
+ * items already settled being no longer pending. The entries are built in the access context the
+ * job carries as data (jobItemContext).
  */
 @Injectable()
 export class BatchProcessorService {
@@ -125,60 +129,69 @@ export class BatchProcessorService {
         out.push({ item: p, state: 'REFUSED', code: err.code, message: err.message, sources: null });
       }
     }
-    const asked = SOURCE_REGISTRY.plan(job.items).map((s) => s.source);
     let next = 0;
     const run = async (): Promise<void> => {
       while (next < toFetch.length) {
         const p = toFetch[next++];
-        try {
-          const read = await this.sourceReads.run(() => this.sources.read(p.matricule, job.items));
-          // a batch item is all or nothing: one of its sources failing keeps the whole item pending
-          // (retried alone, with every source again), so a result is never released twice or in part
-          if (read.failures.length) throw new NoSourceAnswered(read.failures);
-          const sealed = this.cipher.seal(
-            Buffer.from(JSON.stringify(read.values), 'utf8'),
-            resultAad(job.id, p.index),
-          );
-          out.push({ item: p, state: 'RELEASED', result: sealed });
-        } catch (e) {
-          const code = e instanceof BrokerError ? e.code : ErrorCode.SOURCE_UNAVAILABLE;
-          if (code === ErrorCode.PERSON_NOT_FOUND) {
-            const source = (e as BrokerError).details?.source as string | undefined;
-            out.push({
-              item: p,
-              state: 'REFUSED',
-              code,
-              message: (e as Error).message,
-              sources: source ? [source] : asked,
-            });
-          } else if (lastAttempt || p.attempts + 1 >= this.config.batchMaxAttempts) {
-            out.push({
-              item: p,
-              state: 'FAILED',
-              code: ErrorCode.SOURCE_UNAVAILABLE,
-              message: `dead-lettered after ${p.attempts + 1} attempts: ${(e as Error).message}`,
-              sources: asked,
-              failed:
-                e instanceof NoSourceAnswered
-                  ? (e.failures.flatMap((f) => f.items) as DataItem[])
-                  : undefined,
-            });
-          } else {
-            out.push({ item: p, state: 'PENDING', message: (e as Error).message });
-          }
-        }
+        out.push(await this.fetchOne(job, p, lastAttempt));
       }
     };
     await Promise.all(Array.from({ length: Math.min(SOURCE_READS_IN_FLIGHT, toFetch.length) }, run));
     return out;
   }
 
+  /**
+   * Reads one item from every source its job's items need. A batch item is all or nothing: one
+   * of its sources failing keeps the whole item pending, to be retried alone (with every source
+   * again), so that a result is never released in part nor twice. On its last attempt, or at once
+   * when the register's answer would not change on a retry, it is dead-lettered (FAILED) and its
+   * entry names the items that failed.
+   */
+  private async fetchOne(job: StoredJob, p: PendingItem, lastAttempt: boolean): Promise<Pending> {
+    try {
+      const read = await this.sourceReads.run(() => this.sources.read(p.matricule, job.items));
+      if (read.failures.length) throw new NoSourceAnswered(read.failures);
+      const sealed = this.cipher.seal(
+        Buffer.from(JSON.stringify(read.values), 'utf8'),
+        resultAad(job.id, p.index),
+      );
+      return { item: p, state: 'RELEASED', result: sealed, sources: read.sources };
+    } catch (e) {
+      if (e instanceof BrokerError && e.code === ErrorCode.PERSON_NOT_FOUND) {
+        const source = e.details?.source as string | undefined;
+        return {
+          item: p,
+          state: 'REFUSED',
+          code: e.code,
+          message: e.message,
+          sources: source ? [source] : asked(job.items),
+        };
+      }
+      // adapters throw coded errors only: anything else is a defect, whose text is not for the member
+      if (!(e instanceof BrokerError))
+        this.logger.error(
+          `job ${job.id} item ${p.index}: unexpected failure: ${(e as Error).stack ?? String(e)}`,
+        );
+      const message = e instanceof BrokerError ? e.message : 'The item could not be processed.';
+      const repeated = e instanceof NoSourceAnswered && e.failures.some(answerRepeats);
+      if (!repeated && !lastAttempt && p.attempts + 1 < this.config.batchMaxAttempts)
+        return { item: p, state: 'PENDING', message };
+      return {
+        item: p,
+        state: 'FAILED',
+        code: e instanceof BrokerError ? ErrorCode.SOURCE_UNAVAILABLE : ErrorCode.INTERNAL_ERROR,
+        message: repeated
+          ? `dead-lettered: the register's answer would be the same on a retry: ${message}`
+          : `dead-lettered after ${p.attempts + 1} attempts: ${message}`,
+        sources: asked(job.items),
+        failed: e instanceof NoSourceAnswered ? (e.failures.flatMap((f) => f.items) as DataItem[]) : [],
+      };
+    }
+  }
+
   /** One transaction: lock the items still pending, settle them, then append their entries. */
   private async commit(job: StoredJob, decided: Pending[]): Promise<void> {
-    const q = this.ds.createQueryRunner();
-    await q.connect();
-    try {
-      await q.startTransaction('READ COMMITTED');
+    const mine = await withTransaction(this.ds, async (q) => {
       const still = await this.repo.lockPending(
         q,
         job.id,
@@ -187,9 +200,8 @@ export class BatchProcessorService {
       const mine = await this.refuseWithdrawn(
         q,
         decided.filter((d) => still.has(d.item.index)),
-        job.items,
       );
-      const final = mine.filter((d): d is Exclude<Pending, { state: 'PENDING' }> => d.state !== 'PENDING');
+      const final = mine.filter((d): d is Settled => d.state !== 'PENDING');
       // our own rows first (results, refusals, attempts, counters); the chain head is locked
       // last, inside appendWithin, for the entries' insert and the commit only
       await this.repo.applySettlements(
@@ -214,15 +226,10 @@ export class BatchProcessorService {
         job.id,
         final.map((d, i) => ({ index: d.item.index, seq: sealed[i].seq })),
       );
-      await q.commitTransaction();
-      if (mine.length < decided.length) {
-        this.logger.debug(`job ${job.id}: ${decided.length - mine.length} items were settled by another run`);
-      }
-    } catch (e) {
-      if (q.isTransactionActive) await q.rollbackTransaction().catch(() => undefined);
-      throw e;
-    } finally {
-      await q.release();
+      return mine;
+    });
+    if (mine.length < decided.length) {
+      this.logger.debug(`job ${job.id}: ${decided.length - mine.length} items were settled by another run`);
     }
   }
 
@@ -230,11 +237,7 @@ export class BatchProcessorService {
    * Read in the release's transaction, before the head lock: an item whose consent was withdrawn
    * while the source answered is refused (CONSENT_REVOKED, logged, no result kept), not released.
    */
-  private async refuseWithdrawn(
-    q: QueryRunner,
-    decided: Pending[],
-    items: readonly DataItem[],
-  ): Promise<Pending[]> {
+  private async refuseWithdrawn(q: QueryRunner, decided: Pending[]): Promise<Pending[]> {
     const released = decided.filter((d) => d.state === 'RELEASED');
     if (released.length === 0) return decided;
     const withdrawn = await this.revocations.withdrawnAmong(
@@ -248,38 +251,50 @@ export class BatchProcessorService {
             state: 'REFUSED',
             code: ErrorCode.CONSENT_REVOKED,
             message: 'The consent was withdrawn before the data was released.',
-            sources: SOURCE_REGISTRY.plan(items).map((s) => s.source),
+            sources: d.sources,
           }
         : d,
     );
   }
 
-  private entry(job: StoredJob, d: Exclude<Pending, { state: 'PENDING' }>, occurredAt: Date): NewAccessEntry {
-    const c = d.item.consent;
+  /** The item's entry, built in the context the job carries (its member, correlation id, itself) with the item's consent. */
+  private entry(job: StoredJob, d: Settled, occurredAt: Date): NewAccessEntry {
     const released = d.state === 'RELEASED';
-    return accessEntry(
-      {
-        requesterId: job.memberId,
-        channel: 'async',
-        correlationId: job.correlationId,
-        jobId: job.id,
-        consent: { purpose: c.purpose, issuer: c.issuer, jti: c.jti },
-      },
-      {
-        occurredAt,
-        subject: d.item.matricule,
-        itemsRequested: job.items,
-        outcome: released ? 'DISCLOSED' : 'REFUSED',
-        reasonCode: released ? null : d.code,
-        sources: released ? SOURCE_REGISTRY.plan(job.items).map((s) => s.source) : d.sources,
-        itemsFailed: released ? [] : (d.failed ?? []),
-      },
-    );
+    return accessEntry(jobItemContext(job, d.item.consent), {
+      occurredAt,
+      subject: d.item.matricule,
+      itemsRequested: job.items,
+      outcome: released ? 'DISCLOSED' : 'REFUSED',
+      reasonCode: released ? null : d.code,
+      sources: d.sources,
+      itemsFailed: released ? [] : (d.failed ?? []),
+    });
   }
 }
 
+/** The sources a job's items are read from, in catalogue order. */
+function asked(items: readonly DataItem[]): string[] {
+  return SOURCE_REGISTRY.plan(items).map((s) => s.source);
+}
+
+/**
+ * Register answers that a retry would repeat (the adapters do not retry them either): a person
+ * the register does not know, a request it refuses. Retrying the item would only delay its job.
+ */
+const REPEATED_PROBLEMS: ReadonlySet<unknown> = new Set(['unknown-person', 'refused']);
+
+function answerRepeats(f: SourceFailure): boolean {
+  return REPEATED_PROBLEMS.has(f.error.details?.problem);
+}
+
 type Pending =
-  | { item: PendingItem; state: 'RELEASED'; result: Buffer }
+  | {
+      item: PendingItem;
+      state: 'RELEASED';
+      result: Buffer;
+      /** The sources read. */
+      sources: string[];
+    }
   | {
       item: PendingItem;
       state: 'REFUSED' | 'FAILED';
@@ -290,6 +305,9 @@ type Pending =
       failed?: DataItem[];
     }
   | { item: PendingItem; state: 'PENDING'; message: string };
+
+/** An item settled in this round (released, refused or dead-lettered). */
+type Settled = Exclude<Pending, { state: 'PENDING' }>;
 
 /** Runs at most `max` tasks at once; the others wait their turn, first come first served. */
 class Limiter {

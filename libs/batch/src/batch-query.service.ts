@@ -1,6 +1,6 @@
 import { Inject, Injectable, Logger } from '@nestjs/common';
 import { BrokerError, ErrorCode } from '@broker/errors';
-import type { Member } from '@broker/trust';
+import type { BatchAccessContext } from './batch-access-context';
 import { BatchRepository, PURGED_MESSAGE, type StoredJob } from './batch.repository';
 import type { BatchResultView } from './batch.types';
 import { ResultsCipher, resultAad } from './results-cipher';
@@ -23,9 +23,11 @@ export class BatchQueryService {
     @Inject(ResultsCipher) private readonly cipher: ResultsCipher,
   ) {}
 
-  async job(member: Member, id: string): Promise<StoredJob> {
+  /** The job `id` if the member of `ctx` submitted it. */
+  async job(ctx: BatchAccessContext, id: string): Promise<StoredJob> {
     const job = UUID.test(id) ? await this.repo.findJob(id.toLowerCase()) : null;
-    if (!job || job.memberId !== member.id) throw new BrokerError(ErrorCode.NOT_FOUND, 'No such batch job.');
+    if (!job || job.memberId !== ctx.member.id)
+      throw new BrokerError(ErrorCode.NOT_FOUND, 'No such batch job.');
     return job;
   }
 

@@ -2,15 +2,22 @@ import { createHash, randomUUID } from 'node:crypto';
 import { setImmediate as yieldToEventLoop, setTimeout as pause } from 'node:timers/promises';
 import { Inject, Injectable, Logger } from '@nestjs/common';
 import type { DataSource } from 'typeorm';
-import { AccessLogAppender, isLogIdentifier, isLogText, type NewAccessEntry } from '@broker/access-log';
+import {
+  AccessLogAppender,
+  accessEntry,
+  isLogIdentifier,
+  isLogText,
+  type NewAccessEntry,
+} from '@broker/access-log';
 import { BROKER_CONFIG, type BrokerConfig } from '@broker/config';
 import { ConsentVerifierService, type Consent } from '@broker/consent';
-import { DATA_SOURCE } from '@broker/database';
+import { DATA_SOURCE, withTransaction } from '@broker/database';
 import { normaliseItems, type DataItem } from '@broker/data-items';
 import { assertDisclosureAllowed } from '@broker/disclosure';
 import { BrokerError, ErrorCode } from '@broker/errors';
 import { checkMatricule } from '@broker/matricule';
 import type { Member } from '@broker/trust';
+import { jobItemContext, type BatchAccessContext, type JobContextRef } from './batch-access-context';
 import { BatchRepository, type StoredJob } from './batch.repository';
 import type { BatchSubmission, StoredConsent } from './batch.types';
 import { storedConsent } from './stored-consent';
@@ -54,7 +61,9 @@ export class BatchSubmissionService {
     @Inject(BROKER_CONFIG) private readonly config: BrokerConfig,
   ) {}
 
-  async submit(member: Member, input: BatchSubmission, correlationId: string): Promise<StoredJob> {
+  /** Accepts `input` for the member of `ctx` (see the class comment); throws a coded BrokerError when the batch as a whole is refused. */
+  async submit(ctx: BatchAccessContext, input: BatchSubmission): Promise<StoredJob> {
+    const { member } = ctx;
     const n = input.requests.length;
     if (n === 0 || n > this.config.batchMaxItems) {
       throw new BrokerError(
@@ -103,91 +112,89 @@ export class BatchSubmissionService {
       await pause(Math.min(MAX_PAUSE_MS, performance.now() - started));
     }
 
-    const jobId = randomUUID();
+    // the context the job carries as data: its workers rebuild each item's from the job row
+    const job: JobContextRef = { id: randomUUID(), memberId: member.id, correlationId: ctx.correlationId };
     const refusedCount = decisions.filter((d) => d.state === 'REFUSED').length;
-    const q = this.ds.createQueryRunner();
-    await q.connect();
+    let existing: StoredJob | null;
     try {
-      await q.startTransaction('READ COMMITTED');
-      await this.repo.lockMember(q, member.id);
-      if (key !== null) {
-        const existing = await this.repo.findByIdempotencyKey(q, member.id, key);
-        if (existing) {
-          await q.rollbackTransaction();
-          return this.sameOrConflict(existing, requestHash);
+      existing = await withTransaction(this.ds, async (q) => {
+        await this.repo.lockMember(q, member.id);
+        if (key !== null) {
+          const found = await this.repo.findByIdempotencyKey(q, member.id, key);
+          if (found) return found;
         }
-      }
-      const open = await this.repo.countOpenJobs(q, member.id);
-      if (open >= this.config.batchMaxInFlight) {
-        throw new BrokerError(
-          ErrorCode.TOO_MANY_JOBS,
-          `Your administration already has ${open} batch jobs queued or running (the limit is ${this.config.batchMaxInFlight}).`,
-          { limit: this.config.batchMaxInFlight },
+        const open = await this.repo.countOpenJobs(q, member.id);
+        if (open >= this.config.batchMaxInFlight) {
+          throw new BrokerError(
+            ErrorCode.TOO_MANY_JOBS,
+            `Your administration already has ${open} batch jobs queued or running (the limit is ${this.config.batchMaxInFlight}).`,
+            { limit: this.config.batchMaxInFlight },
+          );
+        }
+        await this.repo.insertJob(q, {
+          id: job.id,
+          memberId: job.memberId,
+          purpose: input.purpose,
+          items,
+          idempotencyKey: key,
+          requestHash,
+          total: n,
+          refused: refusedCount,
+          chunkSize: this.config.batchChunkSize,
+          correlationId: job.correlationId,
+          completed: refusedCount === n,
+          retentionS: this.config.batchRetentionS,
+        });
+        // our own rows first (the item rows of a batch are up to 10,000); the chain head is
+        // locked last, inside appendWithin, for the refusals' entries and the commit only
+        await this.repo.insertItems(
+          q,
+          job.id,
+          decisions.map((d, index) => ({
+            index,
+            matricule: d.matricule,
+            state: d.state,
+            consent: d.consent,
+            errorCode: d.state === 'REFUSED' ? d.code : null,
+            errorMessage: d.state === 'REFUSED' ? d.message : null,
+          })),
         );
-      }
-      await this.repo.insertJob(q, {
-        id: jobId,
-        memberId: member.id,
-        purpose: input.purpose,
-        items,
-        idempotencyKey: key,
-        requestHash,
-        total: n,
-        refused: refusedCount,
-        chunkSize: this.config.batchChunkSize,
-        correlationId,
-        completed: refusedCount === n,
-        retentionS: this.config.batchRetentionS,
+        // refusals are logged in the same transaction as the job: none without its entry
+        const refusals = decisions
+          .map((d, index) => ({ d, index }))
+          .filter(
+            (x): x is { d: Extract<Decision, { state: 'REFUSED' }>; index: number } =>
+              x.d.state === 'REFUSED',
+          );
+        const sealed = await this.log.appendWithin(
+          q,
+          refusals.map(({ d }) => refusalEntry(job, occurredAt, items, d)),
+        );
+        // batch_item.log_seq only points back at the entry (nothing decides on it); an entry's seq
+        // exists only once the head is locked, so it is written here, in one statement over the
+        // refused items alone, rather than holding the head while every item row is inserted
+        await this.repo.setLogSeqs(
+          q,
+          job.id,
+          refusals.map((r, i) => ({ index: r.index, seq: sealed[i].seq })),
+        );
+        return null;
       });
-      // our own rows first (the item rows of a batch are up to 10,000); the chain head is
-      // locked last, inside appendWithin, for the refusals' entries and the commit only
-      await this.repo.insertItems(
-        q,
-        jobId,
-        decisions.map((d, index) => ({
-          index,
-          matricule: d.matricule,
-          state: d.state,
-          consent: d.consent,
-          errorCode: d.state === 'REFUSED' ? d.code : null,
-          errorMessage: d.state === 'REFUSED' ? d.message : null,
-        })),
-      );
-      // refusals are logged in the same transaction as the job: none without its entry
-      const refusals = decisions
-        .map((d, index) => ({ d, index }))
-        .filter(
-          (x): x is { d: Extract<Decision, { state: 'REFUSED' }>; index: number } => x.d.state === 'REFUSED',
-        );
-      const sealed = await this.log.appendWithin(
-        q,
-        refusals.map(({ d }) => this.refusalEntry(member, jobId, correlationId, occurredAt, items, d)),
-      );
-      // batch_item.log_seq only points back at the entry (nothing decides on it); an entry's seq
-      // exists only once the head is locked, so it is written here, in one statement over the
-      // refused items alone, rather than holding the head while every item row is inserted
-      await this.repo.setLogSeqs(
-        q,
-        jobId,
-        refusals.map((r, i) => ({ index: r.index, seq: sealed[i].seq })),
-      );
-      await q.commitTransaction();
     } catch (e) {
-      if (q.isTransactionActive) await q.rollbackTransaction().catch(() => undefined);
       if (e instanceof BrokerError) throw e;
       if ((e as { code?: string }).code === '23505' && key !== null) {
         // a concurrent submission with the same key won the race: answer with its job
-        const existing = await this.repo.findByIdempotencyKey(q, member.id, key);
-        if (existing) return this.sameOrConflict(existing, requestHash);
+        const found = await this.repo.findByIdempotencyKey(undefined, member.id, key);
+        if (found) return this.sameOrConflict(found, requestHash);
       }
       this.logger.error(`batch submission failed: ${(e as Error).message}`);
       throw new BrokerError(
         ErrorCode.ACCESS_LOG_UNAVAILABLE,
         'The batch could not be stored; nothing was queued.',
       );
-    } finally {
-      await q.release();
     }
+    // a resubmission that raced the first check: the transaction wrote nothing
+    if (existing) return this.sameOrConflict(existing, requestHash);
 
     const chunks = new Set<number>();
     decisions.forEach((d, i) => {
@@ -195,15 +202,15 @@ export class BatchSubmissionService {
     });
     // the job is safe in PostgreSQL: if Redis does not take the chunks now, the reconciler will
     await this.dispatcher
-      .enqueue(jobId, [...chunks])
+      .enqueue(job.id, [...chunks])
       .catch((e: Error) =>
         this.logger.warn(
-          `job ${jobId}: chunks not queued yet (${e.message}); the reconciler will queue them`,
+          `job ${job.id}: chunks not queued yet (${e.message}); the reconciler will queue them`,
         ),
       );
-    const job = await this.repo.findJob(jobId);
-    if (!job) throw new BrokerError(ErrorCode.INTERNAL_ERROR);
-    return job;
+    const stored = await this.repo.findJob(job.id);
+    if (!stored) throw new BrokerError(ErrorCode.INTERNAL_ERROR);
+    return stored;
   }
 
   private sameOrConflict(existing: StoredJob, requestHash: string): StoredJob {
@@ -266,32 +273,22 @@ export class BatchSubmissionService {
       };
     }
   }
+}
 
-  private refusalEntry(
-    member: Member,
-    jobId: string,
-    correlationId: string,
-    occurredAt: Date,
-    items: DataItem[],
-    d: Extract<Decision, { state: 'REFUSED' }>,
-  ): NewAccessEntry {
-    return {
-      occurredAt,
-      channel: 'async',
-      memberId: member.id,
-      purpose: d.consent?.purpose ?? null,
-      consentIssuer: d.consent?.issuer ?? null,
-      consentJti: d.consent?.jti ?? null,
-      subject: d.subject,
-      itemsRequested: items,
-      itemsDisclosed: [],
-      outcome: 'REFUSED',
-      reasonCode: d.code,
-      source: null,
-      correlationId,
-      jobId,
-    };
-  }
+/** The entry of a request refused at submission, in the context of its job and with its consent when authentic. */
+function refusalEntry(
+  job: JobContextRef,
+  occurredAt: Date,
+  items: DataItem[],
+  d: Extract<Decision, { state: 'REFUSED' }>,
+): NewAccessEntry {
+  return accessEntry(jobItemContext(job, d.consent), {
+    occurredAt,
+    subject: d.subject,
+    itemsRequested: items,
+    outcome: 'REFUSED',
+    reasonCode: d.code,
+  });
 }
 
 /** SHA-256 of what makes two submissions the same batch (idempotency), yielding between slices. */

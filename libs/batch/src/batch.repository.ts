@@ -1,4 +1,5 @@
-import type { DataSource, EntityManager, QueryRunner } from 'typeorm';
+import type { DataSource, QueryRunner } from 'typeorm';
+import { withTransaction } from '@broker/database';
 import type { DataItem } from '@broker/data-items';
 import { ErrorCode } from '@broker/errors';
 import type { BatchItemState, BatchJobView, BatchState, StoredConsent } from './batch.types';
@@ -362,22 +363,22 @@ export class BatchRepository {
    * purged too); pending items are otherwise left to the processor, which refuses and logs them.
    */
   async purgeConsentResults(issuer: string, jti: string): Promise<number> {
-    return this.ds.transaction('READ COMMITTED', async (m) => {
-      await m.query(
+    return withTransaction(this.ds, async (q) => {
+      await q.query(
         `SELECT 1 FROM batch_item
          WHERE consent->>'jti' = $2 AND consent->>'issuer' = $1 AND state IN ('PENDING', 'RELEASED')
          ORDER BY job_id, idx FOR UPDATE`,
         [issuer, jti],
       );
-      return this.refuseReleased(m, `consent->>'jti' = $1 AND consent->>'issuer' = $2`, [jti, issuer]);
+      return this.refuseReleased(q, `consent->>'jti' = $1 AND consent->>'issuer' = $2`, [jti, issuer]);
     });
   }
 
   /** Purges (as CONSENT_REVOKED) up to `limit` released results whose consent has expired; returns how many. */
   async purgeExpiredResults(limit = 1000): Promise<number> {
-    return this.ds.transaction('READ COMMITTED', (m) =>
+    return withTransaction(this.ds, (q) =>
       this.refuseReleased(
-        m,
+        q,
         `(job_id, idx) IN (SELECT job_id, idx FROM batch_item
            WHERE state = 'RELEASED' AND (consent->>'exp')::numeric <= extract(epoch FROM now())
            ORDER BY job_id, idx LIMIT $1 FOR UPDATE)`,
@@ -389,9 +390,9 @@ export class BatchRepository {
   /** Purges the released results among `indexes` of a job whose consent has expired (at read time). */
   async purgeExpiredResultsOf(jobId: string, indexes: readonly number[]): Promise<number> {
     if (indexes.length === 0) return 0;
-    return this.ds.transaction('READ COMMITTED', (m) =>
+    return withTransaction(this.ds, (q) =>
       this.refuseReleased(
-        m,
+        q,
         `job_id = $1 AND idx = ANY($2::int[]) AND (consent->>'exp')::numeric <= extract(epoch FROM now())`,
         [jobId, [...indexes]],
       ),
@@ -403,10 +404,10 @@ export class BatchRepository {
    * and moves their jobs' counters; job rows are locked in id order after the items (as a chunk's
    * commit does), so two purges never wait on each other in a cycle.
    */
-  private async refuseReleased(m: EntityManager, where: string, params: unknown[]): Promise<number> {
+  private async refuseReleased(q: QueryRunner, where: string, params: unknown[]): Promise<number> {
     const n = params.length;
     const purged = returned<{ job_id: string }>(
-      await m.query(
+      await q.query(
         `UPDATE batch_item SET state = 'REFUSED', result = NULL, error_code = $${n + 1}, error_message = $${n + 2}
          WHERE state = 'RELEASED' AND ${where}
          RETURNING job_id`,
@@ -416,7 +417,7 @@ export class BatchRepository {
     const perJob = new Map<string, number>();
     for (const r of purged) perJob.set(r.job_id, (perJob.get(r.job_id) ?? 0) + 1);
     for (const [jobId, count] of [...perJob].sort(([a], [b]) => a.localeCompare(b))) {
-      await m.query(`UPDATE batch_job SET succeeded = succeeded - $2, refused = refused + $2 WHERE id = $1`, [
+      await q.query(`UPDATE batch_job SET succeeded = succeeded - $2, refused = refused + $2 WHERE id = $1`, [
         jobId,
         count,
       ]);

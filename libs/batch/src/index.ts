@@ -1,4 +1,5 @@
 export * from './batch.types';
+export * from './batch-access-context';
 export * from './batch.repository';
 export * from './batch.module';
 export * from './batch-submission.service';

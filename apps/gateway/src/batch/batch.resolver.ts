@@ -1,8 +1,20 @@
-import { Inject, UseGuards } from '@nestjs/common';
-import { Args, Context, ID, Int, Mutation, Parent, Query, ResolveField, Resolver } from '@nestjs/graphql';
+import { Inject, UseGuards, createParamDecorator, type ExecutionContext } from '@nestjs/common';
+import {
+  Args,
+  GqlExecutionContext,
+  ID,
+  Int,
+  Mutation,
+  Parent,
+  Query,
+  ResolveField,
+  Resolver,
+} from '@nestjs/graphql';
 import {
   BatchQueryService,
   BatchSubmissionService,
+  batchAccessContext,
+  type BatchAccessContext,
   type BatchResultView,
   type StoredJob,
 } from '@broker/batch';
@@ -10,6 +22,13 @@ import type { DataItem } from '@broker/data-items';
 import type { GatewayContext } from '../graphql/gateway-context';
 import { MemberAuthGuard } from '../person/member-auth.guard';
 import { BatchJob, BatchResult, PersonBatchInput } from './batch.model';
+
+/** The explicit access context of a member's batch request (after MemberAuthGuard). */
+const BatchAccess = createParamDecorator((_: unknown, context: ExecutionContext): BatchAccessContext => {
+  const ctx = GqlExecutionContext.create(context).getContext<GatewayContext>();
+  if (!ctx.member) throw new Error('BatchAccess used without MemberAuthGuard');
+  return batchAccessContext(ctx.member, ctx.correlationId);
+});
 
 /** Thin transport for asynchronous fetches: the member comes from MemberAuthGuard, the rest from the batch services. */
 @Resolver(() => BatchJob)
@@ -26,18 +45,14 @@ export class BatchResolver {
   })
   async submitPersonBatch(
     @Args('input', { type: () => PersonBatchInput }) input: PersonBatchInput,
-    @Context() ctx: GatewayContext,
+    @BatchAccess() access: BatchAccessContext,
   ): Promise<StoredJob> {
-    return this.submissions.submit(
-      member(ctx),
-      {
-        purpose: input.purpose,
-        items: input.items as DataItem[],
-        requests: input.requests,
-        idempotencyKey: input.idempotencyKey,
-      },
-      ctx.correlationId,
-    );
+    return this.submissions.submit(access, {
+      purpose: input.purpose,
+      items: input.items as DataItem[],
+      requests: input.requests,
+      idempotencyKey: input.idempotencyKey,
+    });
   }
 
   @Query(() => BatchJob, {
@@ -46,9 +61,9 @@ export class BatchResolver {
   })
   async batchJob(
     @Args('id', { type: () => ID }) id: string,
-    @Context() ctx: GatewayContext,
+    @BatchAccess() access: BatchAccessContext,
   ): Promise<StoredJob> {
-    return this.jobs.job(member(ctx), id);
+    return this.jobs.job(access, id);
   }
 
   @ResolveField(() => [BatchResult], {
@@ -62,9 +77,4 @@ export class BatchResolver {
   ): Promise<BatchResultView[]> {
     return this.jobs.results(job, offset ?? 0, limit ?? 100);
   }
-}
-
-function member(ctx: GatewayContext): NonNullable<GatewayContext['member']> {
-  if (!ctx.member) throw new Error('BatchResolver used without MemberAuthGuard');
-  return ctx.member;
 }
