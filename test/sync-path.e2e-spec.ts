@@ -583,6 +583,8 @@ describe('synchronous path (gateway + simulator + PostgreSQL)', () => {
         consentIssuer: row.consent_issuer,
         consentJti: row.consent_jti,
         correlationId: row.correlation_id,
+        // keys in UTF-16 order: itemSources (capital S) sorts before itemsDisclosed
+        itemSources: row.item_sources,
         itemsDisclosed: row.items_disclosed,
         itemsRequested: row.items_requested,
         jobId: row.job_id,
