@@ -335,8 +335,9 @@ describe('data in the access log and in answers', () => {
       );
       expect(codes(res)).toEqual([ErrorCode.SOURCE_UNAVAILABLE]);
       expect(JSON.stringify(res.body)).not.toContain(other.surname);
+      // "My data" reads every register; the CCSS and the RCS do not run here, so none answered
       expect(await entries(correlationId)).toMatchObject([
-        { outcome: 'REFUSED', reason_code: ErrorCode.SOURCE_UNAVAILABLE, source: 'rnpp' },
+        { outcome: 'REFUSED', reason_code: ErrorCode.SOURCE_UNAVAILABLE, source: 'rnpp+ccss+rcs' },
       ]);
     });
 
