@@ -112,6 +112,8 @@ describe('auditor exports and offline verification', () => {
         'subject',
         'itemsRequested',
         'itemsDisclosed',
+        // each requested item with its source, on every entry that names items since several sources
+        'itemSources',
         'outcome',
         'reasonCode',
         'source',

@@ -335,9 +335,8 @@ describe('data in the access log and in answers', () => {
       );
       expect(codes(res)).toEqual([ErrorCode.SOURCE_UNAVAILABLE]);
       expect(JSON.stringify(res.body)).not.toContain(other.surname);
+      // "My data" reads every register; the CCSS and the RCS do not run here, so none answered
       expect(await entries(correlationId)).toMatchObject([
-        // the citizen's own look asks every register; the CCSS and RCS are not running here, so
-        // none answered usably and the whole look is refused, naming the three
         { outcome: 'REFUSED', reason_code: ErrorCode.SOURCE_UNAVAILABLE, source: 'rnpp+ccss+rcs' },
       ]);
     });

@@ -85,6 +85,10 @@ describe('safe defaults and operations', () => {
       DATABASE_URL: broker.databaseUrl,
       REDIS_URL: redis.url,
       RNPP_URL: sim.url,
+      // the test broker's: nowhere for the CCSS and the RCS, and a key file of its own (production needs one)
+      CCSS_URL: broker.env.CCSS_URL,
+      RCS_URL: broker.env.RCS_URL,
+      RCS_API_KEY_FILE: broker.env.RCS_API_KEY_FILE,
       BROKER_TRUST_FILE: broker.env.BROKER_TRUST_FILE,
       BROKER_SIGNING_KEY_FILE: broker.env.BROKER_SIGNING_KEY_FILE,
       BATCH_RESULTS_KEY_FILE: broker.env.BATCH_RESULTS_KEY_FILE,

@@ -5,50 +5,41 @@ import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
 import type { NestFastifyApplication } from '@nestjs/platform-fastify';
-import type { FastifyInstance } from 'fastify';
 import { request } from 'undici';
 import { loadOrCreateSigningKey } from '@broker/audit';
 import { loadBrokerConfig } from '@broker/config';
-import { buildSimulator } from '../../apps/rnpp-simulator/src/server';
-import { generatePopulation, type Population } from '../../apps/rnpp-simulator/src/population';
 import { createGateway } from '../../apps/gateway/src/bootstrap';
 import { MetricsServer } from '../../apps/gateway/src/health/metrics-server';
 import { createTestDatabase, makeTrustFixture, type TrustFixture } from '@broker/testing';
 import type { TrustDocument } from '@broker/trust';
+import type { TestCcss, TestRcs } from './simulators';
 
-/** The RNPP simulator listening on a free loopback port. */
-export interface TestSimulator {
-  url: string;
-  app: FastifyInstance;
-  population: Population;
-  setKnobs(k: { latencyMs?: number; failureRate?: number }): Promise<void>;
-  close(): Promise<void>;
+export {
+  startCcssSimulator,
+  startRcsSimulator,
+  startSimulator,
+  testPopulation,
+  type TestCcss,
+  type TestRcs,
+  type TestSimulator,
+} from './simulators';
+
+/**
+ * Where the gateway finds its registers: the RNPP's URL, and the CCSS and RCS simulators when the
+ * test runs them. A register not given points at NOWHERE, so that no test ever reaches a
+ * developer's own simulators on their default ports (4101, 4102).
+ */
+export interface TestRegisters {
+  rnpp: string;
+  ccss?: Pick<TestCcss, 'url'>;
+  rcs?: Pick<TestRcs, 'url' | 'apiKeyFile'>;
 }
 
-let sharedPopulation: Population | undefined;
-
-/** Starts the simulator (population of 2,000 for speed; same generator as production). */
-export async function startSimulator(): Promise<TestSimulator> {
-  sharedPopulation ??= generatePopulation({ size: 2000, seed: 20131128 });
-  const app = buildSimulator({ population: sharedPopulation });
-  await app.listen({ port: 0, host: '127.0.0.1' });
-  const url = `http://127.0.0.1:${(app.server.address() as AddressInfo).port}`;
-  return {
-    url,
-    app,
-    population: sharedPopulation,
-    async setKnobs(k) {
-      const res = await request(`${url}/_sim/knobs`, {
-        method: 'PUT',
-        headers: { 'content-type': 'application/json' },
-        body: JSON.stringify(k),
-      });
-      await res.body.dump();
-      if (res.statusCode !== 200) throw new Error(`knobs: HTTP ${res.statusCode}`);
-    },
-    close: () => app.close(),
-  };
-}
+/**
+ * A register address where nothing answers: port 9 (discard) is privileged and not served on a
+ * test machine, so a connection is refused at once.
+ */
+export const NOWHERE = 'http://127.0.0.1:9';
 
 /** A gateway listening on a free port, over a fresh database, with a trust fixture made in the test. */
 export interface TestBroker {
@@ -66,17 +57,20 @@ export interface TestBroker {
 }
 
 /**
- * Starts a gateway against `rnppUrl` with a fresh database and keys; `env` overrides configuration.
- * `share` starts another instance over the same database and trust (several gateways at once);
- * `editTrust` changes the fixture's trust document before the gateway reads it. `env` may be a
- * function of the fresh database's URL (to reach it through a proxy, say).
+ * Starts a gateway against `registers` (or just the RNPP's URL) with a fresh database and keys;
+ * `env` overrides configuration. The CCSS and RCS addresses and the RCS key file are always set:
+ * to the simulators given, else to NOWHERE and a key file of the test's own (`share` included:
+ * each instance is told its registers). `share` starts another instance over the same database and trust
+ * (several gateways at once); `editTrust` changes the fixture's trust document before the gateway
+ * reads it. `env` may be a function of the fresh database's URL (to reach it through a proxy, say).
  */
 export async function startTestBroker(
-  rnppUrl: string,
+  registers: string | TestRegisters,
   env: Record<string, string> | ((databaseUrl: string) => Record<string, string>) = {},
   share?: TestBroker,
   editTrust?: (doc: TrustDocument) => void,
 ): Promise<TestBroker> {
+  const regs: TestRegisters = typeof registers === 'string' ? { rnpp: registers } : registers;
   const dir = await mkdtemp(path.join(tmpdir(), 'broker-test-'));
   const trust = share?.trust ?? (await makeTrustFixture(dir));
   if (editTrust && !share) {
@@ -88,6 +82,12 @@ export async function startTestBroker(
   if (!share) await loadOrCreateSigningKey(signingKeyFile, 'development');
   const resultsKeyFile = share?.env.BATCH_RESULTS_KEY_FILE ?? path.join(dir, 'batch-results.key');
   if (!share) await writeFile(resultsKeyFile, randomBytes(32).toString('base64'), { mode: 0o600 });
+  let rcsKeyFile = regs.rcs?.apiKeyFile;
+  if (rcsKeyFile === undefined) {
+    // a key no register knows: never the developer's .data/rcs-api-key (and a production boot needs one)
+    rcsKeyFile = path.join(dir, 'rcs-api-key');
+    await writeFile(rcsKeyFile, randomBytes(24).toString('base64url'), { mode: 0o600 });
+  }
   const fullEnv: Record<string, string> = {
     // production is the default: the tests ask for development (demo sign-in, migrations at boot)
     BROKER_MODE: 'development',
@@ -99,7 +99,10 @@ export async function startTestBroker(
     BATCH_RESULTS_KEY_FILE: resultsKeyFile,
     BROKER_DEV_IDP_KEY_FILE: path.join(dir, 'dev-idp-key.json'),
     DATABASE_URL: db.url,
-    RNPP_URL: rnppUrl,
+    RNPP_URL: regs.rnpp,
+    CCSS_URL: regs.ccss?.url ?? NOWHERE,
+    RCS_URL: regs.rcs?.url ?? NOWHERE,
+    RCS_API_KEY_FILE: rcsKeyFile,
     LOG_LEVEL: 'error',
     ...(typeof env === 'function' ? env(db.url) : env),
   };

@@ -8,6 +8,8 @@ import { SignJWT, exportJWK, generateKeyPair, type JWK, type JWTPayload } from '
 import { GENESIS_HASH, sealEntries, type AccessEntry, type NewAccessEntry } from '@broker/access-log';
 import {
   ExportDigest,
+  CSV_COLUMNS,
+  CSV_COLUMNS_V1,
   csvHeader,
   csvRecord,
   exportLine,
@@ -83,6 +85,42 @@ const CHAIN: AccessEntry[] = sealEntries(
 );
 const LINES: ExportLine[] = CHAIN.map(exportLine);
 
+/** An entry written since several sources: every item named with its source, failed items on partial answers. */
+function multiSourceEntry(i: number): NewAccessEntry {
+  const e: NewAccessEntry = {
+    ...newEntry(i),
+    itemsRequested: ['name', 'affiliation', 'businessRoles'],
+    itemsDisclosed: ['name', 'affiliation', 'businessRoles'],
+    itemSources: ['name:rnpp', 'affiliation:ccss', 'businessRoles:rcs'],
+    source: 'rnpp+ccss+rcs',
+  };
+  // a partial answer: the CCSS failed, the others were disclosed
+  if (i % 2 === 1)
+    Object.assign(e, { itemsDisclosed: ['name', 'businessRoles'], itemsFailed: ['affiliation'] });
+  if (i === 34) {
+    Object.assign(e, {
+      itemsRequested: ['affiliation', 'businessRoles'],
+      itemsDisclosed: [],
+      itemSources: ['affiliation:ccss', 'businessRoles:rcs'],
+      itemsFailed: ['affiliation', 'businessRoles'],
+      outcome: 'REFUSED',
+      reasonCode: 'SOURCE_UNAVAILABLE',
+      source: 'ccss+rcs',
+    });
+  }
+  return e;
+}
+
+/** The chain above continued past the change: entries 31 to 36 come from several sources. */
+const MIXED_CHAIN: AccessEntry[] = [
+  ...CHAIN,
+  ...sealEntries(
+    Array.from({ length: 6 }, (_, i) => multiSourceEntry(31 + i)),
+    { seq: BigInt(CHAIN.length), hash: CHAIN[CHAIN.length - 1].hash },
+  ),
+];
+const MIXED_LINES: ExportLine[] = MIXED_CHAIN.map(exportLine);
+
 function serialize(format: ExportFormat, lines: ExportLine[]): string {
   return format === 'csv'
     ? csvHeader() + lines.map(csvRecord).join('')
@@ -133,10 +171,10 @@ async function claimsFor(
   format: ExportFormat,
   lines: ExportLine[],
   filter: ExportFilter = {},
+  head: AccessEntry = CHAIN[CHAIN.length - 1],
 ): Promise<ManifestClaims> {
   const d = new ExportDigest();
   lines.forEach((l) => d.add(l));
-  const head = CHAIN[CHAIN.length - 1];
   return {
     iss: BROKER,
     sub: 'auditor-1',
@@ -158,8 +196,9 @@ async function manifestFor(
   format: ExportFormat,
   lines: ExportLine[],
   filter?: ExportFilter,
+  head?: AccessEntry,
 ): Promise<string> {
-  return sign(await claimsFor(format, lines, filter), 'audit-manifest+jwt');
+  return sign(await claimsFor(format, lines, filter, head), 'audit-manifest+jwt');
 }
 
 async function verify(
@@ -589,6 +628,84 @@ describe('verifyExport: manifest and checkpoint signatures', () => {
   });
 });
 
+describe.each(['ndjson', 'csv'] as const)('verifyExport (%s): entries from several sources', (format) => {
+  const head = MIXED_CHAIN[MIXED_CHAIN.length - 1];
+  let manifest: string;
+  const at = (lines: ExportLine[], i: number): number => lineOf(format, lines, i);
+  /** MIXED_LINES with line `i` changed by `change` (its hash kept). */
+  const altered = (i: number, change: (l: ExportLine) => ExportLine) =>
+    MIXED_LINES.map((l, j) => (j === i ? change(l) : l));
+
+  beforeAll(async () => {
+    manifest = await manifestFor(format, MIXED_LINES, {}, head);
+  });
+
+  it('verifies an export of entries from before and after several sources', async () => {
+    expect(MIXED_LINES[30]).toMatchObject({
+      itemSources: ['name:rnpp', 'affiliation:ccss', 'businessRoles:rcs'],
+      itemsFailed: ['affiliation'],
+    });
+    expect(MIXED_LINES[31].itemsFailed).toBeUndefined();
+    const r = await verify(format, serialize(format, MIXED_LINES), manifest);
+    expect(r.problems).toEqual([]);
+    expect(r).toMatchObject({ ok: true, format, lines: 36 });
+  });
+
+  it.each<[string, number, (l: ExportLine) => ExportLine]>([
+    ['another failed item', 30, (l) => ({ ...l, itemsFailed: ['businessRoles'] })],
+    ['no failed item left (a partial answer passed off as whole)', 30, ({ itemsFailed: _f, ...l }) => l],
+    ['a failed item added', 31, (l) => ({ ...l, itemsFailed: ['affiliation'] })],
+    [
+      'an item moved to another source',
+      31,
+      (l) => ({ ...l, itemSources: ['name:rnpp', 'affiliation:rcs', 'businessRoles:rcs'] }),
+    ],
+  ])('names the line whose itemsFailed or itemSources was changed: %s', async (_what, i, change) => {
+    const lines = altered(i, change);
+    const r = await verify(format, serialize(format, lines), manifest);
+    const n = at(lines, i);
+    expect(r.ok).toBe(false);
+    expect(r.problems).toEqual([
+      { line: n, message: `line ${n}: content altered (hash mismatch at seq ${i + 1})` },
+    ]);
+  });
+});
+
+describe('verifyExport: a CSV export made before several sources (no itemSources, itemsFailed columns)', () => {
+  /** The CSV as the broker wrote it then: the first 19 columns (the two later ones are empty here). */
+  const v1Csv = (lines: ExportLine[]) =>
+    `${CSV_COLUMNS_V1.join(',')}\r\n` + lines.map((l) => csvRecord(l).replace(/,,\r\n$/, '\r\n')).join('');
+  let manifest: string;
+
+  beforeAll(async () => {
+    manifest = await manifestFor('csv', LINES);
+  });
+
+  it('still verifies', async () => {
+    expect(CSV_COLUMNS.slice(0, CSV_COLUMNS_V1.length)).toEqual([...CSV_COLUMNS_V1]);
+    const text = v1Csv(LINES);
+    expect(text.split('\r\n')[0]).not.toContain('itemSources');
+    const r = await verify('csv', text, manifest);
+    expect(r.problems).toEqual([]);
+    expect(r).toMatchObject({ ok: true, format: 'csv', lines: 30 });
+  });
+
+  it('still names the line of a changed field', async () => {
+    const lines = LINES.map((l, i) => (i === 14 ? { ...l, memberId: 'someone-else' } : l));
+    const r = await verify('csv', v1Csv(lines), manifest);
+    const n = lineOf('csv', lines, 14);
+    expect(r.problems).toEqual([
+      { line: n, message: `line ${n}: content altered (hash mismatch at seq 15)` },
+    ]);
+  });
+
+  it('counts the cells of its records against its own header', async () => {
+    const text = v1Csv(LINES).replace(/^(seq,.*\r\n[^\r\n]*)\r\n/, '$1,,\r\n');
+    const r = await verify('csv', text, manifest);
+    expect(r.problems[0]).toEqual({ line: 2, message: 'line 2: not a valid record (21 cells, expected 19)' });
+  });
+});
+
 describe('contracts', () => {
   const root = path.resolve(__dirname, '..', '..', '..');
   const schema = (name: string): object =>
@@ -603,7 +720,7 @@ describe('contracts', () => {
   const checkpointSchema = ajv.compile({ $ref: `${id}#/$defs/checkpointClaims` });
 
   it('describes every exported line', () => {
-    for (const l of LINES)
+    for (const l of MIXED_LINES)
       expect({ ok: lineSchema(l), errors: lineSchema.errors }).toEqual({ ok: true, errors: null });
     expect(lineSchema({ ...LINES[0], extra: 1 })).toBe(false);
     expect(lineSchema({ ...LINES[0], seq: 1 })).toBe(false);
