@@ -126,8 +126,14 @@ async function withDataItems(rel: string, pointer: string[]): Promise<string> {
   const file = path.join(ROOT, rel);
   const doc = JSON.parse(readFileSync(file, 'utf8')) as Record<string, unknown>;
   let node = doc;
-  for (const k of pointer) node = node[k] as Record<string, unknown>;
+  let parent = doc;
+  for (const k of pointer) {
+    parent = node;
+    node = node[k] as Record<string, unknown>;
+  }
   node.enum = [...DATA_ITEMS];
+  // an array of items (the consent scope) holds each at most once: all of them at most
+  if (pointer[pointer.length - 1] === 'items' && 'maxItems' in parent) parent.maxItems = DATA_ITEMS.length;
   const options = (await prettier.resolveConfig(file)) ?? {};
   return prettier.format(JSON.stringify(doc, null, 2), { ...options, filepath: file });
 }
