@@ -288,6 +288,7 @@ describe('one query across the RNPP, the CCSS and the RCS', () => {
       outcome: 'REFUSED',
       reason_code: 'PERSON_NOT_FOUND',
       subject: ghost,
+      source: 'rnpp+ccss+rcs',
       items_disclosed: [],
       items_failed: null,
     });

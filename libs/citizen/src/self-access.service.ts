@@ -2,7 +2,7 @@ import { Inject, Injectable, Logger } from '@nestjs/common';
 import { AccessLogAppender, accessEntry, type AccessContext } from '@broker/access-log';
 import { DATA_ITEMS, type DataItem } from '@broker/data-items';
 import { BrokerError, ErrorCode } from '@broker/errors';
-import { NoSourceAnswered, PersonSourcesService, type SourceFailure } from '@broker/sources';
+import { NoSourceAnswered, PersonSourcesService, sourcesAskedBy, type SourceFailure } from '@broker/sources';
 import { SELF_REQUESTER, type Citizen } from './citizen';
 
 /** The citizen's own record as the page shows it: every field answered, from every register. */
@@ -66,7 +66,7 @@ export class SelfAccessService {
           outcome: 'REFUSED',
           reasonCode: code,
           itemsFailed: failed.flatMap((f) => f.items) as DataItem[],
-          sources: failed.length ? failed.map((f) => f.source) : source ? [source] : null,
+          sources: sourcesAskedBy(e) ?? (source ? [source] : null),
         }),
       );
       throw e;

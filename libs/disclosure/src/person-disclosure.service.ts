@@ -9,7 +9,7 @@ import {
 import { BrokerError, ErrorCode } from '@broker/errors';
 import { normaliseItems, type DataItem } from '@broker/data-items';
 import { checkMatricule } from '@broker/matricule';
-import { NoSourceAnswered, PersonSourcesService, type SourceFailure } from '@broker/sources';
+import { NoSourceAnswered, PersonSourcesService, sourcesAskedBy, type SourceFailure } from '@broker/sources';
 import type { MemberAccessContext } from './access-context';
 import { assertDisclosureAllowed } from './disclosure-policy';
 
@@ -124,7 +124,7 @@ function refusal(
     outcome: 'REFUSED',
     reasonCode: code,
     itemsFailed: failed.flatMap((f) => f.items) as DataItem[],
-    sources: failed.length ? failed.map((f) => f.source) : source ? [source] : null,
+    sources: sourcesAskedBy(e) ?? (source ? [source] : null),
     consent: consent ? consentRef(consent) : null,
   };
 }

@@ -1,6 +1,11 @@
 import { BrokerError, ErrorCode } from '@broker/errors';
 import { SOURCE_REGISTRY } from './catalogue';
-import { NoSourceAnswered, PersonSourcesService } from './person-sources.service';
+import {
+  NoSourceAnswered,
+  PersonNotFound,
+  PersonSourcesService,
+  sourcesAskedBy,
+} from './person-sources.service';
 import type { SourceAdapter } from './source-adapter';
 
 const M = '1980010112345';
@@ -180,7 +185,11 @@ describe('PersonSourcesService', () => {
       const { rnpp, service } = setUp();
       const notFound = new BrokerError(ErrorCode.PERSON_NOT_FOUND, 'unknown', { source: 'rnpp' });
       rnpp.answers(fails(notFound));
-      expect(await thrown(service.read(M, ['name', 'affiliation', 'businessRoles']))).toBe(notFound);
+      const e = await thrown(service.read(M, ['name', 'affiliation', 'businessRoles']));
+      expect(e).toBeInstanceOf(PersonNotFound);
+      expect(e).toMatchObject({ code: ErrorCode.PERSON_NOT_FOUND, details: { source: 'rnpp' } });
+      // for the log entry: every source asked, in catalogue order
+      expect(sourcesAskedBy(e)).toEqual(['rnpp', 'ccss', 'rcs']);
     });
 
     it('turns PERSON_NOT_FOUND from another source into a failure of its own items only', async () => {

@@ -74,7 +74,10 @@ export class PersonSourcesService {
       if (error !== undefined) {
         if (!(error instanceof BrokerError)) throw error;
         if (error.code === ErrorCode.PERSON_NOT_FOUND && this.registry.source(plan.source)?.authoritative)
-          throw error;
+          throw new PersonNotFound(
+            error,
+            plans.map((p) => p.source),
+          );
         failures.push({
           source: plan.source,
           items: plan.items,
@@ -109,4 +112,25 @@ export class NoSourceAnswered extends BrokerError {
   constructor(readonly failures: SourceFailure[]) {
     super(ErrorCode.SOURCE_UNAVAILABLE, failures[0].error.message, failures[0].error.details);
   }
+}
+
+/**
+ * The authoritative source knows no such person: the whole request is refused. The original
+ * error's message and details, plus every source asked (the others answered in parallel), for
+ * the log entry.
+ */
+export class PersonNotFound extends BrokerError {
+  constructor(
+    original: BrokerError,
+    readonly sourcesAsked: string[],
+  ) {
+    super(ErrorCode.PERSON_NOT_FOUND, original.message, original.details);
+  }
+}
+
+/** The sources a refused read asked, when the error says (PersonNotFound, NoSourceAnswered). */
+export function sourcesAskedBy(e: unknown): string[] | null {
+  if (e instanceof PersonNotFound) return e.sourcesAsked;
+  if (e instanceof NoSourceAnswered) return e.failures.map((f) => f.source);
+  return null;
 }
