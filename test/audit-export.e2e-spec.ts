@@ -121,8 +121,6 @@ describe('auditor exports and offline verification', () => {
         'jobId',
         'prevHash',
         'hash',
-        // each requested item with its source; itemsFailed only on partial answers
-        'itemSources',
       ].sort(),
     );
     const [row] = await sql<{ hash: string }>(
