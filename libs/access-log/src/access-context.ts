@@ -21,4 +21,6 @@ export interface AccessContext {
   readonly jobId?: string | null;
   /** The consent the access is made under, once it is known to be authentic. */
   readonly consent?: ConsentRef | null;
+  /** The purpose when no consent names one: an auditor's action (`audit.reports`). */
+  readonly purpose?: string | null;
 }

@@ -41,7 +41,7 @@ export function accessEntry(ctx: AccessContext, d: AccessDecision): NewAccessEnt
     occurredAt: d.occurredAt,
     channel: ctx.channel,
     memberId: ctx.requesterId,
-    purpose: logIdentifierOrNull(consent?.purpose),
+    purpose: logIdentifierOrNull(consent?.purpose ?? ctx.purpose),
     consentIssuer: logIdentifierOrNull(consent?.issuer),
     consentJti: logIdentifierOrNull(consent?.jti),
     subject: d.subject,
