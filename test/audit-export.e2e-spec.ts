@@ -119,6 +119,9 @@ describe('auditor exports and offline verification', () => {
         'source',
         'correlationId',
         'jobId',
+        // each item with its source, on every entry with items since several sources (itemsFailed
+        // only on a partial answer, absent here)
+        'itemSources',
         'prevHash',
         'hash',
       ].sort(),

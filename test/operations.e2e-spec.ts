@@ -2,9 +2,12 @@
  * Safe by default, and cheap to operate: a gateway started with neither BROKER_MODE nor NODE_ENV
  * runs in production (no demo sign-in, no generated keys); development listens on loopback only;
  * metrics are served on their own loopback listener (METRICS_PORT), never on the public port;
- * readiness and metrics reuse their probes and counts for a few seconds.
+ * readiness and metrics reuse their probes and counts for a few seconds; both report each
+ * source (the three register simulators' real servers, on free ports), and only the RNPP, the
+ * authoritative source, decides readiness.
  */
 import { spawn } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
 import { existsSync } from 'node:fs';
 import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { createServer as createHttpServer, type Server } from 'node:http';
@@ -12,13 +15,24 @@ import { createServer as createTcpServer } from 'node:net';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
+import type { FastifyInstance } from 'fastify';
 import { Client } from 'pg';
 import { request } from 'undici';
 import { DEV_IDP_ISSUER, DEV_IDP_NAME } from '@broker/citizen';
-import { generateSigningKey } from '@broker/testing';
+import { generateSigningKey, mintCitizenToken } from '@broker/testing';
 import type { TrustDocument } from '@broker/trust';
+import { createAffiliationRegister } from '../apps/ccss-simulator/src/affiliations';
+import { buildSimulator as buildCcssSimulator } from '../apps/ccss-simulator/src/server';
+import { createRoleRegister } from '../apps/rcs-simulator/src/business-roles';
+import { buildSimulator as buildRcsSimulator } from '../apps/rcs-simulator/src/server';
 import { freePort, startRedis, waitFor, type TestRedis } from './support/processes';
-import { startSimulator, startTestBroker, type TestBroker, type TestSimulator } from './support/test-broker';
+import {
+  gql,
+  startSimulator,
+  startTestBroker,
+  type TestBroker,
+  type TestSimulator,
+} from './support/test-broker';
 
 const GATEWAY_MAIN = path.resolve(__dirname, '..', 'dist', 'apps', 'gateway', 'src', 'main.js');
 
@@ -39,6 +53,12 @@ async function http(
 ): Promise<{ status: number; text: string }> {
   const res = await request(url, { method, headers, body });
   return { status: res.statusCode, text: await res.body.text() };
+}
+
+/** Listens on a free loopback port; resolves with the base URL. */
+async function listen(app: FastifyInstance): Promise<string> {
+  await app.listen({ port: 0, host: '127.0.0.1' });
+  return `http://127.0.0.1:${(app.server.address() as AddressInfo).port}`;
 }
 
 /** The built gateway (`dist/`) as a real process; the environment is exactly `env` plus PATH. */
@@ -68,24 +88,38 @@ function spawnGateway(env: Record<string, string>): {
 
 describe('safe defaults and operations', () => {
   let sim: TestSimulator;
+  let ccss: FastifyInstance;
+  let rcs: FastifyInstance;
   let broker: TestBroker;
   let redis: TestRedis;
   let dir: string;
+  /** CCSS_URL, RCS_URL and RCS_API_KEY_FILE of the two other registers, both up. */
+  let registers: Record<string, string>;
+  /** A loopback URL where nothing listens: a register that is down. */
+  let closedUrl: string;
   /** The environment of a production gateway over the test broker's (migrated) database. */
   let prodEnv: () => Promise<Record<string, string>>;
 
   beforeAll(async () => {
     sim = await startSimulator();
-    broker = await startTestBroker(sim.url);
-    redis = await startRedis();
     dir = await mkdtemp(path.join(tmpdir(), 'broker-ops-'));
+    // the CCSS and RCS over the RNPP simulator's population, as `npm start` runs them
+    const rcsKey = randomBytes(24).toString('base64url');
+    const rcsKeyFile = path.join(dir, 'rcs-api-key');
+    await writeFile(rcsKeyFile, rcsKey, { mode: 0o600 });
+    ccss = buildCcssSimulator({ register: createAffiliationRegister(sim.population) });
+    rcs = buildRcsSimulator({ register: createRoleRegister(sim.population), apiKey: rcsKey });
+    registers = { CCSS_URL: await listen(ccss), RCS_URL: await listen(rcs), RCS_API_KEY_FILE: rcsKeyFile };
+    closedUrl = `http://127.0.0.1:${await freePort()}`;
+    broker = await startTestBroker(sim.url, registers);
+    redis = await startRedis();
     prodEnv = async () => ({
       GATEWAY_PORT: String(await freePort()),
       METRICS_PORT: String(await freePort()),
       DATABASE_URL: broker.databaseUrl,
       REDIS_URL: redis.url,
       RNPP_URL: sim.url,
-      // the test broker's: nowhere for the CCSS and the RCS, and a key file of its own (production needs one)
+      // the test broker's CCSS, RCS and RCS key file (a production boot needs a readable key file)
       CCSS_URL: broker.env.CCSS_URL,
       RCS_URL: broker.env.RCS_URL,
       RCS_API_KEY_FILE: broker.env.RCS_API_KEY_FILE,
@@ -101,6 +135,8 @@ describe('safe defaults and operations', () => {
   afterAll(async () => {
     await broker?.close();
     await sim?.close();
+    await ccss?.close();
+    await rcs?.close();
     await redis?.stop();
     if (dir) await rm(dir, { recursive: true, force: true });
   });
@@ -288,7 +324,11 @@ describe('safe defaults and operations', () => {
         );
       });
       await new Promise<void>((resolve) => proxy.listen(0, '127.0.0.1', resolve));
-      other = await startTestBroker(`http://127.0.0.1:${(proxy.address() as AddressInfo).port}`, {}, broker);
+      other = await startTestBroker(
+        `http://127.0.0.1:${(proxy.address() as AddressInfo).port}`,
+        registers,
+        broker,
+      );
     });
 
     afterAll(async () => {
@@ -296,7 +336,7 @@ describe('safe defaults and operations', () => {
       await new Promise((r) => proxy?.close(r));
     });
 
-    it('reports the access log and shares one register check among many probes', async () => {
+    it('reports the access log and every source, and shares one register check among many probes', async () => {
       const before = healthCalls;
       const concurrent = await Promise.all(
         Array.from({ length: 10 }, () => http(`${other.baseUrl}/health/ready`)),
@@ -309,6 +349,8 @@ describe('safe defaults and operations', () => {
           status: 'ready',
           database: 'up',
           rnpp: 'up',
+          ccss: 'up',
+          rcs: 'up',
           accessLog: 'up',
         });
       }
@@ -325,6 +367,89 @@ describe('safe defaults and operations', () => {
       const extraUrl = extra.metricsUrl;
       await extra.close();
       await expect(http(extraUrl)).rejects.toMatchObject({ code: 'ECONNREFUSED' });
+    });
+  });
+
+  describe('each source', () => {
+    /** A gateway whose RCS is down (nothing listens at its URL). */
+    let partial: TestBroker;
+
+    beforeAll(async () => {
+      partial = await startTestBroker(sim.url, { ...registers, RCS_URL: closedUrl });
+    });
+
+    afterAll(async () => {
+      await partial?.close();
+    });
+
+    it('stays ready but says degraded, naming each source, when a register other than the RNPP is down', async () => {
+      const r = await http(`${partial.baseUrl}/health/ready`);
+      expect(r.status).toBe(200);
+      expect(JSON.parse(r.text)).toEqual({
+        status: 'degraded',
+        database: 'up',
+        rnpp: 'up',
+        ccss: 'up',
+        rcs: 'down',
+        accessLog: 'up',
+        queue: expect.any(String) as unknown,
+      });
+    });
+
+    it('is not ready when the RNPP is down, whatever the other registers', async () => {
+      const down = await startTestBroker(closedUrl, registers);
+      try {
+        const r = await http(`${down.baseUrl}/health/ready`);
+        expect(r.status).toBe(503);
+        expect(JSON.parse(r.text)).toMatchObject({
+          status: 'not ready',
+          database: 'up',
+          rnpp: 'down',
+          ccss: 'up',
+          rcs: 'up',
+        });
+        const metrics = await http(down.metricsUrl);
+        expect(metrics.text).toMatch(/^broker_source_ready\{source="rnpp"\} 0$/m);
+        expect(metrics.text).toMatch(/^broker_source_ready\{source="ccss"\} 1$/m);
+      } finally {
+        await down.close();
+      }
+    });
+
+    it("counts each source's calls by outcome in /metrics (ok, failed with its problem), without personal data", async () => {
+      // the citizen's own look reads every register, the RCS's part failing
+      const A = sim.population.list(0, 1)[0];
+      const t = partial.trust;
+      const res = await gql(
+        partial.graphqlUrl,
+        '{ myData { surname affiliations { status } businessRoles { role } } }',
+        {},
+        { authorization: `Bearer ${await mintCitizenToken(t.idp.key, t.idp.issuer, t.brokerId, A)}` },
+      );
+      expect(res.body.data?.myData).toMatchObject({
+        surname: expect.any(String) as unknown,
+        businessRoles: null,
+      });
+      expect(res.body.errors?.map((e) => (e as { path?: unknown }).path)).toEqual([
+        ['myData', 'businessRoles'],
+      ]);
+
+      const text = (await http(partial.metricsUrl)).text;
+      expect(text).toContain('# TYPE broker_source_calls_total counter');
+      expect(text).toMatch(/^broker_source_ready\{source="rnpp"\} 1$/m);
+      expect(text).toMatch(/^broker_source_ready\{source="ccss"\} 1$/m);
+      expect(text).toMatch(/^broker_source_ready\{source="rcs"\} 0$/m);
+      expect(text).toMatch(/^broker_source_calls_total\{source="rnpp",outcome="ok"\} 1$/m);
+      expect(text).toMatch(/^broker_source_calls_total\{source="ccss",outcome="ok"\} 1$/m);
+      expect(text).toMatch(/^broker_source_calls_total\{source="rcs",outcome="ok"\} 0$/m);
+      const failed =
+        /^broker_source_calls_total\{source="rcs",outcome="failed",problem="([a-z-]+)"\} 1$/m.exec(text);
+      expect(failed?.[1]).toEqual(expect.stringMatching(/^(transport|timeout|circuit-open)$/));
+      expect(text).not.toMatch(/source="(rnpp|ccss)",outcome="failed"/);
+      // the pre-existing series are still there, unrenamed
+      expect(text).toMatch(/^broker_disclosures_total \d+$/m);
+      expect(text).toMatch(/^broker_access_log_appended_total \d+$/m);
+      expect(text).not.toContain(A);
     });
   });
 });

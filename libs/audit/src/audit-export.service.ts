@@ -1,6 +1,13 @@
 import { randomUUID } from 'node:crypto';
 import { Inject, Injectable } from '@nestjs/common';
-import { AccessLogAppender, AccessLogRepository, canonicalJson, type AccessEntry } from '@broker/access-log';
+import {
+  AccessLogAppender,
+  AccessLogRepository,
+  accessEntry,
+  canonicalJson,
+  type AccessContext,
+  type AccessEntry,
+} from '@broker/access-log';
 import type { Auditor } from '@broker/consent';
 import { TRUST_REGISTRY, type TrustRegistry } from '@broker/trust';
 import { BrokerSigner } from './broker-signer';
@@ -16,6 +23,9 @@ import {
 } from './export-format';
 
 const PAGE = 2000;
+
+/** An auditor's action on the log, recorded as the purpose of its entry. */
+export type AuditAction = 'AUDIT-EXPORT' | 'AUDIT-MANIFEST' | 'AUDIT-DOWNLOAD';
 
 /** What an auditor asks for, once validated. */
 export interface ExportRequest {
@@ -114,34 +124,42 @@ export class AuditExportService {
     }
   }
 
+  /**
+   * The access context of an auditor's action on the log: the auditor as requester, no consent,
+   * the action (`AUDIT-EXPORT`, `AUDIT-MANIFEST`, `AUDIT-DOWNLOAD`) as purpose, the export job if any.
+   */
+  static context(req: ExportRequest, action: AuditAction, jobId: string | null): AccessContext {
+    return {
+      requesterId: `auditor:${req.auditor.id}`,
+      channel: 'audit',
+      correlationId: req.correlationId,
+      jobId,
+      purpose: action,
+    };
+  }
+
+  /** Logs an auditor's action (durable before any data leaves): what was read is the log itself, with the filter used. */
   private async logAction(
     req: ExportRequest,
-    purpose: string,
+    action: AuditAction,
     headSeq: bigint,
     jobId: string | null,
     extra: Record<string, string> = {},
   ): Promise<void> {
-    await this.log.append({
-      occurredAt: new Date(),
-      channel: 'audit',
-      memberId: `auditor:${req.auditor.id}`,
-      purpose,
-      consentIssuer: null,
-      consentJti: null,
-      subject: req.filter.subject ?? null,
-      itemsRequested: [],
-      itemsDisclosed: [],
-      outcome: 'DISCLOSED',
-      reasonCode: null,
-      source: 'access-log',
-      correlationId: req.correlationId,
-      jobId,
-      auditFilter: canonicalJson({
-        ...req.filter,
-        ...extra,
-        format: req.format,
-        headSeq: headSeq.toString(),
-      } as never),
-    });
+    await this.log.append(
+      accessEntry(AuditExportService.context(req, action, jobId), {
+        occurredAt: new Date(),
+        subject: req.filter.subject ?? null,
+        itemsRequested: [],
+        outcome: 'DISCLOSED',
+        source: 'access-log',
+        auditFilter: canonicalJson({
+          ...req.filter,
+          ...extra,
+          format: req.format,
+          headSeq: headSeq.toString(),
+        } as never),
+      }),
+    );
   }
 }

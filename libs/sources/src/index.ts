@@ -1,6 +1,7 @@
 export * from './catalogue';
 export * from './source-adapter';
 export * from './person-sources.service';
+export * from './source-call-stats';
 export * from './person-source';
 export * from './rnpp/rnpp-person';
 export * from './rnpp/rnpp-http.source';

@@ -2,6 +2,7 @@ import { Inject, Injectable } from '@nestjs/common';
 import { BrokerError, ErrorCode } from '@broker/errors';
 import { SOURCE_REGISTRY, type SourceRegistry } from './catalogue';
 import { SOURCE_ADAPTERS, type SourceAdapter } from './source-adapter';
+import { SourceCallStats, type SourceCallCount } from './source-call-stats';
 
 /** One source's part of a person read that failed: its items and fields are left out of the answer. */
 export interface SourceFailure {
@@ -33,6 +34,7 @@ export interface SourcedPerson {
 @Injectable()
 export class PersonSourcesService {
   private readonly adapters = new Map<string, SourceAdapter>();
+  private readonly calls = new SourceCallStats();
 
   constructor(
     @Inject(SOURCE_ADAPTERS) adapters: SourceAdapter[],
@@ -53,6 +55,16 @@ export class PersonSourcesService {
     return this.registry.sources.map((s) => this.adapters.get(s.name)!);
   }
 
+  /** True for the register of who exists (the RNPP): readiness waits for it, not for the others. */
+  isAuthoritative(source: string): boolean {
+    return this.registry.source(source)?.authoritative === true;
+  }
+
+  /** This process's calls to each source so far, by outcome (metrics; no personal data). */
+  callCounts(): SourceCallCount[] {
+    return this.calls.snapshot();
+  }
+
   /** Reads `items` (catalogue names) of the person `subject`; see the class comment for failures. */
   async read(subject: string, items: Iterable<string>): Promise<SourcedPerson> {
     const plans = this.registry.plan(items);
@@ -62,8 +74,14 @@ export class PersonSourcesService {
           .get(p.source)!
           .fetch(subject, p.registerFields)
           .then(
-            (values) => ({ plan: p, values, error: undefined }),
-            (error: unknown) => ({ plan: p, values: undefined, error }),
+            (values) => {
+              this.calls.record(p.source, 'ok');
+              return { plan: p, values, error: undefined };
+            },
+            (error: unknown) => {
+              this.countFailure(p.source, error);
+              return { plan: p, values: undefined, error };
+            },
           ),
       ),
     );
@@ -92,6 +110,15 @@ export class PersonSourcesService {
     }
     if (failures.length === outcomes.length) throw new NoSourceAnswered(failures);
     return { values: person, sources: plans.map((p) => p.source), disclosed, failures };
+  }
+
+  /** Counts a failed call with the problem its SOURCE_UNAVAILABLE will carry (see sourceError). */
+  private countFailure(source: string, error: unknown): void {
+    if (!(error instanceof BrokerError)) return this.calls.record(source, 'failed', 'internal');
+    if (error.code === ErrorCode.PERSON_NOT_FOUND && this.isAuthoritative(source))
+      return this.calls.record(source, 'not_found');
+    const problem = error.code === ErrorCode.SOURCE_UNAVAILABLE ? error.details?.problem : 'refused';
+    this.calls.record(source, 'failed', typeof problem === 'string' ? problem : undefined);
   }
 }
 

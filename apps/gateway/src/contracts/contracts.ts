@@ -86,7 +86,7 @@ function dataItemsMd(): string {
     '',
     'An authoritative source is the register of who exists: its `PERSON_NOT_FOUND` refuses the whole request.',
     "When another source fails, the other sources' fields are still answered and each of its fields carries",
-    '`SOURCE_UNAVAILABLE` with `extensions.source` (see docs/adr/0009-partial-answers.md).',
+    '`SOURCE_UNAVAILABLE` with `extensions.source` (see docs/adr/0009-partial-answers-and-per-source-logging.md).',
     '',
     '| source | register | data items | authoritative |',
     '|---|---|---|---|',

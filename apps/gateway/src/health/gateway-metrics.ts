@@ -16,8 +16,8 @@ export class GatewayMetrics {
     this.disclosures++;
   }
 
-  /** Prometheus exposition of the counters plus `extra` gauges. */
-  render(extra: Record<string, number>): string {
+  /** Prometheus exposition of the counters plus `extra` gauges and `more` lines (with their own HELP/TYPE). */
+  render(extra: Record<string, number>, more: readonly string[] = []): string {
     const lines = [
       '# HELP broker_graphql_errors_total GraphQL errors answered, by code.',
       '# TYPE broker_graphql_errors_total counter',
@@ -26,6 +26,7 @@ export class GatewayMetrics {
       '# TYPE broker_disclosures_total counter',
       `broker_disclosures_total ${this.disclosures}`,
       ...Object.entries(extra).map(([k, v]) => `${k} ${v}`),
+      ...more,
     ];
     return lines.join('\n') + '\n';
   }

@@ -4,12 +4,13 @@ import { AccessLogAppender } from '@broker/access-log';
 import { BatchRepository, CHUNK_DISPATCHER, type ChunkDispatcher } from '@broker/batch';
 import { MemberAuthenticatorService } from '@broker/consent';
 import { DATA_SOURCE } from '@broker/database';
-import { PERSON_SOURCE, type PersonSource } from '@broker/sources';
+import { PersonSourcesService } from '@broker/sources';
 import { GatewayMetrics } from './gateway-metrics';
-import { readinessReport } from './readiness';
+import { readinessReport, type SourceReadiness } from './readiness';
 import { SharedCache, within } from './shared-cache';
+import { renderSourceMetrics } from './source-metrics';
 
-/** How long a readiness probe (PostgreSQL, the register, the queue) is reused. */
+/** How long a readiness probe (PostgreSQL, each source, the queue) is reused. */
 export const READINESS_CACHE_MS = 2000;
 /** How long the metrics' gauges (queue depth, jobs by state: counts in Redis and PostgreSQL) are reused. */
 export const GAUGES_CACHE_MS = 5000;
@@ -18,12 +19,13 @@ const PROBE_WAIT_MS = 2000;
 
 interface Probes {
   database: boolean;
-  register: boolean;
+  /** Every source, in catalogue order. */
+  sources: SourceReadiness[];
   queue: 'up' | 'down' | 'in-process';
 }
 
 /**
- * Readiness and metrics, cheap whatever the scrape rate: what costs a database, register or Redis
+ * Readiness and metrics, cheap whatever the scrape rate: what costs a database, source or Redis
  * call is computed at most once per cache period and shared by concurrent callers; counters and
  * the access log's state are read live.
  */
@@ -34,7 +36,7 @@ export class HealthService {
 
   constructor(
     @Inject(DATA_SOURCE) private readonly ds: DataSource,
-    @Inject(PERSON_SOURCE) private readonly source: PersonSource,
+    @Inject(PersonSourcesService) private readonly sources: PersonSourcesService,
     @Inject(AccessLogAppender) private readonly appender: AccessLogAppender,
     @Inject(MemberAuthenticatorService) private readonly auth: MemberAuthenticatorService,
     @Inject(GatewayMetrics) private readonly metrics: GatewayMetrics,
@@ -42,12 +44,12 @@ export class HealthService {
     @Inject(BatchRepository) private readonly batches: BatchRepository,
   ) {}
 
-  /** Ready (HTTP 200) or not (503), with the state of each dependency. */
+  /** Ready (HTTP 200) or not (503), with the state of each dependency and each source (readinessReport). */
   async readiness(): Promise<{ ready: boolean; body: Record<string, string> }> {
     const p = await this.probes.get();
     return readinessReport({
       database: p.database,
-      register: { name: this.source.name, up: p.register },
+      sources: p.sources,
       accessLogWritable: this.appender.writable,
       queue: p.queue,
     });
@@ -64,23 +66,30 @@ export class HealthService {
       broker_access_log_queued: this.appender.queued,
       broker_access_log_writable: this.appender.writable ? 1 : 0,
       broker_unauthenticated_total: this.auth.rejectedCount,
-      ...(await this.gauges.get()),
     };
-    return this.metrics.render(extra);
+    const [gauges, probes] = await Promise.all([this.gauges.get(), this.probes.get()]);
+    Object.assign(extra, gauges);
+    return this.metrics.render(extra, renderSourceMetrics(probes.sources, this.sources.callCounts()));
   }
 
   private async probe(): Promise<Probes> {
-    const [database, register, counts] = await Promise.all([
+    const [database, sources, counts] = await Promise.all([
       within(
         this.ds.query('SELECT 1').then(() => true),
         PROBE_WAIT_MS,
         false,
       ),
-      within(this.source.isReady(), PROBE_WAIT_MS, false),
+      Promise.all(
+        this.sources.list().map(async (a) => ({
+          name: a.name,
+          authoritative: this.sources.isAuthoritative(a.name),
+          up: await within(a.isReady(), PROBE_WAIT_MS, false),
+        })),
+      ),
       this.queueCounts(),
     ]);
     const queue = this.dispatcher.mode === 'in-process' ? 'in-process' : counts ? 'up' : 'down';
-    return { database, register, queue };
+    return { database, sources, queue };
   }
 
   /** Queue depth and failures (BullMQ, or the in-process runner), and jobs by state (PostgreSQL). */

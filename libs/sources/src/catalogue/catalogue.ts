@@ -5,7 +5,8 @@ import { SourceRegistry } from './source-registry';
 
 /**
  * Every authentic source the broker knows, in the order their items are listed everywhere.
- * Adding a register: its descriptor here, its adapter in SOURCE_ADAPTER_PROVIDERS (docs/sources.md).
+ * Adding a register: its descriptor here, its adapter in SOURCE_ADAPTERS (sources.module.ts); every
+ * step in docs/sources.md, "Adding a register, step by step".
  */
 export const SOURCE_DESCRIPTORS = [RNPP_CATALOGUE, CCSS_CATALOGUE, RCS_CATALOGUE] as const;
 

@@ -1,0 +1,39 @@
+/**
+ * How one call to a source ended, as the metrics count it: `ok` (answered), `not_found` (the
+ * authoritative source does not know the person: an answer, not a fault), `failed` (its fields
+ * were lost, with the failure's `problem`).
+ */
+export type SourceCallOutcome = 'ok' | 'not_found' | 'failed';
+
+/** One counter of source calls: which source, how it ended, how many times. No personal data. */
+export interface SourceCallCount {
+  source: string;
+  outcome: SourceCallOutcome;
+  /** The failure's `details.problem` (`timeout`, `circuit-open`, `shape`...), for `failed` only. */
+  problem?: string;
+  count: number;
+}
+
+/** A problem as a bounded, label-safe word: adapters' problems are value-free already, this keeps it so. */
+function labelSafe(problem: string): string {
+  return /^[a-z][a-z0-9_-]{0,39}$/.test(problem) ? problem : 'other';
+}
+
+/** Process-local counts of source calls by source and outcome (the gateway's `/metrics`). */
+export class SourceCallStats {
+  private readonly counts = new Map<string, SourceCallCount>();
+
+  /** Counts one call of `source`. */
+  record(source: string, outcome: SourceCallOutcome, problem?: string): void {
+    const p = outcome === 'failed' ? labelSafe(problem ?? 'other') : undefined;
+    const key = `${source}\u0000${outcome}\u0000${p ?? ''}`;
+    const c = this.counts.get(key);
+    if (c) c.count++;
+    else this.counts.set(key, { source, outcome, ...(p ? { problem: p } : {}), count: 1 });
+  }
+
+  /** Every counter so far, in the order they first counted (copies). */
+  snapshot(): SourceCallCount[] {
+    return [...this.counts.values()].map((c) => ({ ...c }));
+  }
+}
