@@ -11,3 +11,4 @@ export * from './signed-note';
 export * from './checkpoint';
 export * from './cosignature';
 export * from './tlog-proof';
+export * from './witness-protocol';
