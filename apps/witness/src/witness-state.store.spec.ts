@@ -1,11 +1,17 @@
-import { mkdtempSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readdirSync, rmSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseCheckpoint, parseNote } from '@broker/transparency';
 import { TestLog } from './test-log';
 import { FileWitnessStateStore, type WitnessLogState } from './witness-state.store';
 
-const tempDir = () => mkdtempSync(join(tmpdir(), 'witness-store-'));
+const made: string[] = [];
+const tempDir = (): string => {
+  const dir = mkdtempSync(join(tmpdir(), 'witness-store-'));
+  made.push(dir);
+  return dir;
+};
+afterAll(() => made.forEach((dir) => rmSync(dir, { recursive: true, force: true })));
 
 async function stateOf(log: TestLog): Promise<WitnessLogState> {
   const note = await log.checkpoint();

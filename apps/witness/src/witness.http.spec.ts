@@ -2,7 +2,7 @@
  * The witness as a process would run it: real HTTP on a free port, a temporary data folder, a
  * restart over the same folder; cosignatures checked by the acceptance tests' Python library.
  */
-import { mkdtempSync, readdirSync, statSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import {
@@ -18,7 +18,13 @@ import { LOG_VKEY_HEADER } from './server';
 import { readWitnessConfig, type WitnessConfig } from './witness-config';
 import { type RunningWitness, startWitness } from './witness-process';
 
-const tempDir = () => mkdtempSync(join(tmpdir(), 'witness-http-'));
+const made: string[] = [];
+const tempDir = (): string => {
+  const dir = mkdtempSync(join(tmpdir(), 'witness-http-'));
+  made.push(dir);
+  return dir;
+};
+afterAll(() => made.forEach((dir) => rmSync(dir, { recursive: true, force: true })));
 
 function configFor(dataDir: string, env: NodeJS.ProcessEnv): WitnessConfig {
   return readWitnessConfig({
