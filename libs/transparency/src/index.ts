@@ -1,0 +1,14 @@
+export * from './hashes';
+export * from './tree-geometry';
+export * from './merkle-proofs';
+export * from './merkle-verify';
+export * from './compact-range';
+export * from './memory-tree';
+export * from './note-format-error';
+export { decodeBase64, decodeDecimal, encodeBase64 } from './base64';
+export * from './note-keys';
+export * from './signed-note';
+export * from './checkpoint';
+export * from './cosignature';
+export * from './tlog-proof';
+export * from './witness-protocol';
