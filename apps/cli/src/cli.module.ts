@@ -4,7 +4,9 @@ import { AccessLogCommand, FindCommand, VerifyCommand } from './access-log.comma
 import { AuditReportsCommand } from './audit-reports.command';
 import { AuditCommand, AuditExportCommand, AuditVerifyCommand } from './audit.command';
 import { CliDatabase } from './cli-database';
+import { LogCommand, LogMonitorCommand } from './log.command';
 import { MigrateCommand } from './migrate.command';
+import { ProofCommand, ProofVerifyCommand } from './proof.command';
 
 @Module({
   // the CLI reads the database and addresses only: no trust file or keys needed, in any mode
@@ -19,6 +21,10 @@ import { MigrateCommand } from './migrate.command';
     AuditExportCommand,
     AuditVerifyCommand,
     AuditReportsCommand,
+    ProofCommand,
+    ProofVerifyCommand,
+    LogCommand,
+    LogMonitorCommand,
   ],
 })
 export class CliModule {}
