@@ -6,11 +6,13 @@
  * at once, in development mode, each over its own fresh database on the same PostgreSQL, with the
  * same trust file, reading the same RNPP simulator (the CCSS and RCS simulators run too, idle, as
  * the current gateway is configured with them). They are loaded in turn with autocannon
- * (BENCH_CONNECTIONS, 16; BENCH_DURATION_S, 10 s) for BENCH_ROUNDS rounds (6), the order swapped
- * every round, so that the machine's noise falls on both alike; the figures are medians, and the
- * ratio after/before of the median requests/s. `BENCH_CPU_PROF=<dir>` starts both gateways with
- * --cpu-prof into <dir>/before and <dir>/after. The temporary worktree is removed at the end, also
- * on failure. Results: stdout (markdown for docs/benchmarks.md) and bench/results/registry.json.
+ * (BENCH_CONNECTIONS, 16) for BENCH_ROUNDS rounds (10) of BENCH_DURATION_S (5 s) each, the order
+ * swapped every round: short loads, so that the noise of the shared machine falls on both alike.
+ * Reported: medians of requests/s and of the gateway process's CPU time per request (from /proc,
+ * less disturbed by the other processes than requests/s), and their ratios after/before.
+ * `BENCH_CPU_PROF=<dir>` starts both gateways with --cpu-prof into <dir>/before and <dir>/after.
+ * The temporary worktree is removed at the end, also on failure or interruption. Results: stdout
+ * (markdown for docs/benchmarks.md) and bench/results/registry.json.
  */
 import { execFileSync, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
@@ -19,6 +21,7 @@ import { tmpdir } from 'node:os';
 import * as path from 'node:path';
 import { createTestDatabase, makeTrustFixture } from '@broker/testing';
 import {
+  cpuSeconds,
   freePort,
   gatewayEnv,
   httpLoad,
@@ -36,10 +39,10 @@ import {
 } from './support';
 
 const BASELINE = process.env.BENCH_BASELINE ?? 'af00a20';
-const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 6);
+const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 10);
 const LOAD = {
   connections: Number(process.env.BENCH_CONNECTIONS ?? 16),
-  durationS: Number(process.env.BENCH_DURATION_S ?? 10),
+  durationS: Number(process.env.BENCH_DURATION_S ?? 5),
 };
 const WARMUP = { connections: LOAD.connections, durationS: 3 };
 const CPU_PROF = process.env.BENCH_CPU_PROF;
@@ -48,6 +51,7 @@ const QUERY = 'query Q($m: ID!) { person(matricule: $m) { surname birthDate } }'
 const ROOT = path.resolve(__dirname, '..', '..');
 
 type Build = 'before' | 'after';
+type Run = HttpResult & { cpuMsPerRequest: number };
 
 /** Checks `ref` out into a new git worktree at `tree` and builds it there. */
 function buildBaseline(tree: string, ref: string): void {
@@ -99,7 +103,7 @@ async function main(): Promise<void> {
     );
     for (const p of [rnppPort, ccssPort, rcsPort]) await waitFor(`http://127.0.0.1:${p}/health`);
 
-    const gateways = {} as Record<Build, string>;
+    const gateways = {} as Record<Build, { url: string; pid: number }>;
     for (const build of ['before', 'after'] as const) {
       const db = await createTestDatabase(`broker_bench_registry_${build}`);
       dbs.push(db);
@@ -114,9 +118,10 @@ async function main(): Promise<void> {
       );
       const prof = CPU_PROF ? ['--cpu-prof', `--cpu-prof-dir=${path.resolve(CPU_PROF, build)}`] : [];
       const dist = build === 'before' ? path.join(tree, 'dist') : undefined;
-      children.push(start('apps/gateway/src/main.js', env, prof, dist));
+      const gateway = start('apps/gateway/src/main.js', env, prof, dist);
+      children.push(gateway);
       await waitFor(`http://127.0.0.1:${port}/health/ready`);
-      gateways[build] = `http://127.0.0.1:${port}/graphql`;
+      gateways[build] = { url: `http://127.0.0.1:${port}/graphql`, pid: gateway.pid! };
     }
 
     const [subject] = await listPersons(rnppPort, 1);
@@ -126,23 +131,31 @@ async function main(): Promise<void> {
     // a new assertion for each load: it lives 300 s at most
     const headers = async () => memberHeaders(await memberOneAssertion(trust), consent);
 
+    /**
+     * One load of one gateway, with the gateway's CPU time per answered request: a figure that
+     * the other processes on the machine disturb much less than requests/s.
+     */
+    const load = async (build: Build, o: typeof LOAD): Promise<Run> => {
+      const cpu0 = cpuSeconds(gateways[build].pid);
+      const r = await httpLoad(gateways[build].url, await headers(), body, ok, o);
+      return { ...r, cpuMsPerRequest: ((cpuSeconds(gateways[build].pid) - cpu0) * 1000) / r.requests };
+    };
     // warm-up (not counted): JIT, connection pools, the consent ledger's first write
-    for (const build of ['before', 'after'] as const)
-      await httpLoad(gateways[build], await headers(), body, ok, WARMUP);
-    const runs: Record<Build, HttpResult[]> = { before: [], after: [] };
+    for (const build of ['before', 'after'] as const) await load(build, WARMUP);
+    const runs: Record<Build, Run[]> = { before: [], after: [] };
     for (let round = 0; round < ROUNDS; round++) {
       const order: Build[] = round % 2 ? ['after', 'before'] : ['before', 'after'];
-      for (const build of order)
-        runs[build].push(await httpLoad(gateways[build], await headers(), body, ok, LOAD));
-      process.stderr.write(
-        `round ${round + 1}/${ROUNDS}: before ${runs.before[round].rps.toFixed(0)} req/s, after ${runs.after[round].rps.toFixed(0)} req/s\n`,
-      );
+      for (const build of order) runs[build].push(await load(build, LOAD));
+      const r = (b: Build) =>
+        `${runs[b][round].rps.toFixed(0)} req/s, ${runs[b][round].cpuMsPerRequest.toFixed(2)} CPU ms/req`;
+      process.stderr.write(`round ${round + 1}/${ROUNDS}: before ${r('before')}; after ${r('after')}\n`);
     }
     // SIGTERM and wait: --cpu-prof writes its profile when the process exits
     for (const c of children.splice(0).reverse()) await stop(c);
 
-    const summary = (rs: HttpResult[]) => ({
+    const summary = (rs: Run[]) => ({
       rps: median(rs.map((r) => r.rps)),
+      cpuMsPerRequest: median(rs.map((r) => r.cpuMsPerRequest)),
       p50: median(rs.map((r) => r.p50)),
       p99: median(rs.map((r) => r.p99)),
       errors: rs.reduce((a, r) => a + r.errors + r.non2xx, 0),
@@ -151,6 +164,7 @@ async function main(): Promise<void> {
     const after = summary(runs.after);
     const ratio = after.rps / before.rps;
     const roundRatios = runs.after.map((r, i) => r.rps / runs.before[i].rps);
+    const cpuRatio = after.cpuMsPerRequest / before.cpuMsPerRequest;
     saveResult('registry', {
       date: new Date().toISOString(),
       machine: machine(),
@@ -161,16 +175,17 @@ async function main(): Promise<void> {
       after,
       ratio,
       roundRatios,
+      cpuRatio,
       runs,
     });
     const f = (n: number, d = 0) => n.toFixed(d);
     process.stdout.write(
       [
-        `| RNPP-only \`person { surname birthDate }\`, ${LOAD.connections} connections, ${LOAD.durationS} s x ${ROUNDS} rounds, medians | requests/s | p50 ms | p99 ms | errors |`,
-        '|---|---|---|---|---|',
-        `| before the registry (${commit}) | ${f(before.rps)} | ${f(before.p50, 1)} | ${f(before.p99, 1)} | ${before.errors} |`,
-        `| after (${head}) | ${f(after.rps)} | ${f(after.p50, 1)} | ${f(after.p99, 1)} | ${after.errors} |`,
-        `| ratio after / before | ${f(ratio, 3)} | | | |`,
+        `| RNPP-only \`person { surname birthDate }\`, ${LOAD.connections} connections, ${LOAD.durationS} s x ${ROUNDS} rounds, medians | requests/s | gateway CPU ms per request | p50 ms | p99 ms | errors |`,
+        '|---|---|---|---|---|---|',
+        `| before the registry (${commit}) | ${f(before.rps)} | ${f(before.cpuMsPerRequest, 2)} | ${f(before.p50, 1)} | ${f(before.p99, 1)} | ${before.errors} |`,
+        `| after (${head}) | ${f(after.rps)} | ${f(after.cpuMsPerRequest, 2)} | ${f(after.p50, 1)} | ${f(after.p99, 1)} | ${after.errors} |`,
+        `| ratio after / before | ${f(ratio, 3)} | ${f(cpuRatio, 3)} | | | |`,
         '',
         `Per round, after / before: ${roundRatios.map((r) => f(r, 3)).join(', ')} (median ${f(median(roundRatios), 3)}).`,
         `Target: the registry costs at most 5 % of the throughput (ratio ≥ 0.95): ${ratio >= 0.95 ? 'met' : 'NOT met'}.`,

@@ -1,6 +1,6 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { createServer, type AddressInfo } from 'node:net';
 import { cpus } from 'node:os';
 import * as path from 'node:path';
@@ -76,6 +76,14 @@ export function freePort(): Promise<string> {
   });
 }
 
+/** CPU time (user + system, seconds) that process `pid` has used so far, from /proc (Linux). */
+export function cpuSeconds(pid: number): number {
+  // the fields after the command name, which is in parentheses and may hold spaces
+  const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1].split(' ');
+  // utime and stime (fields 14 and 15 of proc(5)) are in clock ticks: USER_HZ, 100 on Linux
+  return (Number(fields[11]) + Number(fields[12])) / 100;
+}
+
 /** Waits until `url` answers 200 (about a minute at most). */
 export async function waitFor(url: string): Promise<void> {
   for (let i = 0; i < 240; i++) {
@@ -107,6 +115,8 @@ export async function listPersons(port: number | string, count: number): Promise
 /** One autocannon run's figures. */
 export interface HttpResult {
   rps: number;
+  /** Requests answered in the run. */
+  requests: number;
   p50: number;
   p99: number;
   errors: number;
@@ -138,6 +148,7 @@ export async function httpLoad(
   });
   return {
     rps: r.requests.average,
+    requests: r.requests.total,
     p50: r.latency.p50,
     p99: r.latency.p99,
     errors: r.errors,
