@@ -89,7 +89,9 @@ async function main(): Promise<void> {
   try {
     const git = (...args: string[]) => execFileSync('git', args, { cwd: ROOT }).toString().trim();
     const commit = git('rev-parse', '--short', BASELINE);
-    const head = `${git('rev-parse', '--short', 'HEAD')}${git('status', '--porcelain', '--untracked-files=no') ? ' with uncommitted changes' : ''}`;
+    // what runs is the code (and the contracts it reads): an edited document does not make it another build
+    const edited = git('status', '--porcelain', '--untracked-files=no', '--', 'apps', 'libs', 'contracts');
+    const head = `${git('rev-parse', '--short', 'HEAD')}${edited ? ' with uncommitted changes' : ''}`;
     buildBaseline(tree, BASELINE);
     const trust = await makeTrustFixture(dir);
     const apiKeyFile = path.join(dir, 'rcs-api-key');
