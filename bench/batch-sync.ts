@@ -13,19 +13,27 @@
  * Results: stdout (markdown for docs/benchmarks.md) and bench/results/batch-sync.json.
  */
 import type { ChildProcess } from 'node:child_process';
-import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
-import { createServer, type AddressInfo } from 'node:net';
-import { cpus, tmpdir } from 'node:os';
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import * as path from 'node:path';
 import { request } from 'undici';
+import { createTestDatabase, makeTrustFixture, GRANTED_PURPOSE } from '@broker/testing';
 import {
-  createTestDatabase,
-  makeTrustFixture,
-  mintConsent,
-  mintMemberAssertion,
-  GRANTED_PURPOSE,
-} from '@broker/testing';
-import { batchBrokerEnv, median, start, waitFor } from './support';
+  askPerson,
+  batchBrokerEnv,
+  freePort,
+  listPersons,
+  machine,
+  median,
+  memberHeaders,
+  memberOneAssertion,
+  memberOneConsent,
+  percentile,
+  saveResult,
+  start,
+  stop,
+  waitFor,
+} from './support';
 
 const ITEMS = Number(process.env.BENCH_BATCH_ITEMS ?? 10_000);
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 2);
@@ -39,24 +47,6 @@ const PERSON_QUERY = 'query Q($m: ID!) { person(matricule: $m) { surname givenNa
 interface Sample {
   at: number;
   ms: number;
-}
-
-const pct = (xs: number[], p: number): number => {
-  if (xs.length === 0) return NaN;
-  const s = [...xs].sort((a, b) => a - b);
-  return s[Math.min(s.length - 1, Math.ceil((p / 100) * s.length) - 1)];
-};
-
-/** A port nothing listens on now (the machine is shared: fixed ports collide). */
-function freePort(): Promise<string> {
-  return new Promise((resolve, reject) => {
-    const srv = createServer();
-    srv.once('error', reject);
-    srv.listen(0, '127.0.0.1', () => {
-      const port = (srv.address() as AddressInfo).port;
-      srv.close(() => resolve(String(port)));
-    });
-  });
 }
 
 async function main(): Promise<void> {
@@ -75,7 +65,6 @@ async function main(): Promise<void> {
   });
   const prof = (name: string) => (CPU_PROF ? ['--cpu-prof', `--cpu-prof-dir=${CPU_PROF}/${name}`] : []);
   const children: ChildProcess[] = [];
-  const stop = (c: ChildProcess) => new Promise((r) => (c.once('exit', r), c.kill('SIGTERM')));
   try {
     children.push(start('apps/rnpp-simulator/src/main.js', { RNPP_PORT }));
     await waitFor(`http://127.0.0.1:${RNPP_PORT}/health`);
@@ -83,24 +72,10 @@ async function main(): Promise<void> {
     await waitFor(`http://127.0.0.1:${GW_PORT}/health/ready`);
     children.push(start('apps/worker/src/main.js', env, prof('worker')));
 
-    const persons: string[] = [];
-    while (persons.length < ITEMS) {
-      const page = (await (
-        await request(`http://127.0.0.1:${RNPP_PORT}/persons?offset=${persons.length}&limit=500`)
-      ).body.json()) as { items: string[] };
-      if (!page.items?.length) break;
-      persons.push(...page.items);
-    }
-    const member = () => mintMemberAssertion(trust.m1.key, trust.m1.id, trust.brokerId, { lifetimeS: 300 });
+    const persons = await listPersons(RNPP_PORT, ITEMS);
+    const member = () => memberOneAssertion(trust);
     const consentFor = (m: string, over: { iat?: number; lifetimeS?: number } = {}) =>
-      mintConsent(trust.i1.key, {
-        issuer: trust.i1.id,
-        subject: m,
-        audience: trust.m1.id,
-        purpose: GRANTED_PURPOSE,
-        scope: ['name'],
-        ...over,
-      });
+      memberOneConsent(trust, m, ['name'], over);
     const now = Math.floor(Date.now() / 1000);
     // the synchronous clients ask for other citizens than the batch's first ones, as the acceptance check does
     const syncSubjects = persons.slice(-200);
@@ -116,17 +91,13 @@ async function main(): Promise<void> {
           for (let i = 0; !until(); i++) {
             const j = (k * 37 + i) % syncSubjects.length;
             const t0 = performance.now();
-            const res = await request(GQL, {
-              method: 'POST',
-              headers: {
-                'content-type': 'application/json',
-                authorization: `Bearer ${token}`,
-                'consent-token': syncConsents[j],
-              },
-              body: JSON.stringify({ query: PERSON_QUERY, variables: { m: syncSubjects[j] } }),
+            const { statusCode, text } = await askPerson(GQL, {
+              assertion: token,
+              consent: syncConsents[j],
+              query: PERSON_QUERY,
+              matricule: syncSubjects[j],
             });
-            const text = await res.body.text();
-            if (res.statusCode === 200 && text.includes('"surname"'))
+            if (statusCode === 200 && text.includes('"surname"'))
               samples.push({ at: t0, ms: performance.now() - t0 });
             else errors++;
           }
@@ -171,7 +142,7 @@ async function main(): Promise<void> {
       const job = (async () => {
         const res = await request(GQL, {
           method: 'POST',
-          headers: { 'content-type': 'application/json', authorization: `Bearer ${await member()}` },
+          headers: memberHeaders(await member()),
           body,
         });
         const answer = (await res.body.json()) as {
@@ -185,7 +156,7 @@ async function main(): Promise<void> {
         for (;;) {
           const r = await request(GQL, {
             method: 'POST',
-            headers: { 'content-type': 'application/json', authorization: `Bearer ${await member()}` },
+            headers: memberHeaders(await member()),
             body: JSON.stringify({
               query: 'query J($id: ID!) { batchJob(id: $id) { state succeeded refused } }',
               variables: { id },
@@ -208,7 +179,11 @@ async function main(): Promise<void> {
       const busy = await load(() => finished && performance.now() > busyMin);
       const settled = await job;
       const ms = (xs: Sample[]) => xs.map((s) => s.ms);
-      const stats = (xs: Sample[]) => ({ p50: pct(ms(xs), 50), p99: pct(ms(xs), 99), n: xs.length });
+      const stats = (xs: Sample[]) => ({
+        p50: percentile(ms(xs), 50),
+        p99: percentile(ms(xs), 99),
+        n: xs.length,
+      });
       const r: Round = {
         idle: stats(idle.samples),
         busy: { ...stats(busy.samples), errors: busy.errors + idle.errors },
@@ -227,15 +202,11 @@ async function main(): Promise<void> {
     const med = (f: (r: Round) => number) => median(rounds.map(f));
     const result = {
       date: new Date().toISOString(),
-      machine: `${cpus().length} x ${cpus()[0]?.model ?? 'cpu'}, node ${process.version}`,
+      machine: machine(),
       settings: { items: ITEMS, rounds: ROUNDS, clients: CLIENTS, idleS: IDLE_S, busyMinS: BUSY_S },
       rounds,
     };
-    mkdirSync(path.resolve(__dirname, '..', '..', 'bench', 'results'), { recursive: true });
-    writeFileSync(
-      path.resolve(__dirname, '..', '..', 'bench', 'results', 'batch-sync.json'),
-      JSON.stringify(result, null, 2),
-    );
+    saveResult('batch-sync', result);
     const f = (n: number) => n.toFixed(1);
     process.stdout.write(
       [

@@ -7,19 +7,24 @@
  * Results: stdout (markdown for docs/benchmarks.md) and bench/results/batch.json.
  */
 import type { ChildProcess } from 'node:child_process';
-import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
-import { cpus, tmpdir } from 'node:os';
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import * as path from 'node:path';
 import autocannon from 'autocannon';
 import { request } from 'undici';
+import { createTestDatabase, makeTrustFixture, GRANTED_PURPOSE } from '@broker/testing';
 import {
-  createTestDatabase,
-  makeTrustFixture,
-  mintConsent,
-  mintMemberAssertion,
-  GRANTED_PURPOSE,
-} from '@broker/testing';
-import { batchBrokerEnv, median, start, waitFor } from './support';
+  batchBrokerEnv,
+  listPersons,
+  machine,
+  median,
+  memberHeaders,
+  memberOneAssertion,
+  memberOneConsent,
+  saveResult,
+  start,
+  waitFor,
+} from './support';
 
 const ITEMS = Number(process.env.BENCH_BATCH_ITEMS ?? 10_000);
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 2);
@@ -32,7 +37,7 @@ const GQL = `http://127.0.0.1:${GW_PORT}/graphql`;
 async function gql(token: string, query: string, variables: object): Promise<Record<string, unknown>> {
   const res = await request(GQL, {
     method: 'POST',
-    headers: { 'content-type': 'application/json', authorization: `Bearer ${token}` },
+    headers: memberHeaders(token),
     body: JSON.stringify({ query, variables }),
   });
   const body = (await res.body.json()) as { data?: Record<string, unknown>; errors?: unknown[] };
@@ -58,23 +63,9 @@ async function main(): Promise<void> {
     await waitFor(`http://127.0.0.1:${RNPP_PORT}/health`);
     children.push(start('apps/gateway/src/main.js', env));
     await waitFor(`http://127.0.0.1:${GW_PORT}/health/ready`);
-    const persons: string[] = [];
-    while (persons.length < ITEMS) {
-      const page = (await (
-        await request(`http://127.0.0.1:${RNPP_PORT}/persons?offset=${persons.length}&limit=500`)
-      ).body.json()) as { items: string[] };
-      if (!page.items?.length) break;
-      persons.push(...page.items);
-    }
-    const member = () => mintMemberAssertion(trust.m1.key, trust.m1.id, trust.brokerId, { lifetimeS: 300 });
-    const consentFor = (m: string) =>
-      mintConsent(trust.i1.key, {
-        issuer: trust.i1.id,
-        subject: m,
-        audience: trust.m1.id,
-        purpose: GRANTED_PURPOSE,
-        scope: ['name', 'birth', 'address'],
-      });
+    const persons = await listPersons(RNPP_PORT, ITEMS);
+    const member = () => memberOneAssertion(trust);
+    const consentFor = (m: string) => memberOneConsent(trust, m, ['name', 'birth', 'address']);
     const requests = await Promise.all(
       Array.from({ length: ITEMS }, async (_, i) => {
         const m = persons[i % persons.length];
@@ -89,11 +80,7 @@ async function main(): Promise<void> {
         'query Q($m: ID!) { person(matricule: $m) { surname givenNames birthDate address { street locality } } }',
       variables: { m: subject },
     });
-    const syncHeaders = {
-      'content-type': 'application/json',
-      authorization: `Bearer ${await member()}`,
-      'consent-token': await consentFor(subject),
-    };
+    const syncHeaders = memberHeaders(await member(), await consentFor(subject));
     const probe = await request(GQL, { method: 'POST', headers: syncHeaders, body: syncBody });
     const probeText = await probe.body.text();
     if (!probeText.includes('"surname"')) throw new Error(`sync probe failed: ${probeText.slice(0, 200)}`);
@@ -149,7 +136,7 @@ async function main(): Promise<void> {
     }
     const result = {
       date: new Date().toISOString(),
-      machine: `${cpus().length} x ${cpus()[0]?.model ?? 'cpu'}, node ${process.version}`,
+      machine: machine(),
       settings: { items: ITEMS, rounds: ROUNDS, syncConnections: CONNECTIONS, syncDurationS: DURATION_S },
       syncRequestsPerS: median(syncRuns),
       oneWorker: {
@@ -162,11 +149,7 @@ async function main(): Promise<void> {
       },
       raw: { syncRuns, runs },
     };
-    mkdirSync(path.resolve(__dirname, '..', '..', 'bench', 'results'), { recursive: true });
-    writeFileSync(
-      path.resolve(__dirname, '..', '..', 'bench', 'results', 'batch.json'),
-      JSON.stringify(result, null, 2),
-    );
+    saveResult('batch', result);
     const f = (n: number) => n.toFixed(0);
     process.stdout.write(
       [

@@ -8,37 +8,36 @@
  * Results: stdout (a markdown table for docs/benchmarks.md) and bench/results/latest.json.
  */
 import type { ChildProcess } from 'node:child_process';
-import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
-import { cpus, tmpdir } from 'node:os';
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import * as path from 'node:path';
-import autocannon from 'autocannon';
 import { request } from 'undici';
 import { AccessLogAppender, AccessLogRepository, type NewAccessEntry } from '@broker/access-log';
 import { ConsentStore } from '@broker/consent';
 import { openDatabase } from '@broker/database';
+import { createTestDatabase, makeTrustFixture, GRANTED_PURPOSE } from '@broker/testing';
 import {
-  createTestDatabase,
-  makeTrustFixture,
-  mintConsent,
-  mintMemberAssertion,
-  GRANTED_PURPOSE,
-} from '@broker/testing';
-import { median, start, waitFor } from './support';
+  gatewayEnv,
+  httpLoad,
+  type HttpResult,
+  listPersons,
+  machine,
+  median,
+  memberHeaders,
+  memberOneAssertion,
+  memberOneConsent,
+  saveResult,
+  start,
+  waitFor,
+} from './support';
 
 const DURATION_S = Number(process.env.BENCH_DURATION_S ?? 10);
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 3);
 const CONNECTIONS = Number(process.env.BENCH_CONNECTIONS ?? 16);
 const APPEND_S = Number(process.env.BENCH_APPEND_S ?? 5);
+const LOAD = { connections: CONNECTIONS, durationS: DURATION_S };
 const QUERY =
   'query Q($m: ID!) { person(matricule: $m) { matricule surname givenNames birthDate birthPlace { locality country } address { street houseNumber postalCode locality commune } } }';
-
-interface HttpResult {
-  rps: number;
-  p50: number;
-  p99: number;
-  errors: number;
-  non2xx: number;
-}
 
 async function waitForPort(port: number): Promise<void> {
   for (let i = 0; i < 200; i++) {
@@ -55,33 +54,6 @@ async function waitForPort(port: number): Promise<void> {
     }
   }
   throw new Error(`port ${port} never answered`);
-}
-
-async function load(
-  url: string,
-  headers: Record<string, string>,
-  body: string,
-  check: (b: string) => boolean,
-): Promise<HttpResult> {
-  // a correctness probe first: a benchmark of refusals would measure the wrong thing
-  const probe = await request(url, { method: 'POST', headers, body });
-  const text = await probe.body.text();
-  if (!check(text)) throw new Error(`probe failed: ${text.slice(0, 300)}`);
-  const r = await autocannon({
-    url,
-    method: 'POST',
-    headers,
-    body,
-    connections: CONNECTIONS,
-    duration: DURATION_S,
-  });
-  return {
-    rps: r.requests.average,
-    p50: r.latency.p50,
-    p99: r.latency.p99,
-    errors: r.errors,
-    non2xx: r.non2xx,
-  };
 }
 
 async function appendRate(
@@ -143,23 +115,16 @@ async function main(): Promise<void> {
     children.push(start('apps/rnpp-simulator/src/main.js', { RNPP_PORT: rnppPort }));
     await waitFor(`http://127.0.0.1:${rnppPort}/health`);
     children.push(
-      start('apps/gateway/src/main.js', {
-        BROKER_MODE: 'development',
-        METRICS_PORT: '0',
-        GATEWAY_PORT: gwPort,
-        RNPP_URL: `http://127.0.0.1:${rnppPort}`,
-        DATABASE_URL: db.url,
-        BROKER_TRUST_FILE: trust.file,
-        LOG_LEVEL: 'error',
-      }),
+      start(
+        'apps/gateway/src/main.js',
+        gatewayEnv({ trustFile: trust.file, databaseUrl: db.url, rnppPort, gatewayPort: gwPort }),
+      ),
     );
     await waitFor(`http://127.0.0.1:${gwPort}/health/ready`);
-    const list = (await (
-      await request(`http://127.0.0.1:${rnppPort}/persons?offset=0&limit=50`)
-    ).body.json()) as { items: string[] };
-    let subject = list.items[0];
+    const list = await listPersons(rnppPort, 50);
+    let subject = list[0];
     let record: Record<string, unknown> = {};
-    for (const m of list.items) {
+    for (const m of list) {
       const res = await request(
         `http://127.0.0.1:${rnppPort}/persons/${m}?fields=surname,givenNames,birthDate,birthPlace,address`,
       );
@@ -170,30 +135,17 @@ async function main(): Promise<void> {
     children.push(start('bench/bare-gateway.js', { PORT: barePort, BARE_PERSON: JSON.stringify(record) }));
     await waitForPort(Number(barePort));
 
-    const assertion = await mintMemberAssertion(trust.m1.key, trust.m1.id, trust.brokerId, {
-      lifetimeS: 300,
-    });
-    const consent = await mintConsent(trust.i1.key, {
-      issuer: trust.i1.id,
-      subject,
-      audience: trust.m1.id,
-      purpose: GRANTED_PURPOSE,
-      scope: ['name', 'birth', 'address'],
-    });
+    const consent = await memberOneConsent(trust, subject, ['name', 'birth', 'address']);
     const body = JSON.stringify({ query: QUERY, variables: { m: subject } });
-    const full = {
-      'content-type': 'application/json',
-      authorization: `Bearer ${assertion}`,
-      'consent-token': consent,
-    };
+    const full = memberHeaders(await memberOneAssertion(trust), consent);
     const bare = { 'content-type': 'application/json' };
     const ok = (t: string): boolean => t.includes('"surname"') && !t.includes('"errors"');
 
     const fullRuns: HttpResult[] = [];
     const bareRuns: HttpResult[] = [];
     for (let i = 0; i < ROUNDS; i++) {
-      bareRuns.push(await load(`http://127.0.0.1:${barePort}/graphql`, bare, body, ok));
-      fullRuns.push(await load(`http://127.0.0.1:${gwPort}/graphql`, full, body, ok));
+      bareRuns.push(await httpLoad(`http://127.0.0.1:${barePort}/graphql`, bare, body, ok, LOAD));
+      fullRuns.push(await httpLoad(`http://127.0.0.1:${gwPort}/graphql`, full, body, ok, LOAD));
       process.stderr.write(
         `round ${i + 1}/${ROUNDS}: bare ${bareRuns[i].rps.toFixed(0)} rps, full ${fullRuns[i].rps.toFixed(0)} rps\n`,
       );
@@ -212,7 +164,7 @@ async function main(): Promise<void> {
     const Bs = summary(bareRuns);
     const result = {
       date: new Date().toISOString(),
-      machine: `${cpus().length} x ${cpus()[0]?.model ?? 'cpu'}, node ${process.version}`,
+      machine: machine(),
       settings: { durationS: DURATION_S, rounds: ROUNDS, connections: CONNECTIONS, appendS: APPEND_S },
       full: F,
       bare: Bs,
@@ -220,11 +172,7 @@ async function main(): Promise<void> {
       appendSequential: append1,
       appendConcurrent64: append64,
     };
-    mkdirSync(path.resolve(__dirname, '..', '..', 'bench', 'results'), { recursive: true });
-    writeFileSync(
-      path.resolve(__dirname, '..', '..', 'bench', 'results', 'latest.json'),
-      JSON.stringify(result, null, 2),
-    );
+    saveResult('latest', result);
     const f = (n: number, d = 0) => n.toFixed(d);
     process.stdout.write(
       [

@@ -8,23 +8,25 @@
  * Results: stdout (markdown for docs/benchmarks.md) and bench/results/stall.json.
  */
 import { randomUUID } from 'node:crypto';
-import { mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
 import { DataSource } from 'typeorm';
 import { request } from 'undici';
 import { AccessLogRepository, verifyAccessLog } from '@broker/access-log';
 import { dataSourceOptions } from '@broker/database';
+import { TcpProxy, createTestDatabase, makeTrustFixture, sql } from '@broker/testing';
 import {
-  GRANTED_PURPOSE,
-  TcpProxy,
-  createTestDatabase,
-  makeTrustFixture,
-  mintConsent,
-  mintMemberAssertion,
-  sql,
-} from '@broker/testing';
-import { median, start, waitFor } from './support';
+  askPerson,
+  listPersons,
+  median,
+  memberOneAssertion,
+  memberOneConsent,
+  percentile,
+  saveResult,
+  start,
+  waitFor,
+} from './support';
 
 const STALL_S = Number(process.env.BENCH_STALL_S ?? 30);
 const CLIENTS = Number(process.env.BENCH_STALL_CLIENTS ?? 8);
@@ -46,11 +48,6 @@ interface Answer {
 }
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
-const p99 = (xs: number[]): number => {
-  const s = [...xs].sort((a, b) => a - b);
-  return s.length ? s[Math.min(s.length - 1, Math.ceil(s.length * 0.99) - 1)] : NaN;
-};
-
 function rssMiB(pid: number): number {
   const m = /VmRSS:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
   return m ? Number(m[1]) / 1024 : NaN;
@@ -78,21 +75,9 @@ async function main(): Promise<void> {
   try {
     await waitFor(`http://127.0.0.1:${RNPP_PORT}/health`);
     await waitFor(`${BASE}/health/ready`);
-    const page = (await (
-      await request(`http://127.0.0.1:${RNPP_PORT}/persons?offset=0&limit=${CLIENTS}`)
-    ).body.json()) as { items: string[] };
-    const consents = await Promise.all(
-      page.items.map((m) =>
-        mintConsent(trust.i1.key, {
-          issuer: trust.i1.id,
-          subject: m,
-          audience: trust.m1.id,
-          purpose: GRANTED_PURPOSE,
-          scope: ['name'],
-        }),
-      ),
-    );
-    const member = await mintMemberAssertion(trust.m1.key, trust.m1.id, trust.brokerId, { lifetimeS: 300 });
+    const subjects = await listPersons(RNPP_PORT, CLIENTS);
+    const consents = await Promise.all(subjects.map((m) => memberOneConsent(trust, m, ['name'])));
+    const member = await memberOneAssertion(trust);
 
     let phase: Answer['phase'] = 'idle';
     let stop = false;
@@ -100,17 +85,14 @@ async function main(): Promise<void> {
     const ask = async (i: number): Promise<void> => {
       const correlationId = `bench-stall-${randomUUID()}`;
       const startedAt = Date.now();
-      const res = await request(`${BASE}/graphql`, {
-        method: 'POST',
-        headers: {
-          'content-type': 'application/json',
-          authorization: `Bearer ${member}`,
-          'consent-token': consents[i],
-          'x-correlation-id': correlationId,
-        },
-        body: JSON.stringify({ query: QUERY, variables: { m: page.items[i] } }),
+      const { text } = await askPerson(`${BASE}/graphql`, {
+        assertion: member,
+        consent: consents[i],
+        query: QUERY,
+        matricule: subjects[i],
+        headers: { 'x-correlation-id': correlationId },
       });
-      const body = (await res.body.json()) as {
+      const body = JSON.parse(text) as {
         data?: { person?: unknown };
         errors?: { extensions?: { code?: string } }[];
       };
@@ -125,7 +107,7 @@ async function main(): Promise<void> {
       });
     };
     const clients = Promise.all(
-      page.items.map(async (_, i) => {
+      subjects.map(async (_, i) => {
         while (!stop) await ask(i);
       }),
     );
@@ -185,7 +167,7 @@ async function main(): Promise<void> {
         answers: xs.length,
         codes: Object.fromEntries(byCode),
         p50: median(ms),
-        p99: p99(ms),
+        p99: percentile(ms, 99),
         max: Math.max(...ms),
         rssMin: Math.min(...r),
         rssMax: Math.max(...r),
@@ -204,11 +186,7 @@ async function main(): Promise<void> {
       chainVerifies: report.ok,
       entries: report.entries,
     };
-    mkdirSync(path.resolve(__dirname, '..', '..', 'bench', 'results'), { recursive: true });
-    writeFileSync(
-      path.resolve(__dirname, '..', '..', 'bench', 'results', 'stall.json'),
-      JSON.stringify(result, null, 2),
-    );
+    saveResult('stall', result);
     const notReady = result.readyDuringStall.filter((s) => s !== 200).length;
     const lines = [
       `| phase (${CLIENTS} clients) | answers | codes | p50 ms | p99 ms | max ms | gateway RSS MiB (min-max) |`,
