@@ -23,6 +23,7 @@ const COLUMNS = [
   'audit_filter',
   'item_sources',
   'items_failed',
+  'salt',
 ] as const;
 
 interface Row {
@@ -46,6 +47,7 @@ interface Row {
   audit_filter: string | null;
   item_sources: string[] | null;
   items_failed: AccessEntry['itemsDisclosed'] | null;
+  salt: string | null;
 }
 
 function toEntry(r: Row): AccessEntry {
@@ -70,6 +72,7 @@ function toEntry(r: Row): AccessEntry {
     auditFilter: r.audit_filter,
     itemSources: r.item_sources,
     itemsFailed: r.items_failed,
+    salt: r.salt,
   };
 }
 
@@ -95,6 +98,7 @@ function values(e: AccessEntry): unknown[] {
     e.auditFilter ?? null,
     e.itemSources?.length ? e.itemSources : null,
     e.itemsFailed?.length ? e.itemsFailed : null,
+    e.salt ?? null,
   ];
 }
 
