@@ -216,6 +216,27 @@ export class AccessLogRepository {
     return { seq: BigInt(rows[0].seq), hash: rows[0].hash };
   }
 
+  /**
+   * Up to `limit` entries after `seq`, in seq order (the transparency log's integrator reads the
+   * entries it has not yet added to the tree with it, on its own connection `q`).
+   */
+  async entriesAfter(q: QueryRunner, seq: bigint, limit: number): Promise<AccessEntry[]> {
+    const rows: Row[] = await q.query(
+      `SELECT ${COLUMNS.join(', ')} FROM access_log WHERE seq > $1 ORDER BY seq LIMIT $2`,
+      [seq.toString(), limit],
+    );
+    return rows.map(toEntry);
+  }
+
+  /** When entry `seq` was decided, or null when there is no such entry (the log's integration delay). */
+  async occurredAtOf(seq: bigint): Promise<Date | null> {
+    const rows: { occurred_at: Date }[] = await this.ds.query(
+      'SELECT occurred_at FROM access_log WHERE seq = $1 ORDER BY occurred_at LIMIT 1',
+      [seq.toString()],
+    );
+    return rows[0]?.occurred_at ?? null;
+  }
+
   /** The hash of entry `seq`, or null when there is no such entry. */
   async hashOf(seq: bigint): Promise<string | null> {
     const rows: { hash: string }[] = await this.ds.query(
