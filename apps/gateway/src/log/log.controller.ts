@@ -1,4 +1,5 @@
-import { Controller, Get, Header, Headers, Inject, Query } from '@nestjs/common';
+import { Controller, Get, Header, Headers, Inject, Query, Res } from '@nestjs/common';
+import type { FastifyReply } from 'fastify';
 import { StaffAuthenticatorService } from '@broker/consent';
 import { LOG_NOTE_SIGNER, LogProofsService } from '@broker/log-tree';
 import type { Ed25519NoteSigner } from '@broker/transparency';
@@ -28,10 +29,12 @@ export class LogController {
 
   /** The latest published checkpoint with its cosignatures (C2SP signed note). */
   @Get('checkpoint')
-  @Header('content-type', 'text/plain; charset=utf-8')
   @Header('cache-control', 'no-cache')
-  async checkpoint(): Promise<string> {
-    return (await this.proofs.publishedCheckpoint()).cosignedNote;
+  async checkpoint(@Res({ passthrough: true }) reply: FastifyReply): Promise<string> {
+    const note = (await this.proofs.publishedCheckpoint()).cosignedNote;
+    // set only on success: a refusal is the coded JSON error body
+    void reply.header('content-type', 'text/plain; charset=utf-8');
+    return note;
   }
 
   /** The broker's note verifier key. */
