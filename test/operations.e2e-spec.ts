@@ -394,6 +394,7 @@ describe('safe defaults and operations', () => {
         rcs: 'down',
         accessLog: 'up',
         queue: expect.any(String) as unknown,
+        transparencyLog: 'up',
       });
     });
 
