@@ -119,6 +119,8 @@ describe('auditor exports and offline verification', () => {
         'source',
         'correlationId',
         'jobId',
+        // the entry's random salt, on every entry since the transparency log (ADR 0010)
+        'salt',
         'prevHash',
         'hash',
       ].sort(),

@@ -125,6 +125,7 @@ describe('safe defaults and operations', () => {
       RCS_API_KEY_FILE: broker.env.RCS_API_KEY_FILE,
       BROKER_TRUST_FILE: broker.env.BROKER_TRUST_FILE,
       BROKER_SIGNING_KEY_FILE: broker.env.BROKER_SIGNING_KEY_FILE,
+      BROKER_NOTE_KEY_FILE: broker.env.BROKER_NOTE_KEY_FILE,
       BATCH_RESULTS_KEY_FILE: broker.env.BATCH_RESULTS_KEY_FILE,
       BROKER_DEV_IDP_KEY_FILE: path.join(dir, 'dev-idp-key.json'),
       EXPORT_DIR: path.join(dir, 'exports'),
@@ -393,6 +394,7 @@ describe('safe defaults and operations', () => {
         rcs: 'down',
         accessLog: 'up',
         queue: expect.any(String) as unknown,
+        transparencyLog: 'up',
       });
     });
 

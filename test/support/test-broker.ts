@@ -94,6 +94,8 @@ export async function startTestBroker(
     // several gateways run at once: each scrape listener on a free port
     METRICS_PORT: '0',
     BROKER_SIGNING_KEY_FILE: share?.signingKeyFile ?? signingKeyFile,
+    // one note key per log: instances over the same database sign its checkpoints alike
+    BROKER_NOTE_KEY_FILE: share?.env.BROKER_NOTE_KEY_FILE ?? path.join(dir, 'broker-note-key.pem'),
     BROKER_TRUST_FILE: trust.file,
     EXPORT_DIR: path.join(dir, 'exports'),
     BATCH_RESULTS_KEY_FILE: resultsKeyFile,

@@ -7,6 +7,7 @@ import { AuditModule } from '@broker/audit';
 import { BatchModule } from '@broker/batch';
 import { CitizenModule } from '@broker/citizen';
 import { DisclosureModule } from '@broker/disclosure';
+import { LogTreeModule } from '@broker/log-tree';
 import { TrustModule } from '@broker/trust';
 import { AuditController } from './audit/audit.controller';
 import { AccessReportsController } from './citizen/access-reports.controller';
@@ -25,6 +26,7 @@ import { HealthController } from './health/health.controller';
 import { HealthService } from './health/health.service';
 import { MetricsServer } from './health/metrics-server';
 import { MetricsModule } from './health/metrics.module';
+import { LogController } from './log/log.controller';
 import { MemberAuthGuard } from './person/member-auth.guard';
 import { PersonResolver } from './person/person.resolver';
 
@@ -43,6 +45,7 @@ export class GatewayModule {
         AuditModule,
         BatchModule.forRoot({ role: 'gateway' }),
         CitizenModule,
+        LogTreeModule,
         GraphQLModule.forRootAsync<ApolloDriverConfig>({
           driver: ApolloDriver,
           inject: [BROKER_CONFIG, GatewayMetrics],
@@ -56,6 +59,7 @@ export class GatewayModule {
         CitizenSessionController,
         ConsentRevocationsController,
         AccessReportsController,
+        LogController,
       ],
       providers: [
         PersonResolver,

@@ -8,6 +8,8 @@ import {
   canonicalDocument,
   canonicalJson,
   entryHash,
+  leafBytes,
+  newSalt,
   sealEntries,
 } from './access-chain';
 import type { AccessEntry, NewAccessEntry } from './access-entry';
@@ -150,6 +152,7 @@ describe('canonicalDocument and entryHash', () => {
     auditFilter: null,
     itemSources: null,
     itemsFailed: null,
+    salt: null,
     ...over,
   });
 
@@ -180,6 +183,18 @@ describe('canonicalDocument and entryHash', () => {
     expect(entryHash(copy)).toBe(entryHash(e));
   });
 
+  it('hashes a salt only when present, and the leaf bytes are exactly the canonical document', () => {
+    const e = sealable();
+    const salt = newSalt();
+    expect(Buffer.from(salt, 'base64url')).toHaveLength(16);
+    expect(newSalt()).not.toBe(salt);
+    expect(entryHash({ ...e, salt: null })).toBe(entryHash(e));
+    const salted = { ...e, salt };
+    expect(canonicalDocument(salted)).toContain(`"salt":"${salt}"`);
+    expect(leafBytes(salted).equals(Buffer.from(canonicalDocument(salted), 'utf8'))).toBe(true);
+    expect(entryHash(salted)).not.toBe(entryHash(e));
+  });
+
   it('ignores properties that are not part of the entry (e.g. a stored hash)', () => {
     const e = sealable();
     expect(entryHash({ ...e, hash: 'f'.repeat(64) } as Sealable)).toBe(entryHash(e));
@@ -204,6 +219,7 @@ describe('canonicalDocument and entryHash', () => {
     correlationId: ['corr-2', ''],
     jobId: ['job-1', ''],
     auditFilter: ['{}', '{"memberId":"m"}'],
+    salt: ['AAAAAAAAAAAAAAAAAAAAAA', 'AAAAAAAAAAAAAAAAAAAAAB'],
     seq: ['2', '01', '10'],
     prevHash: ['1'.repeat(64), GENESIS_HASH.slice(1) + '1'],
   };
@@ -244,6 +260,7 @@ describe('canonicalDocument and entryHash', () => {
     auditFilter: fc.option(fc.string()),
     itemSources: fc.option(fc.array(fc.string(), { minLength: 1 })),
     itemsFailed: fc.option(arbItems.filter((a) => a.length > 0)),
+    salt: fc.option(fc.stringMatching(/^[A-Za-z0-9_-]{22}$/)),
     seq: fc.bigInt({ min: 1n, max: 2n ** 63n - 1n }).map(String),
     prevHash: fc.stringMatching(/^[0-9a-f]{64}$/),
   }) as fc.Arbitrary<Sealable>;

@@ -1,4 +1,4 @@
-import { createHash } from 'node:crypto';
+import { createHash, randomBytes } from 'node:crypto';
 import type { AccessEntry, NewAccessEntry } from './access-entry';
 
 /** prevHash of the first entry. */
@@ -32,7 +32,8 @@ export function canonicalDocument(e: NewAccessEntry & { seq: string; prevHash: s
 /**
  * The hashed fields of an entry as one object (also the NDJSON export line, minus `hash`).
  * `auditFilter` is present only on auditor actions, `itemSources` and `itemsFailed` only when
- * non-empty, so entries without them hash as before.
+ * non-empty, `salt` only on entries written since the transparency log, so entries without them
+ * hash as before.
  */
 export function canonicalObject(e: NewAccessEntry & { seq: string; prevHash: string }): {
   [k: string]: Json;
@@ -60,7 +61,22 @@ export function canonicalObject(e: NewAccessEntry & { seq: string; prevHash: str
   // present only when non-empty: entries from before several sources hash as they always did
   if (e.itemSources?.length) doc.itemSources = [...e.itemSources];
   if (e.itemsFailed?.length) doc.itemsFailed = [...e.itemsFailed];
+  // present since the transparency log: older entries hash (and make leaves) as they always did
+  if (e.salt != null) doc.salt = e.salt;
   return doc;
+}
+
+/** A fresh per-entry salt: 16 random bytes, base64url (see NewAccessEntry.salt). */
+export function newSalt(): string {
+  return randomBytes(16).toString('base64url');
+}
+
+/**
+ * The bytes of an entry's leaf in the transparency log (docs/adr/0010): its canonical document,
+ * UTF-8; leaf hash = SHA-256(0x00 ‖ these bytes).
+ */
+export function leafBytes(e: NewAccessEntry & { seq: string; prevHash: string }): Buffer {
+  return Buffer.from(canonicalDocument(e), 'utf8');
 }
 
 /** SHA-256 (hex) of an entry's canonical document. */

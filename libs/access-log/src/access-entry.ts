@@ -31,6 +31,12 @@ export interface NewAccessEntry {
   jobId: string | null;
   /** For an auditor's action (channel `audit`): the filter used, as canonical JSON. */
   auditFilter?: string | null;
+  /**
+   * A random value (base64url, 16+ bytes) given to each entry before it is sealed, so that its leaf
+   * hash in the public transparency log reveals nothing even when every other field is guessable.
+   * Absent on entries written before the transparency log.
+   */
+  salt?: string | null;
 }
 
 /** An entry once it has its place in the chain. */

@@ -3,7 +3,7 @@ import type { DataSource, QueryRunner } from 'typeorm';
 import { releaseQueryRunner, sqlState } from '@broker/database';
 import { BrokerError, ErrorCode } from '@broker/errors';
 import type { AccessEntry, NewAccessEntry } from './access-entry';
-import { sealEntries } from './access-chain';
+import { newSalt, sealEntries } from './access-chain';
 import { AccessEntryRejected, entryProblem } from './entry-strings';
 import type { AccessLogRepository } from './access-log.repository';
 import { refuseWithdrawn, type WithdrawalCheck } from './withdrawal-check';
@@ -39,6 +39,11 @@ function unavailable(): BrokerError {
     ErrorCode.ACCESS_LOG_UNAVAILABLE,
     'The access log could not be written; nothing was disclosed.',
   );
+}
+
+/** The entry with its salt: drawn here, outside the head lock, for every channel (docs/adr/0010). */
+function salted(entry: NewAccessEntry): NewAccessEntry {
+  return entry.salt ? entry : { ...entry, salt: newSalt() };
 }
 
 /**
@@ -114,7 +119,12 @@ export class AccessLogAppender implements OnModuleInit, OnModuleDestroy {
       return Promise.reject(unavailable());
     }
     return new Promise<AccessEntry>((resolve, reject) => {
-      this.queue.push({ entry, deadline: Date.now() + this.limits.deadlineMs, resolve, reject });
+      this.queue.push({
+        entry: salted(entry),
+        deadline: Date.now() + this.limits.deadlineMs,
+        resolve,
+        reject,
+      });
       this.armDeadline();
       if (!this.flushing) void this.flush();
     });
@@ -131,8 +141,9 @@ export class AccessLogAppender implements OnModuleInit, OnModuleDestroy {
     if (entries.length === 0) return [];
     const rejected = this.rejection(entries);
     if (rejected) throw rejected;
+    const ready = entries.map(salted);
     const head = await this.repo.lockHead(q);
-    const sealed = sealEntries(entries, head);
+    const sealed = sealEntries(ready, head);
     for (let i = 0; i < sealed.length; i += INSERT_SLICE) {
       await this.repo.insertSealed(q, sealed.slice(i, i + INSERT_SLICE));
     }

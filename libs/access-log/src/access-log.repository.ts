@@ -23,6 +23,7 @@ const COLUMNS = [
   'audit_filter',
   'item_sources',
   'items_failed',
+  'salt',
 ] as const;
 
 interface Row {
@@ -46,6 +47,7 @@ interface Row {
   audit_filter: string | null;
   item_sources: string[] | null;
   items_failed: AccessEntry['itemsDisclosed'] | null;
+  salt: string | null;
 }
 
 function toEntry(r: Row): AccessEntry {
@@ -70,6 +72,7 @@ function toEntry(r: Row): AccessEntry {
     auditFilter: r.audit_filter,
     itemSources: r.item_sources,
     itemsFailed: r.items_failed,
+    salt: r.salt,
   };
 }
 
@@ -95,6 +98,7 @@ function values(e: AccessEntry): unknown[] {
     e.auditFilter ?? null,
     e.itemSources?.length ? e.itemSources : null,
     e.itemsFailed?.length ? e.itemsFailed : null,
+    e.salt ?? null,
   ];
 }
 
@@ -210,6 +214,27 @@ export class AccessLogRepository {
       'SELECT seq, hash FROM access_log_head WHERE id = 1',
     );
     return { seq: BigInt(rows[0].seq), hash: rows[0].hash };
+  }
+
+  /**
+   * Up to `limit` entries after `seq`, in seq order (the transparency log's integrator reads the
+   * entries it has not yet added to the tree with it, on its own connection `q`).
+   */
+  async entriesAfter(q: QueryRunner, seq: bigint, limit: number): Promise<AccessEntry[]> {
+    const rows: Row[] = await q.query(
+      `SELECT ${COLUMNS.join(', ')} FROM access_log WHERE seq > $1 ORDER BY seq LIMIT $2`,
+      [seq.toString(), limit],
+    );
+    return rows.map(toEntry);
+  }
+
+  /** When entry `seq` was decided, or null when there is no such entry (the log's integration delay). */
+  async occurredAtOf(seq: bigint): Promise<Date | null> {
+    const rows: { occurred_at: Date }[] = await this.ds.query(
+      'SELECT occurred_at FROM access_log WHERE seq = $1 ORDER BY occurred_at LIMIT 1',
+      [seq.toString()],
+    );
+    return rows[0]?.occurred_at ?? null;
   }
 
   /** The hash of entry `seq`, or null when there is no such entry. */

@@ -74,6 +74,8 @@ const FIELD_RULES: { [K in keyof Required<NewAccessEntry>]: (v: unknown) => bool
   auditFilter: nullable(isLogText),
   itemSources: nullable((v) => Array.isArray(v) && v.every(isItemSource)),
   itemsFailed: nullable((v) => Array.isArray(v) && v.every(isDataItem)),
+  // drawn by the appender; a caller's own must look the same (16+ bytes, base64url)
+  salt: nullable((v) => typeof v === 'string' && /^[A-Za-z0-9_-]{22,128}$/.test(v)),
 };
 
 /** `item:source`, the item a data item of the catalogue. */

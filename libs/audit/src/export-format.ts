@@ -42,8 +42,11 @@ export const CSV_COLUMNS_V1 = [
   'v',
 ] as const;
 
-/** The columns of an export: itemSources (`item:source`) and itemsFailed are empty where the entry has none. */
-export const CSV_COLUMNS = [...CSV_COLUMNS_V1, 'itemSources', 'itemsFailed'] as const;
+/** The columns of exports made before the transparency log (no salt); still read by the verifier. */
+export const CSV_COLUMNS_V2 = [...CSV_COLUMNS_V1, 'itemSources', 'itemsFailed'] as const;
+
+/** The columns of an export: itemSources (`item:source`), itemsFailed and salt are empty where the entry has none. */
+export const CSV_COLUMNS = [...CSV_COLUMNS_V2, 'salt'] as const;
 
 const ARRAY_COLUMNS = new Set(['itemsRequested', 'itemsDisclosed']);
 /** Array columns absent from the hashed line when empty (see canonicalObject). */
@@ -92,7 +95,7 @@ export function lineFromCsv(record: Record<string, string>): ExportLine {
     else if (OPTIONAL_ARRAY_COLUMNS.has(c)) {
       if (raw !== '') line[c] = raw.split('|');
     } else if (NUMBER_COLUMNS.has(c)) line[c] = Number(raw);
-    else if (c === 'auditFilter') {
+    else if (c === 'auditFilter' || c === 'salt') {
       if (raw !== '') line[c] = raw;
     } else line[c] = raw === '' ? null : raw;
   }

@@ -88,6 +88,13 @@ describe('loadBrokerConfig', () => {
         queueMaxEntries: 5000,
         deadlineMs: 2000,
       },
+      transparencyLog: {
+        noteKeyFile: undefined,
+        integrateIntervalMs: 200,
+        publishMaxDelayMs: 10_000,
+        witnessTimeoutMs: 3000,
+        witnessFailure: 'serve',
+      },
       workerNice: 10,
     });
   });
@@ -156,6 +163,11 @@ describe('loadBrokerConfig', () => {
       BROKER_MODE: 'production',
       BROKER_TRUST_FILE: '/etc/broker/trust.yaml',
       BROKER_SIGNING_KEY_FILE: '/etc/broker/signing-key.json',
+      BROKER_NOTE_KEY_FILE: '/etc/broker/note-key.pem',
+      LOG_INTEGRATE_INTERVAL_MS: '50',
+      LOG_PUBLISH_MAX_DELAY_MS: '5000',
+      LOG_WITNESS_TIMEOUT_MS: '1000',
+      LOG_WITNESS_FAILURE: 'refuse',
       CHECKPOINT_INTERVAL_S: '30',
       STAFF_TOKEN_MAX_LIFETIME_S: '120',
       REDIS_URL: 'redis://redis:6379/2',
@@ -256,6 +268,13 @@ describe('loadBrokerConfig', () => {
       // DB_* and LOG_*: read in 'bounds every database wait'
       db: expect.any(Object),
       logAppend: expect.any(Object),
+      transparencyLog: {
+        noteKeyFile: '/etc/broker/note-key.pem',
+        integrateIntervalMs: 50,
+        publishMaxDelayMs: 5000,
+        witnessTimeoutMs: 1000,
+        witnessFailure: 'refuse',
+      },
     });
   });
 
@@ -438,6 +457,8 @@ describe('loadBrokerConfig', () => {
       ['DATABASE_URL', 'mysql://db/broker', /^DATABASE_URL must use postgres: or postgresql:, got "mysql:"$/],
       ['DATABASE_URL', '::', /^DATABASE_URL is not a URL$/],
       ['DB_MIGRATE', 'yes', /^DB_MIGRATE must be auto or off, got "yes"$/],
+      ['LOG_WITNESS_FAILURE', 'alert', /^LOG_WITNESS_FAILURE must be serve or refuse, got "alert"$/],
+      ['LOG_INTEGRATE_INTERVAL_MS', '5', /^LOG_INTEGRATE_INTERVAL_MS must be an integer in \[10, 60000\]/],
       ['RNPP_ATTEMPT_TIMEOUT_MS', '49', /^RNPP_ATTEMPT_TIMEOUT_MS must be an integer in \[50, 60000\]/],
       ['RNPP_TOTAL_TIMEOUT_MS', '120001', /^RNPP_TOTAL_TIMEOUT_MS must be an integer in \[50, 120000\]/],
       ['RNPP_MAX_ATTEMPTS', '11', /^RNPP_MAX_ATTEMPTS must be an integer in \[1, 10\]/],

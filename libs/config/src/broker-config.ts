@@ -95,6 +95,25 @@ export interface BrokerConfig {
   db: DatabaseLimits;
   /** The access-log appender's own pool and its group-commit queue (docs/operations.md). */
   logAppend: LogAppendLimits;
+  /** The witnessed transparency log (docs/adr/0010-witnessed-transparency-log.md). */
+  transparencyLog: TransparencyLogSettings;
+}
+
+/** The Merkle tree's integrator, its note key and its witnesses (LOG_INTEGRATE_*, BROKER_NOTE_KEY_FILE, LOG_WITNESS_*). */
+export interface TransparencyLogSettings {
+  /**
+   * The broker's Ed25519 note key (PKCS#8 PEM) that signs checkpoints; generated under .data/ in
+   * development only. A gateway in production refuses to start without it (the worker needs none).
+   */
+  noteKeyFile: string | undefined;
+  /** How often the active integrator adds new entries to the tree and signs a checkpoint. */
+  integrateIntervalMs: number;
+  /** Longest an entry may wait for a published checkpoint before the log is reported not ready. */
+  publishMaxDelayMs: number;
+  /** Longest wait for one witness's answer. */
+  witnessTimeoutMs: number;
+  /** While the log is not ready: keep the gateway ready and alert (`serve`), or report it not ready (`refuse`). */
+  witnessFailure: 'serve' | 'refuse';
 }
 
 /** Bounds on a PostgreSQL pool: no call waits for the database longer than these. */
@@ -330,7 +349,18 @@ export function loadBrokerConfig(env: Env = process.env, use: ConfigUse = 'serve
     metricsPort: intVar(env, 'METRICS_PORT', 9464, 0, 65535, problems),
     metricsPortExplicit: (env.METRICS_PORT ?? '') !== '',
     ...databaseLimits(env, problems),
+    transparencyLog: {
+      noteKeyFile: env.BROKER_NOTE_KEY_FILE || undefined,
+      integrateIntervalMs: intVar(env, 'LOG_INTEGRATE_INTERVAL_MS', 200, 10, 60_000, problems),
+      publishMaxDelayMs: intVar(env, 'LOG_PUBLISH_MAX_DELAY_MS', 10_000, 500, 3_600_000, problems),
+      witnessTimeoutMs: intVar(env, 'LOG_WITNESS_TIMEOUT_MS', 3000, 100, 60_000, problems),
+      witnessFailure: (env.LOG_WITNESS_FAILURE || 'serve') as 'serve' | 'refuse',
+    },
   };
+  if (config.transparencyLog.witnessFailure !== 'serve' && config.transparencyLog.witnessFailure !== 'refuse')
+    problems.push(
+      `LOG_WITNESS_FAILURE must be serve or refuse, got "${config.transparencyLog.witnessFailure}"`,
+    );
   if (config.batchExecution !== 'queue' && config.batchExecution !== 'auto')
     problems.push(`BATCH_EXECUTION must be queue or auto, got "${String(config.batchExecution)}"`);
   if (config.maxBatchBodyBytes < config.maxBodyBytes)

@@ -10,6 +10,7 @@ import { BatchHeldResults1796189307643 } from '../../batch/src/migrations/179618
 import { ConsentLedger1764000000000 } from '../../consent/src/migrations/1764000000000-ConsentLedger';
 import { CitizenPage1764000001000 } from '../../citizen/src/migrations/1764000001000-CitizenPage';
 import { PerSourceOutcomes1796204196909 } from '../../access-log/src/migrations/1796204196909-PerSourceOutcomes';
+import { TransparencyLog1796208149129 } from '../../log-tree/src/migrations/1796208149129-TransparencyLog';
 
 /** Every migration of the broker, in order. New ones are appended, landed ones never edited. */
 export const MIGRATIONS = [
@@ -21,6 +22,7 @@ export const MIGRATIONS = [
   AuditExportJobs1765302000000,
   BatchHeldResults1796189307643,
   PerSourceOutcomes1796204196909,
+  TransparencyLog1796208149129,
 ];
 
 /** The defaults of DB_* (libs/config), for callers without a BrokerConfig (benchmarks, tools). */

@@ -27,6 +27,7 @@ export enum ErrorCode {
   BATCH_TOO_LARGE = 'BATCH_TOO_LARGE',
   TOO_MANY_JOBS = 'TOO_MANY_JOBS',
   IDEMPOTENCY_CONFLICT = 'IDEMPOTENCY_CONFLICT',
+  LOG_NOT_PUBLISHED = 'LOG_NOT_PUBLISHED',
   INTERNAL_ERROR = 'INTERNAL_ERROR',
 }
 
@@ -224,6 +225,14 @@ export const ERROR_CATALOGUE: Record<ErrorCode, ErrorCodeDoc> = {
     logged: 'no',
     meaning: 'The idempotencyKey was already used by this member for a batch with different content.',
     remedy: 'Use a new idempotencyKey for a different batch; resend the same batch to get the same job.',
+  },
+  [ErrorCode.LOG_NOT_PUBLISHED]: {
+    origin: 'broker',
+    retryable: true,
+    logged: 'no',
+    meaning:
+      'No checkpoint of the transparency log is published yet (GET /log/checkpoint, /log/consistency, /log/proof): the log is empty, or its witnesses have not yet cosigned a checkpoint to the quorum of the trust file.',
+    remedy: "Retry later; operators see the witnesses' state in /health/ready and the metrics.",
   },
   [ErrorCode.INTERNAL_ERROR]: {
     origin: 'broker',

@@ -4,6 +4,7 @@ import * as path from 'node:path';
 import { generateKeyPairSync } from 'node:crypto';
 import type { JWK } from 'jose';
 import { stringify as toYaml } from 'yaml';
+import { COSIGNATURE_V1_TYPE, ed25519PublicKeyBytes, formatVkey } from '@broker/transparency';
 import { generateSigningKey, mintConsent, mintMemberAssertion, type SigningKey } from '@broker/testing';
 import { TrustFileError, loadTrustFile, validateTrustDocument } from './trust-file';
 import { TrustRegistry, algorithmsForJwk, type TrustDocument } from './trust-registry';
@@ -426,5 +427,69 @@ describe('identityProviders (citizen sign-in)', () => {
       { issuer: 'https://a.example', jwks: { keys: [es.publicJwk] } },
     ];
     expect((await loadError(dup)).message).toContain('duplicate identity provider https://a.example');
+  });
+});
+
+describe('loadTrustFile: witnesses of the transparency log', () => {
+  const witnessVkey = (name: string, type = COSIGNATURE_V1_TYPE): string => {
+    const { privateKey } = generateKeyPairSync('ed25519');
+    return formatVkey(name, type, ed25519PublicKeyBytes(privateKey));
+  };
+  const withWitnesses = (witnesses: TrustDocument['witnesses'], quorum?: number): TrustDocument => ({
+    ...validDoc(),
+    witnesses,
+    ...(quorum === undefined ? {} : { witnessQuorum: quorum }),
+  });
+
+  it('has no witnesses and a quorum of 0 by default', async () => {
+    const r = await loadTrustFile(await writeDoc(validDoc()));
+    expect(r.witnessPolicy).toEqual({ witnesses: [], quorum: 0 });
+  });
+
+  it('loads witnesses with their cosignature keys and quorum', async () => {
+    const vkey = witnessVkey('witness.example.lu/w1');
+    const doc = withWitnesses([{ name: 'witness.example.lu/w1', vkey, url: 'http://127.0.0.1:4200/' }], 1);
+    const r = await loadTrustFile(await writeDoc(doc));
+    expect(r.witnessPolicy.quorum).toBe(1);
+    expect(r.witnessPolicy.witnesses[0]).toMatchObject({
+      name: 'witness.example.lu/w1',
+      url: 'http://127.0.0.1:4200',
+    });
+    expect(r.witnessPolicy.witnesses[0].vkey.text).toBe(vkey);
+  });
+
+  it.each([
+    ['a quorum above the witnesses', 2, 'witnessQuorum must be from 1 to 1'],
+    ['a quorum of 0 with witnesses', 0, 'witnessQuorum must be from 1 to 1'],
+    ['no quorum with witnesses', undefined, 'witnessQuorum is required'],
+  ])('refuses %s', async (_label, quorum, message) => {
+    const doc = withWitnesses([{ name: 'w1', vkey: witnessVkey('w1'), url: 'http://127.0.0.1:1' }], quorum);
+    expect((await loadError(doc)).message).toContain(message);
+  });
+
+  it('refuses a log key (type 0x01), a name other than the key name and a bad key ID', async () => {
+    const log = withWitnesses([{ name: 'w1', vkey: witnessVkey('w1', 0x01), url: 'http://127.0.0.1:1' }], 1);
+    expect((await loadError(log)).message).toContain('not a tlog-cosignature v1 key');
+    const other = withWitnesses([{ name: 'w1', vkey: witnessVkey('w2'), url: 'http://127.0.0.1:1' }], 1);
+    expect((await loadError(other)).message).toContain('its vkey names w2');
+    const v = witnessVkey('w1');
+    const badId = withWitnesses(
+      [{ name: 'w1', vkey: v.replace(/\+[0-9a-f]{8}\+/, '+00000000+'), url: 'http://x' }],
+      1,
+    );
+    expect((await loadError(badId)).message).toContain('key ID');
+  });
+
+  it('refuses a quorum without witnesses and a duplicate witness', async () => {
+    expect((await loadError({ ...validDoc(), witnessQuorum: 1 })).message).toContain('there are none');
+    const v = witnessVkey('w1');
+    const dup = withWitnesses(
+      [
+        { name: 'w1', vkey: v, url: 'http://127.0.0.1:1' },
+        { name: 'w1', vkey: v, url: 'http://127.0.0.1:2' },
+      ],
+      1,
+    );
+    expect((await loadError(dup)).message).toContain('duplicate witness w1');
   });
 });

@@ -1,5 +1,6 @@
 import { importJWK, type JWK } from 'jose';
 import { DataItem } from '@broker/data-items';
+import { COSIGNATURE_V1_TYPE, NoteFormatError, parseVkey, type Vkey } from '@broker/transparency';
 
 /** A public key a token may be verified with, and the only algorithms allowed with it. */
 export interface VerificationKey {
@@ -50,6 +51,22 @@ export interface TrustDocument {
   consentIssuers: { id: string; name?: string; jwks: { keys: JWK[] } }[];
   identityProviders?: { issuer: string; name?: string; jwks?: { keys: JWK[] }; jwksUri?: string }[];
   staffIssuers?: { id: string; name?: string; jwks: { keys: JWK[] } }[];
+  witnesses?: { name: string; vkey: string; url: string }[];
+  witnessQuorum?: number;
+}
+
+/** A witness of the transparency log: its cosignature key (type 0x04) and where it listens. */
+export interface TrustedWitness {
+  name: string;
+  vkey: Vkey;
+  /** Base URL, without a trailing slash. */
+  url: string;
+}
+
+/** Who witnesses the transparency log, and how many cosignatures a checkpoint needs to be published. */
+export interface WitnessPolicy {
+  witnesses: readonly TrustedWitness[];
+  quorum: number;
 }
 
 /** The trust configuration in force: members, consent issuers, and their keys by kid. */
@@ -61,6 +78,8 @@ export class TrustRegistry {
     private readonly purposeLabels: ReadonlyMap<string, Record<string, string>>,
     private readonly staff: ReadonlyMap<string, ConsentIssuer>,
     private readonly providers: ReadonlyMap<string, IdentityProvider> = new Map(),
+    /** The transparency log's witnesses and quorum (none and 0 by default). */
+    readonly witnessPolicy: WitnessPolicy = { witnesses: [], quorum: 0 },
   ) {}
 
   /** Builds a registry from a schema-valid document (keys are imported once, here). */
@@ -113,7 +132,7 @@ export class TrustRegistry {
         jwksUri: p.jwksUri,
       });
     }
-    return new TrustRegistry(doc.brokerId, members, issuers, labels, staff, providers);
+    return new TrustRegistry(doc.brokerId, members, issuers, labels, staff, providers, witnessPolicy(doc));
   }
 
   /** The member with this id, if registered. */
@@ -174,6 +193,41 @@ function assertUniqueIds(doc: TrustDocument): void {
       roles.set(id, role);
     }
   }
+}
+
+/**
+ * The witnesses and quorum of a schema-valid document: each vkey a cosignature key (type 0x04)
+ * whose name is the witness's name, names and keys unique, and a quorum from 1 to the number of
+ * witnesses (required when there are any; 0 when there are none).
+ */
+function witnessPolicy(doc: TrustDocument): WitnessPolicy {
+  const witnesses: TrustedWitness[] = [];
+  for (const w of doc.witnesses ?? []) {
+    let vkey: Vkey;
+    try {
+      vkey = parseVkey(w.vkey);
+    } catch (e) {
+      if (e instanceof NoteFormatError) throw new Error(`witness ${w.name}: ${e.message}`);
+      throw e;
+    }
+    if (vkey.type !== COSIGNATURE_V1_TYPE)
+      throw new Error(`witness ${w.name}: its vkey is not a tlog-cosignature v1 key (type 0x04)`);
+    if (vkey.name !== w.name) throw new Error(`witness ${w.name}: its vkey names ${vkey.name}`);
+    if (witnesses.some((o) => o.name === w.name)) throw new Error(`duplicate witness ${w.name}`);
+    if (witnesses.some((o) => o.vkey.publicKey.equals(vkey.publicKey)))
+      throw new Error(`witness ${w.name}: the same key as another witness`);
+    witnesses.push({ name: w.name, vkey, url: w.url.replace(/\/+$/, '') });
+  }
+  const quorum = doc.witnessQuorum;
+  if (witnesses.length === 0) {
+    if (quorum !== undefined && quorum !== 0)
+      throw new Error(`witnessQuorum ${quorum} needs as many witnesses; there are none`);
+    return { witnesses, quorum: 0 };
+  }
+  if (quorum === undefined) throw new Error('witnessQuorum is required when witnesses are given');
+  if (!Number.isInteger(quorum) || quorum < 1 || quorum > witnesses.length)
+    throw new Error(`witnessQuorum must be from 1 to ${witnesses.length} (the witnesses), got ${quorum}`);
+  return { witnesses, quorum };
 }
 
 /** The algorithms a JWK may be used with (RFC 8725: one key, one algorithm family). */

@@ -3,7 +3,9 @@ import type { DataSource } from 'typeorm';
 import { AccessLogAppender } from '@broker/access-log';
 import { BatchRepository, CHUNK_DISPATCHER, type ChunkDispatcher } from '@broker/batch';
 import { MemberAuthenticatorService } from '@broker/consent';
+import { BROKER_CONFIG, type BrokerConfig } from '@broker/config';
 import { DATA_SOURCE } from '@broker/database';
+import { LogIntegrator, LogProofsService, type LogState } from '@broker/log-tree';
 import { PersonSourcesService } from '@broker/sources';
 import { GatewayMetrics } from './gateway-metrics';
 import { readinessReport, type SourceReadiness } from './readiness';
@@ -22,6 +24,8 @@ interface Probes {
   /** Every source, in catalogue order. */
   sources: SourceReadiness[];
   queue: 'up' | 'down' | 'in-process';
+  /** The transparency log's sizes and delays, null when the database did not answer. */
+  log: LogState | null;
 }
 
 /**
@@ -42,6 +46,9 @@ export class HealthService {
     @Inject(GatewayMetrics) private readonly metrics: GatewayMetrics,
     @Inject(CHUNK_DISPATCHER) private readonly dispatcher: ChunkDispatcher,
     @Inject(BatchRepository) private readonly batches: BatchRepository,
+    @Inject(LogProofsService) private readonly log: LogProofsService,
+    @Inject(LogIntegrator) private readonly integrator: LogIntegrator,
+    @Inject(BROKER_CONFIG) private readonly config: BrokerConfig,
   ) {}
 
   /** Ready (HTTP 200) or not (503), with the state of each dependency and each source (readinessReport). */
@@ -52,7 +59,16 @@ export class HealthService {
       sources: p.sources,
       accessLogWritable: this.appender.writable,
       queue: p.queue,
+      transparencyLog: {
+        state: !p.log ? 'unknown' : this.logReady(p.log) ? 'up' : 'not-ready',
+        failure: this.config.transparencyLog.witnessFailure,
+      },
     });
+  }
+
+  /** Every entry is in a published checkpoint, or became so recently enough. */
+  private logReady(s: LogState): boolean {
+    return s.publicationDelayMs <= this.config.transparencyLog.publishMaxDelayMs;
   }
 
   /** The Prometheus text exposition. */
@@ -68,12 +84,33 @@ export class HealthService {
       broker_unauthenticated_total: this.auth.rejectedCount,
     };
     const [gauges, probes] = await Promise.all([this.gauges.get(), this.probes.get()]);
-    Object.assign(extra, gauges);
+    Object.assign(extra, gauges, this.logGauges(probes.log));
     return this.metrics.render(extra, renderSourceMetrics(probes.sources, this.sources.callCounts()));
   }
 
+  /** The transparency log's gauges: sizes, delays (integration and publication), witnesses (active integrator only). */
+  private logGauges(s: LogState | null): Record<string, number> {
+    const status = this.integrator.status();
+    const out: Record<string, number> = {
+      broker_log_integrator_active: status.role === 'active' ? 1 : 0,
+    };
+    if (s) {
+      out.broker_log_ready = this.logReady(s) ? 1 : 0;
+      out.broker_log_tree_size = s.integratedSize;
+      out.broker_log_published_size = s.publishedSize;
+      out.broker_log_integration_delay_seconds = s.integrationDelayMs / 1000;
+      out.broker_log_publication_delay_seconds = s.publicationDelayMs / 1000;
+    }
+    if (status.role === 'active') {
+      for (const w of status.witnesses)
+        out[`broker_log_witness_cosigning{witness="${w.name.replace(/["\\\n]/g, '_')}"}`] =
+          w.state === 'cosigning' ? 1 : 0;
+    }
+    return out;
+  }
+
   private async probe(): Promise<Probes> {
-    const [database, sources, counts] = await Promise.all([
+    const [database, sources, counts, log] = await Promise.all([
       within(
         this.ds.query('SELECT 1').then(() => true),
         PROBE_WAIT_MS,
@@ -87,9 +124,10 @@ export class HealthService {
         })),
       ),
       this.queueCounts(),
+      within(this.log.state(), PROBE_WAIT_MS, null),
     ]);
     const queue = this.dispatcher.mode === 'in-process' ? 'in-process' : counts ? 'up' : 'down';
-    return { database, sources, queue };
+    return { database, sources, queue, log };
   }
 
   /** Queue depth and failures (BullMQ, or the in-process runner), and jobs by state (PostgreSQL). */

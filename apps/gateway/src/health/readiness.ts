@@ -17,6 +17,12 @@ export interface ReadinessChecks {
   accessLogWritable: boolean;
   /** Shown, not decisive: batch submissions are kept in PostgreSQL and queued later. */
   queue: 'up' | 'down' | 'in-process';
+  /**
+   * The transparency log: `up` while every entry is covered by a published (witnessed) checkpoint
+   * within LOG_PUBLISH_MAX_DELAY_MS, else `not-ready`; decisive only when `refuse`
+   * (LOG_WITNESS_FAILURE), otherwise the gateway stays ready and says `degraded`.
+   */
+  transparencyLog?: { state: 'up' | 'not-ready' | 'unknown'; failure: 'serve' | 'refuse' };
 }
 
 /**
@@ -26,8 +32,14 @@ export interface ReadinessChecks {
  * rotation would lose those answers and gain nothing. Every source is named with its state.
  */
 export function readinessReport(c: ReadinessChecks): { ready: boolean; body: Record<string, string> } {
-  const ready = c.database && c.accessLogWritable && c.sources.every((s) => s.up || !s.authoritative);
-  const degraded = c.sources.some((s) => !s.up);
+  const log = c.transparencyLog;
+  const logDown = log !== undefined && log.state !== 'up';
+  const ready =
+    c.database &&
+    c.accessLogWritable &&
+    c.sources.every((s) => s.up || !s.authoritative) &&
+    !(logDown && log.failure === 'refuse');
+  const degraded = c.sources.some((s) => !s.up) || logDown;
   return {
     ready,
     body: {
@@ -36,6 +48,7 @@ export function readinessReport(c: ReadinessChecks): { ready: boolean; body: Rec
       ...Object.fromEntries(c.sources.map((s) => [s.name, s.up ? 'up' : 'down'])),
       accessLog: c.accessLogWritable ? 'up' : 'down',
       queue: c.queue,
+      ...(log ? { transparencyLog: log.state } : {}),
     },
   };
 }
