@@ -2,13 +2,23 @@
  * Least privilege: the broker migrates as the tables' owner and connects as a member of
  * `broker_runtime`, which may append to the access log but neither update, delete, truncate,
  * alter nor drop it, nor switch its triggers off; the appender's head moves forward only. The
- * same role serves the broker's ordinary paths end to end.
+ * same role serves the broker's ordinary paths end to end (every e2e file's gateway runs as it:
+ * startTestBroker is development mode over a superuser's DATABASE_URL).
  */
 import { randomBytes, randomUUID } from 'node:crypto';
 import { Client } from 'pg';
 import { loadBrokerConfig } from '@broker/config';
 import { migrateDatabase, runtimeConnection, RUNTIME_GROUP_ROLE } from '@broker/database';
-import { createTestDatabase, sql } from '@broker/testing';
+import { GRANTED_PURPOSE, createTestDatabase, mintConsent, mintMemberAssertion, sql } from '@broker/testing';
+import {
+  gql,
+  personQuery,
+  runCli,
+  startSimulator,
+  startTestBroker,
+  type TestBroker,
+  type TestSimulator,
+} from './support/test-broker';
 
 /** The SQLSTATE `text` fails with as `c`'s role (inside a savepoint, so `c` stays usable), or 'ok'. */
 async function outcome(c: Client, text: string): Promise<string> {
@@ -176,5 +186,52 @@ describe('database roles (the runtime role against real PostgreSQL)', () => {
       loadBrokerConfig({ BROKER_MODE: 'development', DATABASE_URL: db.url, DB_ROLE_SETUP: 'off' }, 'tool'),
     );
     expect([off.url, off.setUp]).toEqual([db.url, false]);
+  });
+});
+
+describe('database roles (a development gateway)', () => {
+  let sim: TestSimulator;
+  let broker: TestBroker;
+
+  beforeAll(async () => {
+    sim = await startSimulator();
+    broker = await startTestBroker(sim.url);
+  });
+
+  afterAll(async () => {
+    await broker?.close();
+    await sim?.close();
+  });
+
+  it('connects its pools as broker_app only, and serves a disclosure logged through them', async () => {
+    const t = broker.trust;
+    const [m] = sim.population.list(0, 1);
+    const r = await gql(
+      broker.graphqlUrl,
+      personQuery('surname'),
+      { m },
+      {
+        authorization: `Bearer ${await mintMemberAssertion(t.m1.key, t.m1.id, t.brokerId)}`,
+        'consent-token': await mintConsent(t.i1.key, {
+          issuer: t.i1.id,
+          subject: m,
+          audience: t.m1.id,
+          purpose: GRANTED_PURPOSE,
+          scope: ['name'],
+        }),
+      },
+    );
+    expect([r.status, r.body.errors]).toEqual([200, undefined]);
+    const name = new URL(broker.databaseUrl).pathname.slice(1);
+    const roles = await sql<{ usename: string }>(
+      broker.databaseUrl,
+      `SELECT DISTINCT usename FROM pg_stat_activity WHERE datname = $1 AND pid <> pg_backend_pid()`,
+      [name],
+    );
+    expect(roles.map((x) => x.usename)).toEqual(['broker_app']);
+    const logged = await sql<{ n: string }>(broker.databaseUrl, 'SELECT count(*) AS n FROM access_log');
+    expect(Number(logged[0].n)).toBeGreaterThan(0);
+    const verify = await runCli(['access-log', 'verify', '--json'], broker.databaseUrl);
+    expect(verify.code).toBe(0);
   });
 });
