@@ -1,7 +1,7 @@
 import { Inject } from '@nestjs/common';
 import { Command, CommandRunner } from 'nest-commander';
 import { BROKER_CONFIG, redactUrl, type BrokerConfig } from '@broker/config';
-import { openMigrator, runMigrations } from '@broker/database';
+import { openMigrator, ownerUrl, runMigrations } from '@broker/database';
 
 @Command({ name: 'migrate', description: 'Create the database if missing and apply pending migrations' })
 export class MigrateCommand extends CommandRunner {
@@ -9,12 +9,14 @@ export class MigrateCommand extends CommandRunner {
     super();
   }
 
+  /** As the tables' owner: DATABASE_OWNER_URL when set (production), else DATABASE_URL. */
   async run(): Promise<void> {
-    const ds = await openMigrator(this.config.databaseUrl);
+    const url = ownerUrl(this.config);
+    const ds = await openMigrator(url);
     try {
       const done = await runMigrations(ds);
       process.stdout.write(
-        `${redactUrl(this.config.databaseUrl)}: ${done.length ? `applied ${done.join(', ')}` : 'up to date'}\n`,
+        `${redactUrl(url)}: ${done.length ? `applied ${done.join(', ')}` : 'up to date'}\n`,
       );
     } finally {
       await ds.destroy();

@@ -12,7 +12,7 @@ import { DEFAULT_DATABASE_URL, loadBrokerConfig, redactUrl } from '@broker/confi
 import { loadOrCreateSigningKey, redisAnswers } from '@broker/audit';
 import { loadOrCreateResultsKey } from '@broker/batch';
 import { loadOrCreateDevIdpKey } from '@broker/citizen';
-import { openDatabase } from '@broker/database';
+import { openDatabase, runtimeConnection } from '@broker/database';
 import { loadRcsApiKey } from '@broker/simulation';
 import { asCurl, demoPerson, demoRequest, listPersons, roleHolder } from './demo-client';
 import { demoSimulators, moveOffTakenDefaults, portsInUse, withSimulatorUrls } from './demo-simulators';
@@ -144,7 +144,13 @@ async function main(): Promise<void> {
 
   const ds = await openDatabase(databaseUrl, { migrate: true, poolSize: 2 });
   await ds.destroy();
-  say(`PostgreSQL ${redactUrl(databaseUrl)}: migrations applied`);
+  // the gateway and worker do the same at their boot (development mode): announced here once
+  const runtime = await runtimeConnection(loadBrokerConfig(env, 'tool'));
+  say(
+    `PostgreSQL ${redactUrl(databaseUrl)}: migrations applied; the gateway and worker connect as ${runtime.role}${
+      runtime.setUp ? ', which may append to the access log but not rewrite it (docs/operations.md)' : ''
+    }`,
+  );
   env.DB_MIGRATE = 'off';
 
   const dist = path.resolve(__dirname, '..', '..');

@@ -22,7 +22,11 @@ describe('loadBrokerConfig', () => {
       gatewayPort: 4000,
       rnppUrl: 'http://127.0.0.1:4100',
       databaseUrl: DEFAULT_DATABASE_URL,
+      databaseOwnerUrl: undefined,
       migrateOnBoot: true,
+      dbRoleSetup: 'auto',
+      dbRuntimeRole: 'broker_app',
+      dbRuntimePasswordFile: '.data/db-runtime-password',
       trustFile: undefined,
       signingKeyFile: undefined,
       checkpointIntervalS: 60,
@@ -179,6 +183,9 @@ describe('loadBrokerConfig', () => {
       GATEWAY_PORT: '8080',
       RNPP_URL: 'https://rnpp.example.lu/api///',
       DATABASE_URL: 'postgresql://broker:secret@db:5432/broker',
+      DATABASE_OWNER_URL: 'postgresql://broker_owner:secret@db:5432/broker',
+      DB_RUNTIME_ROLE: 'broker_gw',
+      DB_RUNTIME_PASSWORD_FILE: '/run/secrets/db',
       DB_MIGRATE: 'auto',
       RNPP_ATTEMPT_TIMEOUT_MS: '500',
       RNPP_TOTAL_TIMEOUT_MS: '2000',
@@ -216,7 +223,11 @@ describe('loadBrokerConfig', () => {
       gatewayPort: 8080,
       rnppUrl: 'https://rnpp.example.lu/api',
       databaseUrl: 'postgresql://broker:secret@db:5432/broker',
+      databaseOwnerUrl: 'postgresql://broker_owner:secret@db:5432/broker',
       migrateOnBoot: true,
+      dbRoleSetup: 'off',
+      dbRuntimeRole: 'broker_gw',
+      dbRuntimePasswordFile: '/run/secrets/db',
       trustFile: '/etc/broker/trust.yaml',
       rnppAttemptTimeoutMs: 500,
       rnppTotalTimeoutMs: 2000,
@@ -442,6 +453,15 @@ describe('loadBrokerConfig', () => {
       ).toBe(false);
       expect(loadBrokerConfig({ ...DEV, DB_MIGRATE: 'off' }).migrateOnBoot).toBe(false);
     });
+
+    it('sets the runtime role up in development only: production connects as DATABASE_URL names', () => {
+      expect(loadBrokerConfig(DEV).dbRoleSetup).toBe('auto');
+      expect(loadBrokerConfig({ ...DEV, DB_ROLE_SETUP: 'off' }).dbRoleSetup).toBe('off');
+      expect(loadBrokerConfig({ DATABASE_URL: 'postgres://db/broker' }, 'tool').dbRoleSetup).toBe('off');
+      expect(configError({ DB_ROLE_SETUP: 'auto' }).problems).toContainEqual(
+        expect.stringMatching(/^DB_ROLE_SETUP=auto is for development mode/),
+      );
+    });
   });
 
   describe('bad values', () => {
@@ -459,6 +479,14 @@ describe('loadBrokerConfig', () => {
       ['DB_MIGRATE', 'yes', /^DB_MIGRATE must be auto or off, got "yes"$/],
       ['LOG_WITNESS_FAILURE', 'alert', /^LOG_WITNESS_FAILURE must be serve or refuse, got "alert"$/],
       ['LOG_INTEGRATE_INTERVAL_MS', '5', /^LOG_INTEGRATE_INTERVAL_MS must be an integer in \[10, 60000\]/],
+      ['DATABASE_OWNER_URL', 'mysql://db/broker', /^DATABASE_OWNER_URL must use postgres: or postgresql:/],
+      ['DB_ROLE_SETUP', 'on', /^DB_ROLE_SETUP must be auto or off, got "on"$/],
+      ['DB_RUNTIME_ROLE', 'Broker-App', /^DB_RUNTIME_ROLE must be a lower-case SQL identifier/],
+      [
+        'DB_RUNTIME_ROLE',
+        'broker_runtime',
+        /^DB_RUNTIME_ROLE must be a lower-case SQL identifier other than/,
+      ],
       ['RNPP_ATTEMPT_TIMEOUT_MS', '49', /^RNPP_ATTEMPT_TIMEOUT_MS must be an integer in \[50, 60000\]/],
       ['RNPP_TOTAL_TIMEOUT_MS', '120001', /^RNPP_TOTAL_TIMEOUT_MS must be an integer in \[50, 120000\]/],
       ['RNPP_MAX_ATTEMPTS', '11', /^RNPP_MAX_ATTEMPTS must be an integer in \[1, 10\]/],

@@ -21,9 +21,22 @@ export interface BrokerConfig {
   gatewayHost: string;
   gatewayPort: number;
   rnppUrl: string;
+  /** The role the broker's pools connect as: the runtime role in production (docs/operations.md, "Database roles"). */
   databaseUrl: string;
+  /** DATABASE_OWNER_URL: the tables' owner, for migrations (default DATABASE_URL, as in development). */
+  databaseOwnerUrl: string | undefined;
   /** Run pending migrations when a process boots (default on, except in production). */
   migrateOnBoot: boolean;
+  /**
+   * DB_ROLE_SETUP=auto (the development default): when DATABASE_URL names a role that may create
+   * roles, the broker migrates with it, then connects its pools as the login role DB_RUNTIME_ROLE,
+   * a member of `broker_runtime` that it creates. `off` (production): DATABASE_URL as given.
+   */
+  dbRoleSetup: 'auto' | 'off';
+  /** DB_RUNTIME_ROLE: the login role of the development setup (default broker_app). */
+  dbRuntimeRole: string;
+  /** DB_RUNTIME_PASSWORD_FILE: its generated password, used when DATABASE_URL carries one (password authentication). */
+  dbRuntimePasswordFile: string;
   trustFile: string | undefined;
   /** Per-attempt timeout of a register call. */
   rnppAttemptTimeoutMs: number;
@@ -293,6 +306,18 @@ export function loadBrokerConfig(env: Env = process.env, use: ConfigUse = 'serve
   const migrate = env.DB_MIGRATE ?? (mode === 'production' ? 'off' : 'auto');
   if (migrate !== 'auto' && migrate !== 'off')
     problems.push(`DB_MIGRATE must be auto or off, got "${migrate}"`);
+  const roleSetup = env.DB_ROLE_SETUP || (mode === 'production' ? 'off' : 'auto');
+  if (roleSetup !== 'auto' && roleSetup !== 'off')
+    problems.push(`DB_ROLE_SETUP must be auto or off, got "${roleSetup}"`);
+  else if (roleSetup === 'auto' && mode === 'production')
+    problems.push(
+      'DB_ROLE_SETUP=auto is for development mode: in production the DBA creates the roles and DATABASE_URL names the runtime role (docs/operations.md)',
+    );
+  const runtimeRole = env.DB_RUNTIME_ROLE || 'broker_app';
+  if (!/^[a-z_][a-z0-9_]{0,62}$/.test(runtimeRole) || runtimeRole === 'broker_runtime')
+    problems.push(
+      `DB_RUNTIME_ROLE must be a lower-case SQL identifier other than broker_runtime, got "${runtimeRole}"`,
+    );
   const config: BrokerConfig = {
     mode,
     gatewayHost: env.GATEWAY_HOST || '127.0.0.1',
@@ -302,7 +327,13 @@ export function loadBrokerConfig(env: Env = process.env, use: ConfigUse = 'serve
       '',
     ),
     databaseUrl: urlVar(env, 'DATABASE_URL', DEFAULT_DATABASE_URL, ['postgres:', 'postgresql:'], problems),
+    databaseOwnerUrl: env.DATABASE_OWNER_URL
+      ? urlVar(env, 'DATABASE_OWNER_URL', '', ['postgres:', 'postgresql:'], problems)
+      : undefined,
     migrateOnBoot: migrate === 'auto',
+    dbRoleSetup: roleSetup === 'auto' ? 'auto' : 'off',
+    dbRuntimeRole: runtimeRole,
+    dbRuntimePasswordFile: env.DB_RUNTIME_PASSWORD_FILE || '.data/db-runtime-password',
     trustFile: env.BROKER_TRUST_FILE || undefined,
     rnppAttemptTimeoutMs: intVar(env, 'RNPP_ATTEMPT_TIMEOUT_MS', 1000, 50, 60000, problems),
     rnppTotalTimeoutMs: intVar(env, 'RNPP_TOTAL_TIMEOUT_MS', 2500, 50, 120000, problems),

@@ -11,6 +11,8 @@ import { ConsentLedger1764000000000 } from '../../consent/src/migrations/1764000
 import { CitizenPage1764000001000 } from '../../citizen/src/migrations/1764000001000-CitizenPage';
 import { PerSourceOutcomes1796204196909 } from '../../access-log/src/migrations/1796204196909-PerSourceOutcomes';
 import { TransparencyLog1796208149129 } from '../../log-tree/src/migrations/1796208149129-TransparencyLog';
+import { RuntimeRole1796208256449 } from './migrations/1796208256449-RuntimeRole';
+import { TransparencyLogGrants1796209917420 } from '../../log-tree/src/migrations/1796209917420-TransparencyLogGrants';
 
 /** Every migration of the broker, in order. New ones are appended, landed ones never edited. */
 export const MIGRATIONS = [
@@ -23,6 +25,8 @@ export const MIGRATIONS = [
   BatchHeldResults1796189307643,
   PerSourceOutcomes1796204196909,
   TransparencyLog1796208149129,
+  RuntimeRole1796208256449,
+  TransparencyLogGrants1796209917420,
 ];
 
 /** The defaults of DB_* (libs/config), for callers without a BrokerConfig (benchmarks, tools). */
@@ -121,6 +125,21 @@ export async function runMigrations(ds: DataSource): Promise<string[]> {
 }
 
 /**
+ * Creates the database named in `url` when missing and applies pending migrations as the role of
+ * `url` (the tables' owner), over a short-lived connection without statement timeouts.
+ */
+export async function migrateDatabase(url: string): Promise<string[]> {
+  await ensureDatabaseExists(url);
+  const migrator = new DataSource(dataSourceOptions(url, MIGRATION_LIMITS, 'once-only-broker-migrate'));
+  await migrator.initialize();
+  try {
+    return await runMigrations(migrator);
+  } finally {
+    await migrator.destroy();
+  }
+}
+
+/**
  * Opens a DataSource bounded by `limits` (creating the database if needed), after applying
  * pending migrations when asked, over a short-lived connection without statement timeouts.
  */
@@ -130,16 +149,8 @@ export async function openDatabase(
 ): Promise<DataSource> {
   const base = opts.limits ?? DEFAULT_DATABASE_LIMITS;
   const limits = opts.poolSize ? { ...base, poolSize: opts.poolSize } : base;
-  await ensureDatabaseExists(url);
-  if (opts.migrate) {
-    const migrator = new DataSource(dataSourceOptions(url, MIGRATION_LIMITS, 'once-only-broker-migrate'));
-    await migrator.initialize();
-    try {
-      await runMigrations(migrator);
-    } finally {
-      await migrator.destroy();
-    }
-  }
+  if (opts.migrate) await migrateDatabase(url);
+  else await ensureDatabaseExists(url);
   const ds = new DataSource(dataSourceOptions(url, limits, opts.applicationName));
   await ds.initialize();
   return ds;

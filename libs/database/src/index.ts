@@ -1,3 +1,4 @@
 export * from './database';
 export * from './database.module';
 export * from './transaction';
+export * from './runtime-role';
