@@ -10,6 +10,7 @@ import { Client } from 'pg';
 import { request } from 'undici';
 import { DEFAULT_DATABASE_URL, loadBrokerConfig, redactUrl } from '@broker/config';
 import { loadOrCreateSigningKey, redisAnswers } from '@broker/audit';
+import { loadOrCreateNoteKey } from '@broker/log-tree';
 import { loadOrCreateResultsKey } from '@broker/batch';
 import { loadOrCreateDevIdpKey } from '@broker/citizen';
 import { openDatabase, runtimeConnection } from '@broker/database';
@@ -123,6 +124,8 @@ async function main(): Promise<void> {
   // the broker's own signing key (checkpoints, export manifests): made here, once, so that every
   // process of the demo signs with the same key
   await loadOrCreateSigningKey(process.env.BROKER_SIGNING_KEY_FILE, config.mode);
+  // and the transparency log's note key, which signs its checkpoints (docker compose mounts it too)
+  loadOrCreateNoteKey(process.env.BROKER_NOTE_KEY_FILE, config.mode);
   // likewise the key that encrypts batch results at rest, shared by the gateway and the worker
   await loadOrCreateResultsKey(process.env.BATCH_RESULTS_KEY_FILE, config.mode);
   // and the RCS API key, which the RCS simulator checks and the gateway sends: one file for both
