@@ -7,6 +7,7 @@ import * as path from 'node:path';
 import type { NestFastifyApplication } from '@nestjs/platform-fastify';
 import { request } from 'undici';
 import { loadOrCreateSigningKey } from '@broker/audit';
+import { loadOrCreateNoteKey } from '@broker/log-tree';
 import { loadBrokerConfig } from '@broker/config';
 import { createGateway } from '../../apps/gateway/src/bootstrap';
 import { MetricsServer } from '../../apps/gateway/src/health/metrics-server';
@@ -80,6 +81,8 @@ export async function startTestBroker(
   const db = share ? { url: share.databaseUrl, drop: async () => undefined } : await createTestDatabase();
   const signingKeyFile = path.join(dir, 'broker-signing-key.json');
   if (!share) await loadOrCreateSigningKey(signingKeyFile, 'development');
+  // made here (not by the gateway in development) so that a production gateway given this env finds it
+  if (!share) loadOrCreateNoteKey(path.join(dir, 'broker-note-key.pem'), 'development');
   const resultsKeyFile = share?.env.BATCH_RESULTS_KEY_FILE ?? path.join(dir, 'batch-results.key');
   if (!share) await writeFile(resultsKeyFile, randomBytes(32).toString('base64'), { mode: 0o600 });
   let rcsKeyFile = regs.rcs?.apiKeyFile;
