@@ -19,11 +19,13 @@ import {
   parseNote,
   verifyConsistency,
   verifyNote,
+  verifyTlogProof,
 } from '@broker/transparency';
+import { mintCitizenToken } from '@broker/testing';
 import { readWitnessConfig } from '../apps/witness/src/witness-config';
 import { startWitness, type RunningWitness } from '../apps/witness/src/witness-process';
 import { startSimulator, type TestSimulator } from './support/simulators';
-import { startTestBroker, type TestBroker } from './support/test-broker';
+import { gql, startTestBroker, type TestBroker } from './support/test-broker';
 
 const entry = (i: number): NewAccessEntry => ({
   occurredAt: new Date(),
@@ -126,6 +128,53 @@ describe('witnessed transparency log (gateway + witness + PostgreSQL)', () => {
       ((await bad.json()) as { errors: { extensions: { code: string } }[] }).errors[0].extensions.code,
     ).toBe('BAD_REQUEST');
     expect((await get(`/log/proof?index=3&size=${cp2.size}`)).status).toBe(401);
+  });
+
+  it('gives the citizen a tlog-proof of each of their own entries, which verifies offline and carries that entry', async () => {
+    const subject = rnpp.population.list(7, 8)[0];
+    const appender = broker.app.get(AccessLogAppender);
+    for (let i = 0; i < 3; i++) await appender.append({ ...entry(100 + i), subject });
+    await appender.append({ ...entry(200), subject: rnpp.population.list(8, 9)[0] });
+    const vkey = (await (await get('/log/vkey')).text()).trim();
+    const token = await mintCitizenToken(
+      broker.trust.idp.key,
+      broker.trust.idp.issuer,
+      broker.trust.brokerId,
+      subject,
+    );
+    const proofs = await waitFor('three covered entries', async () => {
+      const r = await gql(
+        broker.graphqlUrl,
+        '{ myAccessLog(first: 50) { edges { node { id proof } } } }',
+        {},
+        {
+          authorization: `Bearer ${token}`,
+        },
+      );
+      const edges = (
+        r.body.data as { myAccessLog: { edges: { node: { id: string; proof: string | null } }[] } }
+      ).myAccessLog.edges;
+      return edges.length === 3 && edges.every((e) => e.node.proof) ? edges.map((e) => e.node) : null;
+    });
+    for (const { id, proof } of proofs) {
+      const v = verifyTlogProof(proof!, { log: vkey, witnesses: [witness.vkey], quorum: 1 });
+      expect(v).toMatchObject({ ok: true, index: Number(id) - 1 });
+      const leaf = JSON.parse(
+        Buffer.from(proof!.split('\n')[1].slice('extra '.length), 'base64').toString('utf8'),
+      ) as {
+        seq: string;
+        subject: string;
+        salt: string;
+      };
+      expect(leaf).toMatchObject({ seq: id, subject });
+      expect(leaf.salt).toMatch(/^[A-Za-z0-9_-]{22,}$/);
+      // a changed leaf no longer verifies
+      const tampered = proof!.replace(
+        /^extra .*$/m,
+        `extra ${Buffer.from(JSON.stringify({ ...leaf, subject: '1' })).toString('base64')}`,
+      );
+      expect(verifyTlogProof(tampered, { log: vkey, witnesses: [witness.vkey], quorum: 1 }).ok).toBe(false);
+    }
   });
 
   it('keeps the checkpoint unpublished and reports the log not ready when its only witness refuses', async () => {

@@ -255,6 +255,16 @@ export class AccessLogRepository {
     return rows.map(toEntry);
   }
 
+  /** The entries at `seqs` (those that exist), in seq order. */
+  async findBySeqs(seqs: readonly string[]): Promise<AccessEntry[]> {
+    if (seqs.length === 0) return [];
+    const rows: Row[] = await this.ds.query(
+      `SELECT ${COLUMNS.join(', ')} FROM access_log WHERE seq = ANY($1::bigint[]) ORDER BY seq`,
+      [seqs],
+    );
+    return rows.map(toEntry);
+  }
+
   /** Entries of one asynchronous job. */
   async findByJobId(jobId: string): Promise<AccessEntry[]> {
     const rows: Row[] = await this.ds.query(

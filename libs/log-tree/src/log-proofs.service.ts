@@ -1,6 +1,6 @@
-import type { AccessLogRepository } from '@broker/access-log';
+import { canonicalDocument, type AccessLogRepository } from '@broker/access-log';
 import { BrokerError, ErrorCode } from '@broker/errors';
-import { consistencyProof, inclusionProof } from '@broker/transparency';
+import { consistencyProof, formatTlogProof, inclusionProof } from '@broker/transparency';
 import type { LogTreeRepository, StoredCheckpoint } from './log-tree.repository';
 
 /** The log's delays and sizes as any gateway sees them in the database (readiness, metrics). */
@@ -70,6 +70,33 @@ export class LogProofsService {
       );
     const [leafHash] = await this.tree.nodes([{ level: 0, index }]);
     return { leafHash, hashes: await inclusionProof(index, size, (ids) => this.tree.nodes(ids)) };
+  }
+
+  /**
+   * For each entry `seq`, a C2SP tlog-proof (c2sp.org/tlog-proof@v1) of its inclusion in the
+   * latest published checkpoint, with the entry's leaf bytes (its canonical document) on the
+   * `extra` line so that the proof stands alone; null for an entry not yet covered (or when no
+   * checkpoint is published yet). For the citizen's own entries: the caller has checked whose they are.
+   */
+  async entryProofs(seqs: readonly string[]): Promise<Map<string, string | null>> {
+    const out = new Map<string, string | null>(seqs.map((s) => [s, null]));
+    const cp = await this.tree.latestPublished();
+    if (!cp || cp.cosignedNote === null || seqs.length === 0) return out;
+    const covered = seqs.filter((s) => BigInt(s) >= 1n && BigInt(s) <= BigInt(cp.size));
+    for (const entry of await this.entries.findBySeqs(covered)) {
+      const index = Number(BigInt(entry.seq) - 1n);
+      const hashes = await inclusionProof(index, cp.size, (ids) => this.tree.nodes(ids));
+      out.set(
+        entry.seq,
+        formatTlogProof({
+          extra: Buffer.from(canonicalDocument(entry), 'utf8'),
+          index,
+          hashes,
+          checkpoint: cp.cosignedNote,
+        }),
+      );
+    }
+    return out;
   }
 
   /** Sizes and delays (a few indexed reads). */

@@ -67,6 +67,12 @@ export class AccessLogEntryView {
   @Field(() => String, { nullable: true }) consentIssuer: string | null;
   @Field(() => String, { nullable: true }) jobId: string | null;
   @Field(() => Boolean, { description: 'The citizen already flagged this entry.' }) reported: boolean;
+  @Field(() => String, {
+    nullable: true,
+    description:
+      "A C2SP tlog-proof (c2sp.org/tlog-proof@v1) that this entry is in the public transparency log: its `extra` line is the entry's leaf bytes (base64), then the leaf index, the inclusion hashes and the latest published checkpoint with its witness cosignatures. Checkable offline (`npm run cli -- proof verify`). Null until a published checkpoint covers the entry.",
+  })
+  proof?: string | null;
 }
 
 @ObjectType()

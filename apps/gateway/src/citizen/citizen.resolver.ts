@@ -9,6 +9,7 @@ import {
   type ConsentView as ConsentViewData,
   type MemberView as MemberViewData,
 } from '@broker/citizen';
+import { LogProofsService } from '@broker/log-tree';
 import { Person } from '../person/person.model';
 import { partialAnswer } from '../person/partial-answer';
 import { CitizenAuthGuard, CorrelationId, SignedInCitizen } from './citizen-auth.guard';
@@ -26,6 +27,7 @@ export class CitizenResolver {
     @Inject(CitizenConsentsService) private readonly consents: CitizenConsentsService,
     @Inject(AccessReportsService) private readonly reports: AccessReportsService,
     @Inject(SelfAccessService) private readonly self: SelfAccessService,
+    @Inject(LogProofsService) private readonly proofs: LogProofsService,
   ) {}
 
   @Query(() => AccessLogConnection, {
@@ -41,8 +43,13 @@ export class CitizenResolver {
     @Args('memberId', { type: () => String, nullable: true }) memberId: string | null,
   ): Promise<AccessLogConnection> {
     const page = await this.log.page(citizen, { first, after, from, to, memberId });
+    // the page holds the citizen's own entries only: their proofs carry nothing of anyone else
+    const proofs = await this.proofs.entryProofs(page.entries.map((e) => e.id));
     return {
-      edges: page.entries.map((node, i) => ({ cursor: page.cursors[i], node })),
+      edges: page.entries.map((node, i) => ({
+        cursor: page.cursors[i],
+        node: { ...node, proof: proofs.get(node.id) ?? null },
+      })),
       pageInfo: { hasNextPage: page.hasNextPage, endCursor: page.endCursor },
       totalCount: page.totalCount,
     };
