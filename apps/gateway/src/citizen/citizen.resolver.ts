@@ -1,5 +1,6 @@
 import { Inject, UseGuards } from '@nestjs/common';
-import { Args, ID, Int, Mutation, Query, Resolver } from '@nestjs/graphql';
+import { Args, ID, Info, Int, Mutation, Query, Resolver } from '@nestjs/graphql';
+import type { GraphQLResolveInfo } from 'graphql';
 import {
   AccessReportsService,
   CitizenAccessLogService,
@@ -13,6 +14,7 @@ import { LogProofsService } from '@broker/log-tree';
 import { Person } from '../person/person.model';
 import { partialAnswer } from '../person/partial-answer';
 import { CitizenAuthGuard, CorrelationId, SignedInCitizen } from './citizen-auth.guard';
+import { selectsPath } from './selects-path';
 import { AccessLogConnection, ConsentView, MemberView } from './citizen.model';
 
 /**
@@ -41,10 +43,14 @@ export class CitizenResolver {
     @Args('from', { type: () => Date, nullable: true }) from: Date | null,
     @Args('to', { type: () => Date, nullable: true }) to: Date | null,
     @Args('memberId', { type: () => String, nullable: true }) memberId: string | null,
+    @Info() info: GraphQLResolveInfo,
   ): Promise<AccessLogConnection> {
     const page = await this.log.page(citizen, { first, after, from, to, memberId });
     // the page holds the citizen's own entries only: their proofs carry nothing of anyone else
-    const proofs = await this.proofs.entryProofs(page.entries.map((e) => e.id));
+    // computed only when asked for: a page of proofs is a few queries per entry
+    const proofs = selectsPath(info, ['edges', 'node', 'proof'])
+      ? await this.proofs.entryProofs(page.entries.map((e) => e.id))
+      : new Map<string, string | null>();
     return {
       edges: page.entries.map((node, i) => ({
         cursor: page.cursors[i],
