@@ -87,10 +87,11 @@ async function listen<Knobs>(
       await res.body.dump();
       if (res.statusCode !== 200) throw new Error(`knobs: HTTP ${res.statusCode}`);
     },
-    async close() {
-      await app.close();
-      await cleanup();
-    },
+    // idempotent: a test may stop one register early (to take it down) and all of them at the end
+    close: (() => {
+      let closing: Promise<void> | undefined;
+      return () => (closing ??= app.close().then(cleanup));
+    })(),
   };
 }
 
@@ -107,10 +108,12 @@ export async function startSimulator(): Promise<TestSimulator> {
 }
 
 /** Starts the CCSS simulator; `register` replaces the one derived from the test population. */
-export async function startCcssSimulator(opts: { register?: AffiliationRegister } = {}): Promise<TestCcss> {
+export async function startCcssSimulator(
+  opts: { register?: AffiliationRegister; random?: () => number } = {},
+): Promise<TestCcss> {
   const register = opts.register ?? createAffiliationRegister(testPopulation());
   const running = await listen<{ latencyMs?: number; failureRate?: number; malformedRate?: number }>(
-    buildCcss({ register }),
+    buildCcss({ register, random: opts.random }),
     (req) => req.method === 'POST' && (req.url?.startsWith('/ccss') ?? false),
   );
   return { ...running, register };

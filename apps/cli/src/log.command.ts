@@ -7,6 +7,7 @@ import { loadMonitorState, MonitorStateError, saveMonitorState } from './monitor
 import {
   collect,
   exitTwoOnUsageErrors,
+  parseOrUsage,
   logBaseUrlArgument,
   logVerifierArgument,
   quorumArgument,
@@ -64,15 +65,8 @@ export class LogMonitorCommand extends CommandRunner {
   }
 
   async run(args: string[], o: LogMonitorOptions): Promise<void> {
-    let request: LogMonitorRequest;
-    try {
-      request = parseLogMonitorArguments(args, o);
-    } catch (error) {
-      if (!(error instanceof UsageError)) throw error;
-      process.stderr.write(`${error.message}\n${USAGE}\n`);
-      process.exitCode = 2;
-      return;
-    }
+    const request = parseOrUsage(() => parseLogMonitorArguments(args, o), USAGE);
+    if (!request) return;
     try {
       const previous = await loadMonitorState(request.stateFile);
       const verdict = await monitorLog(new LogHttpSource(request.base), previous, request);

@@ -5,6 +5,7 @@ import { type NoteVerifier, verifyTlogProof } from '@broker/transparency';
 import {
   collect,
   exitTwoOnUsageErrors,
+  parseOrUsage,
   logVerifierArgument,
   quorumArgument,
   UsageError,
@@ -87,15 +88,8 @@ export class ProofVerifyCommand extends CommandRunner {
   }
 
   async run(args: string[], o: ProofVerifyOptions): Promise<void> {
-    let request: ProofVerifyRequest;
-    try {
-      request = parseProofVerifyArguments(args, o);
-    } catch (error) {
-      if (!(error instanceof UsageError)) throw error;
-      process.stderr.write(`${error.message}\n${USAGE}\n`);
-      process.exitCode = 2;
-      return;
-    }
+    const request = parseOrUsage(() => parseProofVerifyArguments(args, o), USAGE);
+    if (!request) return;
     let text: string;
     try {
       text = await readProofFile(request.file);

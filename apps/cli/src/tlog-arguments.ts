@@ -133,3 +133,18 @@ export function exitTwoOnUsageErrors(command: Command, usage: string): void {
   command.showHelpAfterError(usage);
   command.exitOverride((error) => process.exit(error.exitCode === 0 ? 0 : 2));
 }
+
+/**
+ * The command's request from its arguments, or undefined after printing the usage error and
+ * setting exit code 2 (any other error is thrown on).
+ */
+export function parseOrUsage<T>(parse: () => T, usage: string): T | undefined {
+  try {
+    return parse();
+  } catch (error) {
+    if (!(error instanceof UsageError)) throw error;
+    process.stderr.write(`${error.message}\n${usage}\n`);
+    process.exitCode = 2;
+    return undefined;
+  }
+}
