@@ -2,7 +2,7 @@ import { Inject, Injectable, Logger } from '@nestjs/common';
 import { AccessLogAppender, accessEntry, type AccessContext } from '@broker/access-log';
 import { DATA_ITEMS, type DataItem } from '@broker/data-items';
 import { BrokerError, ErrorCode } from '@broker/errors';
-import { NoSourceAnswered, PersonSourcesService, sourcesAskedBy, type SourceFailure } from '@broker/sources';
+import { PersonSourcesService, refusedRead, type SourceFailure } from '@broker/sources';
 import { SELF_REQUESTER, type Citizen } from './citizen';
 
 /** The citizen's own record as the page shows it: every field answered, from every register. */
@@ -56,8 +56,7 @@ export class SelfAccessService {
       if (e instanceof BrokerError && e.code === ErrorCode.ACCESS_LOG_UNAVAILABLE) throw e;
       const code = e instanceof BrokerError ? e.code : ErrorCode.INTERNAL_ERROR;
       if (!(e instanceof BrokerError)) this.logger.error(`unexpected failure: ${(e as Error).message}`);
-      const failed = e instanceof NoSourceAnswered ? e.failures : [];
-      const source = e instanceof BrokerError ? (e.details?.source as string | undefined) : undefined;
+      const read = refusedRead(e);
       await this.log.append(
         accessEntry(ctx, {
           occurredAt,
@@ -65,8 +64,8 @@ export class SelfAccessService {
           itemsRequested: items,
           outcome: 'REFUSED',
           reasonCode: code,
-          itemsFailed: failed.flatMap((f) => f.items) as DataItem[],
-          sources: sourcesAskedBy(e) ?? (source ? [source] : null),
+          itemsFailed: read.itemsFailed as DataItem[],
+          sources: read.sources,
         }),
       );
       throw e;

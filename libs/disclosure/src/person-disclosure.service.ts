@@ -9,7 +9,7 @@ import {
 import { BrokerError, ErrorCode } from '@broker/errors';
 import { normaliseItems, type DataItem } from '@broker/data-items';
 import { checkMatricule } from '@broker/matricule';
-import { NoSourceAnswered, PersonSourcesService, sourcesAskedBy, type SourceFailure } from '@broker/sources';
+import { PersonSourcesService, refusedRead, type SourceFailure } from '@broker/sources';
 import type { MemberAccessContext } from './access-context';
 import { assertDisclosureAllowed } from './disclosure-policy';
 
@@ -112,19 +112,15 @@ function refusal(
   code: ErrorCode,
   e: unknown,
 ): AccessDecision {
-  const source =
-    (code === ErrorCode.PERSON_NOT_FOUND || code === ErrorCode.SOURCE_UNAVAILABLE) && e instanceof BrokerError
-      ? ((e.details?.source as string | undefined) ?? null)
-      : null;
-  const failed = e instanceof NoSourceAnswered ? e.failures : [];
+  const read = refusedRead(e);
   return {
     occurredAt,
     subject,
     itemsRequested: items,
     outcome: 'REFUSED',
     reasonCode: code,
-    itemsFailed: failed.flatMap((f) => f.items) as DataItem[],
-    sources: sourcesAskedBy(e) ?? (source ? [source] : null),
+    itemsFailed: read.itemsFailed as DataItem[],
+    sources: read.sources,
     consent: consent ? consentRef(consent) : null,
   };
 }

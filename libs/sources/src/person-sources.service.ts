@@ -161,3 +161,20 @@ export function sourcesAskedBy(e: unknown): string[] | null {
   if (e instanceof NoSourceAnswered) return e.failures.map((f) => f.source);
   return null;
 }
+
+/**
+ * What a refusal's log entry says of the registers, whatever refused the request: the sources
+ * asked (none when it was refused before any was) and the items whose source failed.
+ */
+export function refusedRead(e: unknown): { sources: string[] | null; itemsFailed: string[] } {
+  const asked = sourcesAskedBy(e);
+  const itemsFailed = e instanceof NoSourceAnswered ? e.failures.flatMap((f) => f.items) : [];
+  if (asked) return { sources: asked, itemsFailed };
+  // a register's own error (an adapter that failed before the read was planned) names its source
+  const source =
+    e instanceof BrokerError &&
+    (e.code === ErrorCode.PERSON_NOT_FOUND || e.code === ErrorCode.SOURCE_UNAVAILABLE)
+      ? (e.details?.source as string | undefined)
+      : undefined;
+  return { sources: source ? [source] : null, itemsFailed };
+}
