@@ -114,8 +114,16 @@ export async function ensureDevKeys(): Promise<DevKeys> {
   return keys;
 }
 
-/** The demo trust document built from the dev keys' public halves (and the demo identity provider's). */
-export function demoTrustDocument(keys: DevKeys, idp?: DevIdpKey): TrustDocument {
+/** A witness of the demo's transparency log, as the trust file names it. */
+export interface DemoWitness {
+  name: string;
+  /** Its cosignature vkey (type 0x04). */
+  vkey: string;
+  url: string;
+}
+
+/** The demo trust document built from the dev keys' public halves (and the demo identity provider's, and the witness's). */
+export function demoTrustDocument(keys: DevKeys, idp?: DevIdpKey, witness?: DemoWitness): TrustDocument {
   return {
     brokerId: DEMO_BROKER_ID,
     purposes: DEMO_PURPOSES,
@@ -143,13 +151,23 @@ export function demoTrustDocument(keys: DevKeys, idp?: DevIdpKey): TrustDocument
           ],
         }
       : {}),
+    // the transparency log publishes a checkpoint once the witness cosigned it
+    ...(witness ? { witnesses: [witness], witnessQuorum: 1 } : {}),
   };
 }
 
-/** Writes .data/demo-trust.json (only used when BROKER_TRUST_FILE is not set), and its variant without the demo identity provider. */
-export async function writeDemoTrustFile(keys: DevKeys, idp?: DevIdpKey): Promise<string> {
+/**
+ * Writes .data/demo-trust.json (only used when BROKER_TRUST_FILE is not set), naming the demo's
+ * witness, and its variant without the demo identity provider (docker compose, which runs no
+ * witness of the demo's).
+ */
+export async function writeDemoTrustFile(
+  keys: DevKeys,
+  idp?: DevIdpKey,
+  witness?: DemoWitness,
+): Promise<string> {
   await mkdir(DATA_DIR, { recursive: true });
-  await writeFile(DEMO_TRUST_PATH, JSON.stringify(demoTrustDocument(keys, idp), null, 2));
+  await writeFile(DEMO_TRUST_PATH, JSON.stringify(demoTrustDocument(keys, idp, witness), null, 2));
   await writeFile(DEMO_TRUST_NO_IDP_PATH, JSON.stringify(demoTrustDocument(keys), null, 2));
   return DEMO_TRUST_PATH;
 }

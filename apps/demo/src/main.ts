@@ -11,13 +11,15 @@ import { request } from 'undici';
 import { DEFAULT_DATABASE_URL, loadBrokerConfig, redactUrl } from '@broker/config';
 import { loadOrCreateSigningKey, redisAnswers } from '@broker/audit';
 import { loadOrCreateNoteKey } from '@broker/log-tree';
+import { ED25519_NOTE_TYPE, ed25519PublicKeyBytes, formatVkey } from '@broker/transparency';
 import { loadOrCreateResultsKey } from '@broker/batch';
 import { loadOrCreateDevIdpKey } from '@broker/citizen';
 import { openDatabase, runtimeConnection } from '@broker/database';
 import { loadRcsApiKey } from '@broker/simulation';
 import { asCurl, demoPerson, demoRequest, listPersons, roleHolder } from './demo-client';
 import { demoSimulators, moveOffTakenDefaults, portsInUse, withSimulatorUrls } from './demo-simulators';
-import { DATA_DIR, ensureDevKeys, writeDemoTrustFile } from './demo-trust';
+import { DATA_DIR, DEMO_BROKER_ID, ensureDevKeys, writeDemoTrustFile, type DemoWitness } from './demo-trust';
+import { demoWitness, startDemoWitness } from './demo-witness';
 import { startEmbeddedPostgres } from './embedded-postgres';
 
 const EMBEDDED_PORT = Number(process.env.EMBEDDED_PG_PORT ?? 54329);
@@ -102,11 +104,13 @@ async function main(): Promise<void> {
   };
   const sims = demoSimulators(env);
   const simulators = [sims.rnpp, sims.ccss, sims.rcs];
-  for (const line of await moveOffTakenDefaults(env, simulators)) say(line);
+  const witnessListener = demoWitness(env);
+  for (const line of await moveOffTakenDefaults(env, [...simulators, witnessListener])) say(line);
   withSimulatorUrls(env, simulators);
   const config = loadBrokerConfig(env);
   const busy = await portsInUse([
     ...simulators,
+    witnessListener,
     { portVar: 'GATEWAY_PORT', host: config.gatewayHost, port: config.gatewayPort },
   ]);
   if (busy.length) throw new Error(`ports in use:\n  - ${busy.join('\n  - ')}`);
@@ -125,7 +129,7 @@ async function main(): Promise<void> {
   // process of the demo signs with the same key
   await loadOrCreateSigningKey(process.env.BROKER_SIGNING_KEY_FILE, config.mode);
   // and the transparency log's note key, which signs its checkpoints (docker compose mounts it too)
-  loadOrCreateNoteKey(process.env.BROKER_NOTE_KEY_FILE, config.mode);
+  const noteKey = loadOrCreateNoteKey(process.env.BROKER_NOTE_KEY_FILE, config.mode);
   // likewise the key that encrypts batch results at rest, shared by the gateway and the worker
   await loadOrCreateResultsKey(process.env.BATCH_RESULTS_KEY_FILE, config.mode);
   // and the RCS API key, which the RCS simulator checks and the gateway sends: one file for both
@@ -142,7 +146,17 @@ async function main(): Promise<void> {
     config.mode === 'development'
       ? await loadOrCreateDevIdpKey(path.resolve(process.cwd(), config.devIdpKeyFile))
       : undefined;
-  if (!trustFile) trustFile = await writeDemoTrustFile(keys, idp);
+  // one witness with storage of its own (.data/witness), pinned to this log's key, in the
+  // generated trust file with a quorum of 1: checkpoints are published once it cosigned them
+  let witness: DemoWitness | undefined;
+  if (ownTrust) {
+    const logVkey = formatVkey(DEMO_BROKER_ID, ED25519_NOTE_TYPE, ed25519PublicKeyBytes(noteKey));
+    const dist = path.resolve(__dirname, '..', '..');
+    witness = await startDemoWitness(witnessListener, logVkey, env, (name, script, childEnv) =>
+      startChild(name, path.join(dist, script), childEnv),
+    );
+  }
+  if (!trustFile) trustFile = await writeDemoTrustFile(keys, idp, witness);
   env.BROKER_TRUST_FILE = trustFile;
 
   const ds = await openDatabase(databaseUrl, { migrate: true, poolSize: 2 });
@@ -189,6 +203,10 @@ async function main(): Promise<void> {
   // an example path that answers roles (about one person in ten holds one); never the key itself
   const holder = await roleHolder(sims.rcs.url, rcsKey.key, await listPersons(config.rnppUrl, 50));
   say(`RCS (sim.)   ${sims.rcs.url}/persons/${holder}/roles   (header X-Api-Key: the key in ${rcsKey.file})`);
+  if (witness)
+    say(
+      `witness      ${witness.url}/vkey   (${witness.name}, storage .data/witness; checkpoints: ${base}/log/checkpoint)`,
+    );
   say(
     `trust file   ${trustFile}${ownTrust ? ' (generated; dev keys in .data/dev-keys.json)' : ' (yours, read only)'}`,
   );
