@@ -37,6 +37,11 @@ describe('proof verify', () => {
       });
     });
 
+    it('accepts a proof saved with blank lines added at its end', async () => {
+      const verdict = proofVerdict(`${await log.proof(7)}\n\n`, request());
+      expect(verdict.ok).toBe(true);
+    });
+
     it('rejects a proof whose entry was changed', async () => {
       const proof = await log.proof(3);
       const extra = log.leaves[3];
