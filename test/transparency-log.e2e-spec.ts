@@ -130,6 +130,19 @@ describe('witnessed transparency log (gateway + witness + PostgreSQL)', () => {
     expect((await get(`/log/proof?index=3&size=${cp2.size}`)).status).toBe(401);
   });
 
+  it('names whom to trust at GET /log/witnesses: the log key, the witnesses (names and keys only) and the quorum', async () => {
+    const res = await get('/log/witnesses');
+    expect(res.status).toBe(200);
+    expect(res.headers.get('content-type')).toMatch(/^application\/json/);
+    const vkey = (await (await get('/log/vkey')).text()).trim();
+    expect(await res.json()).toEqual({
+      origin: broker.trust.doc.brokerId,
+      logVkey: vkey,
+      quorum: 1,
+      witnesses: [{ name: witness.vkey.split('+')[0], vkey: witness.vkey }],
+    });
+  });
+
   it('gives the citizen a tlog-proof of each of their own entries, which verifies offline and carries that entry', async () => {
     const subject = rnpp.population.list(7, 8)[0];
     const appender = broker.app.get(AccessLogAppender);

@@ -3,12 +3,15 @@
  * against a real gateway (development mode, demo sign-in) over a fresh PostgreSQL database and
  * the RNPP, CCSS and RCS simulators. Member requests are made in the test with real signatures; axe-core checks
  * every view (WCAG 2.1 A and AA rules) in all four languages; screenshots go to a temporary folder,
- * or to docs/screenshots with `npm run screenshots` (SCREENSHOTS_DIR).
+ * or to docs/screenshots with `npm run screenshots` (SCREENSHOTS_DIR). A real witness (apps/witness,
+ * in-process) cosigns the transparency log's checkpoints: the page checks each entry's tlog-proof
+ * with WebCrypto, and a tampered proof (changed in flight) is shown as not verifying.
  *
  * Needs Chromium at /usr/bin/chromium (apt-get install chromium) or CHROMIUM_PATH.
  */
 import { randomUUID } from 'node:crypto';
 import { existsSync, mkdirSync, readFileSync } from 'node:fs';
+import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
 import { parse as parseCsv } from 'csv-parse/sync';
@@ -16,6 +19,9 @@ import { chromium, type Browser, type BrowserContext, type Page } from 'playwrig
 import { request } from 'undici';
 import { SOURCE_REGISTRY, type DataItem } from '@broker/data-items';
 import { GRANTED_PURPOSE, OTHER_PURPOSE, mintConsent, mintMemberAssertion } from '@broker/testing';
+import { verifyTlogProof } from '@broker/transparency';
+import { readWitnessConfig } from '../../apps/witness/src/witness-config';
+import { startWitness, type RunningWitness } from '../../apps/witness/src/witness-process';
 import {
   codes,
   gql,
@@ -38,6 +44,7 @@ const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
 const AXE_SOURCE = readFileSync(require.resolve('axe-core/axe.min.js'), 'utf8');
 const AXE_TAGS = ['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa'];
 const PAGE_SIZE = 20;
+const WITNESS_NAME = 'witness.browser.test/w1';
 /** The "My data" panel, once shown. */
 const RECORD = 'section[aria-labelledby="record-title"]';
 
@@ -103,6 +110,7 @@ declare const document: {
   activeElement: PageElement | null;
   documentElement: { scrollWidth: number };
   querySelector(selector: string): PageElement | null;
+  querySelectorAll(selector: string): ArrayLike<PageElement>;
 };
 declare const window: unknown;
 declare const sessionStorage: PageStorage;
@@ -122,6 +130,8 @@ describe('citizen page in Chromium (demo sign-in, real gateway)', () => {
   let sim: TestSimulator;
   let registers: CitizenRegisters;
   let broker: TestBroker;
+  let witnessDir: string;
+  let witness: RunningWitness;
   let browser: Browser;
   let context: BrowserContext;
   let page: Page;
@@ -251,6 +261,17 @@ describe('citizen page in Chromium (demo sign-in, real gateway)', () => {
     mkdirSync(SHOTS, { recursive: true });
     sim = await startSimulator();
     registers = await startCitizenRegisters(sim.population);
+    // a witness of the transparency log (trust on first use of the broker's key, as in development)
+    witnessDir = await mkdtemp(path.join(tmpdir(), 'citizen-page-witness-'));
+    witness = await startWitness(
+      readWitnessConfig({
+        BROKER_MODE: 'development',
+        WITNESS_PORT: '0',
+        WITNESS_DATA_DIR: witnessDir,
+        WITNESS_NAME: WITNESS_NAME,
+        WITNESS_LOG_LEVEL: 'error',
+      }),
+    );
     // purposes with labels in the four languages, as in the demo trust file
     broker = await startTestBroker(
       sim.url,
@@ -258,6 +279,8 @@ describe('citizen page in Chromium (demo sign-in, real gateway)', () => {
       undefined,
       (doc) => {
         doc.purposes = PURPOSES;
+        doc.witnesses = [{ name: WITNESS_NAME, vkey: witness.vkey, url: witness.url }];
+        doc.witnessQuorum = 1;
       },
     );
     browser = await chromium.launch({ executablePath: CHROMIUM });
@@ -295,6 +318,8 @@ describe('citizen page in Chromium (demo sign-in, real gateway)', () => {
   afterAll(async () => {
     await browser?.close();
     await broker?.close();
+    await witness?.close();
+    if (witnessDir) await rm(witnessDir, { recursive: true, force: true });
     await registers?.close();
     await sim?.close();
     const total = axeRuns.length;
@@ -341,7 +366,7 @@ describe('citizen page in Chromium (demo sign-in, real gateway)', () => {
     expect(first[0]).toContain(PURPOSES[0].labels.en);
     // the table has a caption and header cells with a scope
     expect(await page.textContent('table caption')).toBe(tr('en', 'log.caption'));
-    expect(await page.$$eval('thead th[scope="col"]', (ths) => ths.length)).toBe(7);
+    expect(await page.$$eval('thead th[scope="col"]', (ths) => ths.length)).toBe(8);
     await expectNoAxeViolations('who used my data', 'en');
 
     await page.click(`.pager button:has-text("${tr('en', 'pager.next')}")`);
@@ -351,6 +376,108 @@ describe('citizen page in Chromium (demo sign-in, real gateway)', () => {
     expect(await page.$(`.pager button:has-text("${tr('en', 'pager.next')}")`)).toBeNull();
     await page.click(`.pager button:has-text("${tr('en', 'pager.previous')}")`);
     await waitText('#log-summary', tr('en', 'log.summary', { first: 1, last: PAGE_SIZE, total: 24 }));
+  });
+
+  /** The proof cells' texts, once none is still being checked. */
+  async function proofCells(p: Page = page): Promise<string[]> {
+    await p.waitForFunction(
+      (checking) => {
+        const cells = Array.from(document.querySelectorAll('table.log-table tbody td[id$="-proof"]'));
+        return cells.length > 0 && cells.every((td) => !(td.textContent ?? '').includes(checking));
+      },
+      tr('en', 'proof.checking'),
+    );
+    return p.$$eval('table.log-table tbody td[id$="-proof"]', (tds) => tds.map((td) => td.textContent ?? ''));
+  }
+
+  it("checks each entry's proof in the browser: in the public log, cosigned by the witness; downloads it", async () => {
+    // the entries were written in beforeAll: published within a second or two; until then "not yet"
+    let cells: string[] = [];
+    for (let tries = 0; tries < 30; tries++) {
+      cells = await proofCells();
+      if (cells.every((c) => c.includes('In the public log'))) break;
+      expect(
+        cells.every((c) => c.includes(tr('en', 'proof.pending')) || c.includes('In the public log')),
+      ).toBe(true);
+      await page.waitForTimeout(500);
+      await page.reload();
+      await waitText('#log-summary', tr('en', 'log.summary', { first: 1, last: PAGE_SIZE, total: 24 }));
+    }
+    expect(cells).toHaveLength(PAGE_SIZE);
+    // newest first: entry 24 of the log (the log holds only this test's entries)
+    const size = Number(/entry \d+ of (\d+)/.exec(cells[0])![1]);
+    expect(size).toBeGreaterThanOrEqual(24);
+    cells.forEach((c, i) =>
+      expect(c).toContain(tr('en', 'proof.okOne', { n: 24 - i, size, witnesses: WITNESS_NAME })),
+    );
+    expect(await page.$$eval('td[id$="-proof"] .proof--ok', (els) => els.length)).toBe(PAGE_SIZE);
+    expect(await page.textContent('#proof-intro')).toBe(tr('en', 'proof.intro'));
+    expect(await page.$('#alert p')).toBeNull();
+    await expectNoAxeViolations('who used my data (proofs checked)', 'en');
+
+    // the proof of the second entry, as a file: the CLI's verifier accepts it, and it is that entry
+    const [download] = await Promise.all([
+      page.waitForEvent('download'),
+      page.click(`table.log-table tbody tr:nth-child(2) button:has-text("${tr('en', 'proof.download')}")`),
+    ]);
+    expect(download.suggestedFilename()).toMatch(/^browser-[0-9a-f-]{36}\.tlog-proof$/);
+    const text = readFileSync((await download.path())!, 'utf8');
+    const vkey = (await (await request(`${broker.baseUrl}/log/vkey`)).body.text()).trim();
+    const verified = verifyTlogProof(text, { log: vkey, witnesses: [witness.vkey], quorum: 1 });
+    expect(verified).toMatchObject({ ok: true, index: 22, witnesses: [WITNESS_NAME] });
+    const leaf = JSON.parse(verified.ok ? verified.extra!.toString('utf8') : '{}') as Record<string, string>;
+    expect(leaf).toMatchObject({ seq: '23', subject: citizen.matricule, memberId: t().m2.id });
+    expect(download.suggestedFilename()).toBe(`${leaf.correlationId}.tlog-proof`);
+  });
+
+  it('shows a proof changed on the way as NOT verifying, in words and in red, and warns', async () => {
+    const other = await browser.newContext({
+      baseURL: broker.baseUrl,
+      locale: 'en-GB',
+      timezoneId: 'Europe/Luxembourg',
+      acceptDownloads: true,
+    });
+    const main = page;
+    page = await newPage(other);
+    // one byte of the first entry's leaf (the extra line) flipped in the proofs' answer
+    await other.route('**/graphql', async (route) => {
+      if (!(route.request().postData() ?? '').includes('MyAccessLogProofs')) return route.continue();
+      const response = await route.fetch();
+      const body = (await response.json()) as {
+        data: { myAccessLog: { edges: { node: { id: string; proof: string | null } }[] } };
+      };
+      const node = body.data.myAccessLog.edges[0].node;
+      const lines = node.proof!.split('\n');
+      const leaf = Buffer.from(lines[1].slice('extra '.length), 'base64');
+      leaf[leaf.indexOf('"outcome"') + 12] ^= 0x01;
+      lines[1] = `extra ${leaf.toString('base64')}`;
+      node.proof = lines.join('\n');
+      await route.fulfill({ response, json: body });
+    });
+    try {
+      await page.goto('/me');
+      await page.selectOption('#demo-citizen', citizen.matricule);
+      await page.click('main form button[type="submit"]');
+      await waitText('#log-summary', tr('en', 'log.summary', { first: 1, last: PAGE_SIZE, total: 24 }));
+      const cells = await proofCells();
+      expect(cells[0]).toContain(tr('en', 'proof.failed', { reason: tr('en', 'proof.reason.INCLUSION') }));
+      expect(cells[0]).toContain('does NOT verify');
+      expect(await page.$$eval('tr:first-child .proof--failed', (els) => els.length)).toBe(1);
+      // the others still verify
+      expect(cells.slice(1).every((c) => c.includes('In the public log'))).toBe(true);
+      await waitText('#alert', tr('en', 'proof.someFailed'));
+      await expectNoAxeViolations('who used my data (a proof does not verify)', 'en');
+      await shot('proof-not-verifying', { height: 1300 });
+      // it can still be downloaded (as evidence), under the entry's id
+      const [download] = await Promise.all([
+        page.waitForEvent('download'),
+        page.click(`table.log-table tbody tr:nth-child(1) button:has-text("${tr('en', 'proof.download')}")`),
+      ]);
+      expect(download.suggestedFilename()).toMatch(/^entry-\d+\.tlog-proof$/);
+    } finally {
+      await other.close();
+      page = main;
+    }
   });
 
   it('filters by administration and by period', async () => {
@@ -560,6 +687,13 @@ describe('citizen page in Chromium (demo sign-in, real gateway)', () => {
         `${tr(lang, 'item.businessRoles')} — ${registerTitle('rcs', lang)}`,
       );
       expect(await page.title()).toContain(tr(lang, 'log.title'));
+      // the proof's verdict in this language, naming the witness
+      const verdict = I18N[lang]['proof.okOne'].split('{n}')[0];
+      await waitText('table.log-table tbody tr:nth-child(1) td[id$="-proof"]', verdict);
+      await waitText('table.log-table tbody tr:nth-child(1) td[id$="-proof"]', WITNESS_NAME);
+      expect(await page.textContent('table.log-table tbody tr:nth-child(1) td[id$="-proof"] button')).toBe(
+        tr(lang, 'proof.download'),
+      );
       await expectNoAxeViolations('who used my data', lang);
       if (lang === 'fr') await shot('access-log-fr', { height: 1500 });
       await page.click(`table.log-table tbody tr:nth-child(1) button`);

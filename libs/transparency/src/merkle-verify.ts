@@ -11,21 +11,24 @@ const half = (n: number): number => Math.floor(n / 2);
 const sameHash = (a: Uint8Array, b: Uint8Array): boolean => Buffer.compare(a, b) === 0;
 const validSize = (n: number): boolean => Number.isSafeInteger(n) && n >= 0;
 
-/** True when `proof` shows that `leafHash` is leaf `index` of the tree of `size` leaves whose root is `root`. */
-export function verifyInclusion(
+/**
+ * The root that `proof` leads to from `leafHash` as leaf `index` of a tree of `size` leaves
+ * (RFC 9162 §2.1.3.2), or null when the proof does not fit that index and size. A verifier compares
+ * it with the checkpoint's root; a tool can also use it to build a checkpoint over a synthetic path.
+ */
+export function inclusionRoot(
   index: number,
   size: number,
   leafHash: Uint8Array,
   proof: readonly Uint8Array[],
-  root: Uint8Array,
-): boolean {
-  if (!validSize(index) || !validSize(size) || index >= size) return false;
-  if (!isHash(leafHash) || !isHash(root) || !proof.every(isHash)) return false;
+): Uint8Array | null {
+  if (!validSize(index) || !validSize(size) || index >= size) return null;
+  if (!isHash(leafHash) || !proof.every(isHash)) return null;
   let fn = index;
   let sn = size - 1;
   let r: Uint8Array = leafHash;
   for (const p of proof) {
-    if (sn === 0) return false;
+    if (sn === 0) return null;
     if (isOdd(fn) || fn === sn) {
       r = nodeHash(p, r);
       if (!isOdd(fn)) {
@@ -40,7 +43,20 @@ export function verifyInclusion(
     fn = half(fn);
     sn = half(sn);
   }
-  return sn === 0 && sameHash(r, root);
+  return sn === 0 ? r : null;
+}
+
+/** True when `proof` shows that `leafHash` is leaf `index` of the tree of `size` leaves whose root is `root`. */
+export function verifyInclusion(
+  index: number,
+  size: number,
+  leafHash: Uint8Array,
+  proof: readonly Uint8Array[],
+  root: Uint8Array,
+): boolean {
+  if (!isHash(root)) return false;
+  const computed = inclusionRoot(index, size, leafHash, proof);
+  return computed !== null && sameHash(computed, root);
 }
 
 /**

@@ -285,6 +285,58 @@ export async function myAccessLog(args) {
   return data.myAccessLog;
 }
 
+/**
+ * The tlog-proofs of one page of the access log (the same page arguments as `myAccessLog`): a
+ * second query, so that the list shows before the broker has computed its proofs. A proof is null
+ * until a published checkpoint covers its entry.
+ * @param {{ first?: number, after?: string | null, from?: string | null, to?: string | null,
+ *   memberId?: string | null }} args
+ * @returns {Promise<{ id: string, proof: string | null }[]>}
+ */
+export async function myAccessLogProofs(args) {
+  /** @type {{ myAccessLog: { edges: { node: { id: string, proof: string | null } }[] } }} */
+  const data = await graphql(
+    `
+      query MyAccessLogProofs(
+        $first: Int
+        $after: String
+        $from: DateTime
+        $to: DateTime
+        $memberId: String
+      ) {
+        myAccessLog(first: $first, after: $after, from: $from, to: $to, memberId: $memberId) {
+          edges {
+            node {
+              id
+              proof
+            }
+          }
+        }
+      }
+    `,
+    args,
+  );
+  return data.myAccessLog.edges.map((e) => e.node);
+}
+
+/** @type {Promise<import('./tlog-verify.js').LogTrust> | null} */
+let logTrustOnce = null;
+
+/**
+ * Whom the proofs must satisfy: the log's key, its witnesses and the quorum (GET /log/witnesses,
+ * public). Fetched once per page load; a failure is retried next time.
+ * @returns {Promise<import('./tlog-verify.js').LogTrust>}
+ */
+export function logTrust() {
+  logTrustOnce ??= (async () => {
+    const res = await send('/log/witnesses', { headers: { accept: 'application/json' } });
+    if (!res.ok) throw new ApiError(await errorCode(res));
+    return /** @type {import('./tlog-verify.js').LogTrust} */ (await res.json());
+  })();
+  logTrustOnce.catch(() => (logTrustOnce = null));
+  return logTrustOnce;
+}
+
 /** @returns {Promise<MemberView[]>} */
 export async function myMembers() {
   /** @type {{ myMembers: MemberView[] }} */

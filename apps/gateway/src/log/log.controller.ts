@@ -3,6 +3,7 @@ import type { FastifyReply } from 'fastify';
 import { StaffAuthenticatorService } from '@broker/consent';
 import { LOG_NOTE_SIGNER, LogProofsService } from '@broker/log-tree';
 import type { Ed25519NoteSigner } from '@broker/transparency';
+import { TRUST_REGISTRY, type TrustRegistry } from '@broker/trust';
 
 type Query = Record<string, string | string[] | undefined>;
 
@@ -13,6 +14,18 @@ function one(q: Query, name: string): string | undefined {
 }
 
 const b64 = (h: Buffer): string => h.toString('base64');
+
+/** Whom a tlog-proof of this log must satisfy (GET /log/witnesses): public keys only. */
+export interface LogTrustView {
+  /** The checkpoints' origin (the trust file's brokerId, the name of the log's note key). */
+  origin: string;
+  /** The log's note verifier key (type 0x01), as GET /log/vkey. */
+  logVkey: string;
+  /** How many distinct witnesses must cosign a published checkpoint. */
+  quorum: number;
+  /** The trust file's witnesses: name and cosignature verifier key (type 0x04). */
+  witnesses: { name: string; vkey: string }[];
+}
 
 /**
  * The witnessed transparency log's endpoints (docs/adr/0010): the checkpoint and the note key are
@@ -25,6 +38,7 @@ export class LogController {
     @Inject(LogProofsService) private readonly proofs: LogProofsService,
     @Inject(LOG_NOTE_SIGNER) private readonly signer: Ed25519NoteSigner,
     @Inject(StaffAuthenticatorService) private readonly staff: StaffAuthenticatorService,
+    @Inject(TRUST_REGISTRY) private readonly trust: TrustRegistry,
   ) {}
 
   /** The latest published checkpoint with its cosignatures (C2SP signed note). */
@@ -43,6 +57,22 @@ export class LogController {
   @Header('cache-control', 'public, max-age=300')
   vkey(): string {
     return `${this.signer.vkey}\n`;
+  }
+
+  /**
+   * The log's key, its witnesses' keys and the quorum, from the trust file: what the citizen page
+   * verifies its entries' tlog-proofs against. Names and public keys only (no witness URL).
+   */
+  @Get('witnesses')
+  @Header('cache-control', 'public, max-age=300')
+  witnesses(): LogTrustView {
+    const { witnesses, quorum } = this.trust.witnessPolicy;
+    return {
+      origin: this.trust.brokerId,
+      logVkey: this.signer.vkey,
+      quorum,
+      witnesses: witnesses.map((w) => ({ name: w.name, vkey: w.vkey.text })),
+    };
   }
 
   @Get('consistency')

@@ -1,6 +1,7 @@
 // @ts-check
 // "Who used my data": the citizen's access-log entries, newest first, with filters by period and
-// administration, pages by cursor, downloads, and "I do not recognise this" on each entry.
+// administration, pages by cursor, downloads, "I do not recognise this" on each entry, and each
+// entry's tlog-proof checked in the browser (in the public log, cosigned by which witnesses).
 
 import * as api from '../api.js';
 import { announce, h, replace, showError } from '../dom.js';
@@ -8,6 +9,7 @@ import { openDialog } from '../dialog.js';
 import { errorMessage } from '../errors.js';
 import {
   formatDateTime,
+  formatList,
   itemsInWords,
   lang,
   localized,
@@ -17,6 +19,7 @@ import {
   tParts,
 } from '../i18n.js';
 import { ensureRegisters, registerTitle } from '../registers.js';
+import { verifyTlogProof } from '../tlog-verify.js';
 
 export const PAGE_SIZE = 20;
 /** The broker's requester id for the citizen's own looks at their data (channel `self`). */
@@ -25,6 +28,10 @@ const REPORT_MAX = 1000;
 
 /**
  * @typedef {{ from: string, to: string, memberId: string }} Filters
+ * @typedef {{ first?: number, after?: string | null, from?: string | null, to?: string | null,
+ *   memberId?: string | null }} PageArgs
+ * @typedef {{ status: 'checking' } | { status: 'pending' } | { status: 'unavailable' }
+ *   | { status: 'checked', text: string, result: import('../tlog-verify.js').ProofResult }} ProofState
  */
 
 const state = {
@@ -39,7 +46,12 @@ const state = {
   members: null,
   /** @type {string} a problem with the filters, shown beside them */
   filterProblem: '',
+  /** @type {Map<string, ProofState>} each shown entry's proof, by entry id */
+  proofs: new Map(),
 };
+
+/** Counts the proof loads: the answer of an older one (the page changed since) is dropped. */
+let proofRun = 0;
 
 export function reset() {
   state.filters = { from: '', to: '', memberId: '' };
@@ -48,6 +60,7 @@ export function reset() {
   state.page = null;
   state.members = null;
   state.filterProblem = '';
+  state.proofs = new Map();
 }
 
 export const title = () => t('log.title');
@@ -86,26 +99,29 @@ async function load(focusSummary = false) {
   announce(t('status.loading'));
   showError('');
   const f = state.filters;
+  /** @type {PageArgs} */
+  const args = {
+    first: PAGE_SIZE,
+    after: state.cursors[state.pageIndex],
+    from: f.from ? luxembourgDayStart(f.from).toISOString() : null,
+    // `to` is exclusive at the broker: up to the start of the next day
+    to: f.to ? luxembourgDayStart(nextDay(f.to)).toISOString() : null,
+    memberId: f.memberId || null,
+  };
+  proofRun += 1;
   try {
     // with the registers' names (loaded once; without them the entries name registers by short name)
-    [state.page] = await Promise.all([
-      api.myAccessLog({
-        first: PAGE_SIZE,
-        after: state.cursors[state.pageIndex],
-        from: f.from ? luxembourgDayStart(f.from).toISOString() : null,
-        // `to` is exclusive at the broker: up to the start of the next day
-        to: f.to ? luxembourgDayStart(nextDay(f.to)).toISOString() : null,
-        memberId: f.memberId || null,
-      }),
-      ensureRegisters(),
-    ]);
+    [state.page] = await Promise.all([api.myAccessLog(args), ensureRegisters()]);
   } catch (e) {
     announce('');
     showError(errorMessage(e));
     return;
   }
+  for (const { node } of state.page.edges) state.proofs.set(node.id, { status: 'checking' });
   render();
   announce(summaryText());
+  // the proofs after the list: computing them takes the broker a few queries per entry
+  void loadProofs(args, state.page);
   if (focusSummary)
     /** @type {HTMLElement | null} */ (root?.querySelector('#results-title') ?? null)?.focus();
 }
@@ -235,6 +251,7 @@ function results() {
     { class: 'results', 'aria-labelledby': 'results-title' },
     h('h2', { id: 'results-title', tabindex: '-1' }, t('log.resultsTitle')),
     h('p', { id: 'log-summary', class: 'summary' }, page ? summaryText() : t('status.loading')),
+    page && page.edges.length ? h('p', { id: 'proof-intro', class: 'hint' }, t('proof.intro')) : null,
     page && page.edges.length ? table(page.edges.map((e) => e.node)) : null,
     page ? pager(page) : null,
   );
@@ -242,7 +259,16 @@ function results() {
 
 /** @param {api.AccessLogEntry[]} entries */
 function table(entries) {
-  const headers = ['col.when', 'col.who', 'col.why', 'col.what', 'col.consent', 'col.outcome', 'col.action'];
+  const headers = [
+    'col.when',
+    'col.who',
+    'col.why',
+    'col.what',
+    'col.consent',
+    'col.outcome',
+    'col.action',
+    'col.proof',
+  ];
   return h(
     'table',
     { class: 'log-table', role: 'table' },
@@ -315,6 +341,7 @@ function row(e) {
           ),
     ),
     cell('col.action', action(e)),
+    h('td', { role: 'cell', 'data-label': t('col.proof'), id: `${id}-proof` }, proofContent(e)),
   );
 }
 
@@ -460,6 +487,131 @@ async function report(e) {
   render();
   announce(t('report.sent'));
   /** @type {HTMLElement | null} */ (root?.querySelector(`#${domId(e.id)}-reported`) ?? null)?.focus();
+}
+
+// ---- proofs: is the entry in the public log? -----------------------------------------------------
+
+/**
+ * Fetches the tlog-proofs of the page shown (same page arguments), verifies each against the keys
+ * of GET /log/witnesses and updates the proof cells in place (no re-render: focus and typed
+ * filters stay as they are).
+ * @param {PageArgs} args
+ * @param {api.AccessLogConnection} page
+ */
+async function loadProofs(args, page) {
+  const run = proofRun;
+  const entries = page.edges.map((e) => e.node);
+  /** @type {Map<string, ProofState>} */
+  const found = new Map();
+  try {
+    const [trust, nodes] = await Promise.all([api.logTrust(), api.myAccessLogProofs(args)]);
+    const texts = new Map(nodes.map((n) => [n.id, n.proof]));
+    await Promise.all(
+      entries.map(async (e) => {
+        const text = texts.get(e.id);
+        // an entry missing from the second answer (the log grew in between) is left unchecked
+        if (text === undefined) return found.set(e.id, { status: 'unavailable' });
+        if (text === null) return found.set(e.id, { status: 'pending' });
+        const result = await verifyTlogProof(text, trust, {
+          id: e.id,
+          occurredAt: e.occurredAt,
+          outcome: e.outcome,
+          memberId: e.member.id,
+          consentJti: e.consentJti,
+        });
+        return found.set(e.id, { status: 'checked', text, result });
+      }),
+    );
+  } catch {
+    for (const e of entries) found.set(e.id, { status: 'unavailable' });
+  }
+  if (run !== proofRun || state.page !== page) return;
+  for (const [id, proof] of found) state.proofs.set(id, proof);
+  for (const e of entries) {
+    const cell = root?.querySelector(`#${domId(e.id)}-proof`);
+    if (cell) replace(cell, proofContent(e));
+  }
+  const failed = [...found.values()].some(
+    (p) => p.status === 'checked' && !p.result.ok && p.result.code !== 'UNSUPPORTED',
+  );
+  if (failed) showError(t('proof.someFailed'));
+}
+
+/**
+ * The proof cell: what the check found, in words, with a symbol (never colour alone), and the proof
+ * to download.
+ * @param {api.AccessLogEntry} e
+ */
+function proofContent(e) {
+  const proof = state.proofs.get(e.id) ?? { status: 'checking' };
+  if (proof.status === 'checking') return h('span', { class: 'muted' }, t('proof.checking'));
+  if (proof.status === 'pending') return h('span', { class: 'proof proof--pending' }, t('proof.pending'));
+  if (proof.status === 'unavailable') return h('span', { class: 'muted' }, t('proof.unavailable'));
+  const { result, text } = proof;
+  /** @type {import('../dom.js').Child} */
+  let verdict;
+  if (result.ok) {
+    const n = (result.index ?? 0) + 1;
+    const size = result.size ?? 0;
+    const key = !result.witnesses.length
+      ? 'proof.okNoWitness'
+      : result.witnesses.length === 1
+        ? 'proof.okOne'
+        : 'proof.okMany';
+    verdict = h(
+      'span',
+      { class: 'proof proof--ok' },
+      h('span', { class: 'outcome__icon', 'aria-hidden': 'true' }, '✓'),
+      ' ',
+      t(key, { n, size, witnesses: formatList(result.witnesses) }),
+    );
+  } else if (result.code === 'UNSUPPORTED') {
+    verdict = h('span', { class: 'muted' }, t('proof.unsupported'));
+  } else {
+    verdict = h(
+      'span',
+      { class: 'proof proof--failed' },
+      h('span', { class: 'outcome__icon', 'aria-hidden': 'true' }, '✕'),
+      ' ',
+      h('strong', {}, t('proof.failed', { reason: t(`proof.reason.${result.code}`) })),
+    );
+  }
+  const id = domId(e.id);
+  return [
+    verdict,
+    h('br'),
+    h(
+      'button',
+      {
+        type: 'button',
+        class: 'button button--small button--secondary proof__download',
+        'aria-describedby': `${id}-when ${id}-who`,
+        onclick: () => downloadProof(e, text, result),
+      },
+      t('proof.download'),
+    ),
+  ];
+}
+
+/**
+ * Saves the proof as `<correlation id>.tlog-proof` (the entry's, from a proof that verified), else
+ * `entry-<id>.tlog-proof`: the file `npm run cli -- proof verify` and other tlog-proof tools read.
+ * @param {api.AccessLogEntry} e
+ * @param {string} text
+ * @param {import('../tlog-verify.js').ProofResult} result
+ */
+function downloadProof(e, text, result) {
+  const correlation = result.ok ? result.entry?.correlationId : undefined;
+  const name =
+    typeof correlation === 'string' && /^[\w.-]{1,100}$/.test(correlation) && !correlation.startsWith('.')
+      ? correlation
+      : `entry-${e.id.replace(/[^\w-]/g, '_')}`;
+  const url = URL.createObjectURL(new Blob([text], { type: 'text/plain' }));
+  const link = h('a', { href: url, download: `${name}.tlog-proof`, hidden: true });
+  document.body.append(link);
+  link.click();
+  link.remove();
+  window.setTimeout(() => URL.revokeObjectURL(url), 10_000);
 }
 
 // ---- pages and downloads -----------------------------------------------------------------------
