@@ -386,7 +386,7 @@ describe('verifyExport: format-specific records', () => {
     expect(n).toBe(22); // header, then record 5 spans two lines
     expect(r.problems[0]).toEqual({
       line: n,
-      message: `line ${n}: not a valid record (21 cells, expected 22)`,
+      message: `line ${n}: not a valid record (22 cells, expected 23)`,
     });
   });
 
@@ -672,9 +672,9 @@ describe.each(['ndjson', 'csv'] as const)('verifyExport (%s): entries from sever
 });
 
 describe('verifyExport: a CSV export made before several sources (no itemSources, itemsFailed columns)', () => {
-  /** The CSV as the broker wrote it then: the first 19 columns (the three later ones are empty here). */
+  /** The CSV as the broker wrote it then: the first 19 columns (the three later ones are empty here, then leafIndex). */
   const v1Csv = (lines: ExportLine[]) =>
-    `${CSV_COLUMNS_V1.join(',')}\r\n` + lines.map((l) => csvRecord(l).replace(/,,,\r\n$/, '\r\n')).join('');
+    `${CSV_COLUMNS_V1.join(',')}\r\n` + lines.map((l) => csvRecord(l).replace(/,,,,\d+\r\n$/, '\r\n')).join('');
   let manifest: string;
 
   beforeAll(async () => {

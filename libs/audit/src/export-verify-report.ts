@@ -1,4 +1,5 @@
 import type { ManifestClaims } from './export-format';
+import type { TlogVerdict } from './export-tlog-check';
 
 /** One thing wrong with an export; `line` is the physical line it was found at, when there is one. */
 export interface VerifyProblem {
@@ -15,6 +16,8 @@ export interface ExportVerifyReport {
   problems: VerifyProblem[];
   /** The manifest claims, present only when the manifest signature verified. */
   manifest?: ManifestClaims;
+  /** The transparency-log verdict, when the manifest has an anchor (or keys were given). */
+  tlog?: TlogVerdict;
   notes: string[];
 }
 
