@@ -144,12 +144,12 @@ export class TlogCheck {
       return verdict;
     }
     const count = this.verifier.leaves;
-    const what = count === cp.size ? 'every leaf of the tree' : `${count} of its ${cp.size} leaves`;
+    const what = count === cp.size ? 'every leaf' : `${count} of the ${cp.size} leaves`;
     if (this.signaturesOk) {
       const by = this.witnesses?.length ? this.witnesses.join(', ') : 'no witness (quorum 0)';
       this.notes.push(
         `anchored in the transparency log: checkpoint ${cp.origin} size ${cp.size}, cosigned by ${by}; ` +
-          `the lines are ${what}`,
+          `the lines are ${what} of its tree`,
       );
     } else if (!this.policy) {
       this.notes.push(
