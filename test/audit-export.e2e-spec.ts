@@ -121,6 +121,8 @@ describe('auditor exports and offline verification', () => {
         'jobId',
         // the entry's random salt, on every entry since the transparency log (ADR 0010)
         'salt',
+        // the entry's leaf in the transparency log: seq - 1 (not hashed)
+        'leafIndex',
         'prevHash',
         'hash',
       ].sort(),

@@ -8,7 +8,16 @@ import { request } from 'undici';
 import type { JWK } from 'jose';
 import { MAX_LINE_BYTES, formatReport, verifyExport } from '@broker/audit';
 import { BROKER_CONFIG, type BrokerConfig } from '@broker/config';
+import type { TlogProofPolicy } from '@broker/transparency';
 import { AuditReportsCommand } from './audit-reports.command';
+import {
+  UsageError,
+  collect,
+  logVerifierArgument,
+  parseOrUsage,
+  quorumArgument,
+  witnessVerifierArguments,
+} from './tlog-arguments';
 
 interface ExportOptions {
   url?: string;
@@ -151,8 +160,33 @@ export class AuditExportCommand extends CommandRunner {
   }
 }
 
-/** Longest manifest file read (the verifier refuses a JWS over 64 KiB anyway). */
-const MAX_MANIFEST_BYTES = 65_536;
+/** Longest manifest file read (the verifier refuses a longer JWS anyway). */
+const MAX_MANIFEST_BYTES = 4 * 1024 * 1024;
+
+const VERIFY_USAGE =
+  'usage: audit verify FILE [--jwks URL|FILE] [--log-vkey VKEY --witness-vkey VKEY [--witness-vkey VKEY ...] [--quorum N]]';
+
+interface AuditVerifyOptions {
+  jwks?: string;
+  logVkey?: string;
+  witnessVkey?: string[];
+  quorum?: string;
+}
+
+/**
+ * The transparency-log policy of `audit verify` (parsed as for `proof verify`): none without
+ * `--log-vkey`; witnesses and quorum need it. The quorum defaults to every witness given.
+ */
+export function auditTlogPolicy(o: AuditVerifyOptions): TlogProofPolicy | undefined {
+  if (!o.logVkey) {
+    if (o.witnessVkey?.length || o.quorum !== undefined)
+      throw new UsageError('--witness-vkey and --quorum need --log-vkey');
+    return undefined;
+  }
+  const log = logVerifierArgument(o.logVkey);
+  const witnesses = witnessVerifierArguments(o.witnessVkey ?? []);
+  return { log, witnesses, quorum: quorumArgument(o.quorum, witnesses) };
+}
 
 /** Reads a small file whole, after checking its size, so that a huge or endless one is never loaded. */
 async function readSmallFile(file: string, limit: number): Promise<string> {
@@ -181,8 +215,10 @@ export class AuditVerifyCommand extends CommandRunner {
     super();
   }
 
-  async run([file]: string[], o: { jwks?: string }): Promise<void> {
-    if (!file) return fail('usage: audit verify FILE [--jwks URL|FILE]');
+  async run([file]: string[], o: AuditVerifyOptions): Promise<void> {
+    if (!file) return fail(VERIFY_USAGE);
+    const parsed = parseOrUsage(() => ({ policy: auditTlogPolicy(o) }), VERIFY_USAGE);
+    if (!parsed) return;
     let manifestJws: string;
     try {
       manifestJws = (await readSmallFile(`${file}.manifest.jws`, MAX_MANIFEST_BYTES)).trim();
@@ -208,7 +244,7 @@ export class AuditVerifyCommand extends CommandRunner {
     } catch (e) {
       return fail(`FAILED: cannot read the broker keys from ${source}: ${(e as Error).message}`, 1);
     }
-    const report = await verifyExport({ file, manifestJws, jwks });
+    const report = await verifyExport({ file, manifestJws, jwks, tlog: parsed.policy });
     process.stdout.write(`${formatReport(report)}\n`);
     if (!report.ok) process.exitCode = 1;
   }
@@ -219,6 +255,32 @@ export class AuditVerifyCommand extends CommandRunner {
       "the broker's public keys (URL or file; default FILE.jwks.json, else the configured gateway's /.well-known/jwks.json)",
   })
   parseJwks(v: string): string {
+    return v;
+  }
+
+  @Option({
+    flags: '--log-vkey <vkey>',
+    description:
+      "the transparency log's verifier key (GET /log/vkey), or a file holding it: the manifest's checkpoint must be signed with it",
+  })
+  parseLogVkey(v: string): string {
+    return v;
+  }
+
+  @Option({
+    flags: '--witness-vkey <vkey>',
+    description:
+      "a trusted witness's verifier key (type 0x04), or a file holding it; repeat for each witness",
+  })
+  parseWitnessVkey(v: string, previous?: string[]): string[] {
+    return collect(v, previous);
+  }
+
+  @Option({
+    flags: '--quorum <n>',
+    description: 'how many of the given witnesses must have cosigned the checkpoint (default: all of them)',
+  })
+  parseQuorum(v: string): string {
     return v;
   }
 }

@@ -1,5 +1,7 @@
 import { canonicalDocument, canonicalJson, type NewAccessEntry } from '@broker/access-log';
+import { foldSubtrees, type TreeNodeId } from '@broker/transparency';
 import { AuditExportService, type ExportRequest } from './audit-export.service';
+import type { ManifestClaims } from './export-format';
 
 const REQ: ExportRequest = {
   auditor: { id: 'staff-x/auditor-1', issuer: 'staff-x', subject: 'auditor-1', members: ['member-one'] },
@@ -41,16 +43,26 @@ function handBuilt(
 }
 
 /** The service over fakes: the appender keeps what it is given, the chain head is seq 11. */
-function service(): { exports: AuditExportService; appended: NewAccessEntry[] } {
+function service(published: { size: number; cosignedNote: string } | null = null): {
+  exports: AuditExportService;
+  appended: NewAccessEntry[];
+  signed: ManifestClaims[];
+} {
   const appended: NewAccessEntry[] = [];
+  const signed: ManifestClaims[] = [];
   const exports = new AuditExportService(
     { exportPage: () => Promise.resolve([]) } as never,
     { append: (e: NewAccessEntry) => Promise.resolve(void appended.push(e)) } as never,
     { head: () => Promise.resolve({ seq: 11n }), checkpointAt: () => Promise.resolve(null) } as never,
-    { sign: () => Promise.resolve('a.b.c') } as never,
+    { sign: (c: ManifestClaims) => Promise.resolve(void signed.push(c)).then(() => 'a.b.c') } as never,
     { brokerId: 'broker-test' } as never,
+    {
+      latestPublished: () => Promise.resolve(published),
+      nodes: (ids: TreeNodeId[]) => Promise.resolve(ids.map((id) => Buffer.alloc(32, id.level))),
+    } as never,
+    { transparencyLog: { publishMaxDelayMs: 300 } } as never,
   );
-  return { exports, appended };
+  return { exports, appended, signed };
 }
 
 /** The hashed form of an entry at a fixed place in the chain: equal documents, equal hashes. */
@@ -84,6 +96,27 @@ describe('AuditExportService: the entries of auditor actions', () => {
       correlationId: 'corr-audit-1',
       jobId: null,
       purpose: 'AUDIT-MANIFEST',
+    });
+  });
+
+  it('anchors the manifest in the latest published checkpoint that covers the cut', async () => {
+    const { exports, signed } = service({ size: 12, cosignedNote: 'the cosigned note' });
+    await exports.manifest(REQ, 11n);
+    // no entry matched: the proof is the hash of the whole tree [0, 12), folded from (3, 0) and (2, 2)
+    const fold = foldSubtrees([Buffer.alloc(32, 3), Buffer.alloc(32, 2)]);
+    expect(signed[0].tlog).toEqual({
+      checkpoint: 'the cosigned note',
+      size: 12,
+      proof: [fold.toString('base64')],
+    });
+  });
+
+  it('says why the manifest is not anchored when no checkpoint covers the cut in time', async () => {
+    const { exports, signed } = service({ size: 10, cosignedNote: 'too small' });
+    await exports.manifest(REQ, 11n);
+    expect(signed[0].tlog).toEqual({
+      checkpoint: null,
+      reason: 'no published (cosigned) checkpoint covered seq 11 within 300 ms',
     });
   });
 });

@@ -8,10 +8,13 @@ import {
   type AccessContext,
   type AccessEntry,
 } from '@broker/access-log';
+import { BROKER_CONFIG, type BrokerConfig } from '@broker/config';
 import type { Auditor } from '@broker/consent';
+import { LogTreeRepository } from '@broker/log-tree';
 import { TRUST_REGISTRY, type TrustRegistry } from '@broker/trust';
 import { BrokerSigner } from './broker-signer';
 import { CheckpointService } from './checkpoint.service';
+import { TlogAnchorBuilder, publishedCheckpointCovering } from './export-anchor';
 import {
   ExportDigest,
   csvHeader,
@@ -20,6 +23,7 @@ import {
   type ExportFilter,
   type ExportFormat,
   type ManifestClaims,
+  type TlogAnchor,
 } from './export-format';
 
 const PAGE = 2000;
@@ -49,6 +53,8 @@ export class AuditExportService {
     @Inject(CheckpointService) private readonly checkpoints: CheckpointService,
     @Inject(BrokerSigner) private readonly signer: BrokerSigner,
     @Inject(TRUST_REGISTRY) private readonly trust: TrustRegistry,
+    @Inject(LogTreeRepository) private readonly tree: LogTreeRepository,
+    @Inject(BROKER_CONFIG) private readonly config: BrokerConfig,
   ) {}
 
   /** Logs the export (of export job `jobId`, if any) and fixes its cut: entries up to the returned head seq are exported. */
@@ -84,7 +90,12 @@ export class AuditExportService {
     return this.repo.exportCount(filter, headSeq);
   }
 
-  /** Logs the manifest request and signs the manifest of the export cut at `headSeq` (default: the head now). */
+  /**
+   * Logs the manifest request and signs the manifest of the export cut at `headSeq` (default: the
+   * head now). The manifest is anchored in the transparency log: the latest published checkpoint
+   * once it covers the cut (waiting up to LOG_PUBLISH_MAX_DELAY_MS for one), with the multi-leaf
+   * proof of the exported entries in its tree; or, when none covers the cut in time, the reason.
+   */
   async manifest(
     req: ExportRequest,
     headSeq: bigint | undefined,
@@ -93,8 +104,27 @@ export class AuditExportService {
     const head = await this.checkpoints.head();
     const cut = headSeq !== undefined && headSeq <= head.seq ? headSeq : head.seq;
     await this.logAction(req, 'AUDIT-MANIFEST', cut, jobId);
+    const published =
+      cut > 0n
+        ? await publishedCheckpointCovering(this.tree, cut, this.config.transparencyLog.publishMaxDelayMs)
+        : null;
+    const anchor = published ? new TlogAnchorBuilder(published) : null;
     const digest = new ExportDigest();
-    for await (const page of this.pages(req.filter, cut)) for (const e of page) digest.add(exportLine(e));
+    for await (const page of this.pages(req.filter, cut))
+      for (const e of page) {
+        digest.add(exportLine(e));
+        anchor?.push(e.seq);
+      }
+    const tlog: TlogAnchor = anchor
+      ? await anchor.finish(this.tree)
+      : {
+          checkpoint: null,
+          reason:
+            cut > 0n
+              ? `no published (cosigned) checkpoint covered seq ${cut} within ` +
+                `${this.config.transparencyLog.publishMaxDelayMs} ms`
+              : 'the access log was empty when the export was cut',
+        };
     const claims: ManifestClaims = {
       iss: this.trust.brokerId,
       sub: req.auditor.id,
@@ -109,6 +139,7 @@ export class AuditExportService {
       complete: digest.complete,
       digest: digest.hex(),
       checkpoint: cut > 0n ? await this.checkpoints.checkpointAt(cut) : null,
+      tlog,
     };
     return this.signer.sign(claims, 'audit-manifest+jwt');
   }

@@ -3,6 +3,7 @@ import type { DataSource } from 'typeorm';
 import { AccessLogModule } from '@broker/access-log';
 import { ConsentModule } from '@broker/consent';
 import { DATA_SOURCE } from '@broker/database';
+import { LogTreeRepository } from '@broker/log-tree';
 import { AuditExportService } from './audit-export.service';
 import { BrokerSigner } from './broker-signer';
 import { CheckpointRepository } from './checkpoint.repository';
@@ -14,6 +15,12 @@ import { ExportJobsService } from './export-jobs.service';
 
 const SHARED: Provider[] = [
   BrokerSigner,
+  // the manifests' anchors read published checkpoints and tree nodes (not the integrator)
+  {
+    provide: LogTreeRepository,
+    inject: [DATA_SOURCE],
+    useFactory: (ds: DataSource) => new LogTreeRepository(ds),
+  },
   {
     provide: CheckpointRepository,
     inject: [DATA_SOURCE],

@@ -1,7 +1,8 @@
+import { createHash } from 'node:crypto';
 import { GENESIS_HASH } from '@broker/access-log';
 import {
   ExportDigest,
-  lineHash,
+  lineDocument,
   type CheckpointRef,
   type ExportLine,
   type ManifestClaims,
@@ -9,6 +10,7 @@ import {
 import type { Problems } from './export-verify-report';
 import { isHash, isSeq } from './export-manifest';
 import type { Entry } from './export-readers';
+import type { TlogCheck } from './export-tlog-check';
 
 /** Why a parsed line cannot be an export line of canonical version 1, if it cannot. */
 function shapeError(l: ExportLine): string | undefined {
@@ -36,6 +38,7 @@ export class ChainCheck {
     private readonly problems: Problems,
     private readonly manifest: ManifestClaims | undefined,
     private readonly checkpoint: CheckpointRef | null,
+    private readonly tlog?: TlogCheck,
   ) {}
 
   push(e: Entry): void {
@@ -47,9 +50,11 @@ export class ChainCheck {
     const l = e.value;
     const invalid = e.invalid ?? (l ? shapeError(l) : 'empty');
     let computed: string | undefined;
+    let document = '';
     if (invalid === undefined && l) {
       try {
-        computed = lineHash(l);
+        document = lineDocument(l);
+        computed = createHash('sha256').update(document, 'utf8').digest('hex');
       } catch {
         // canonicalJson refuses what it cannot hash the same way everywhere (e.g. 1.5, 1e300).
       }
@@ -65,6 +70,7 @@ export class ChainCheck {
     const hash = l.hash as string;
     const seq = BigInt(seqText);
     this.digest.add(l);
+    this.tlog?.push(n, l, document);
     if (this.checkpoint && seqText === this.checkpoint.seq) {
       this.checkpointLine = n;
       // An altered line is already reported as such: here only the hash it carries counts.

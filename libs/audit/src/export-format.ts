@@ -5,8 +5,10 @@ import { canonicalJson, canonicalObject, type AccessEntry, type Json } from '@br
  * The export formats (contracts/audit-export-line.schema.json, contracts/audit-manifest.schema.json,
  * contracts/audit-export-csv.md).
  *
- * NDJSON: one entry per line, the fields of the canonical form that the chain hashes plus `hash`;
- * so hash = SHA-256(canonical JSON of the line without `hash`), checkable line by line.
+ * NDJSON: one entry per line, the fields of the canonical form that the chain hashes plus `hash`
+ * and `leafIndex`; so hash = SHA-256(canonical JSON of the line without `hash` and `leafIndex`),
+ * checkable line by line, and those same bytes are the entry's leaf in the transparency log
+ * (leaf `leafIndex` = seq − 1, leaf hash = SHA-256(0x00 ‖ bytes)).
  * CSV: RFC 4180, CRLF, one header row, the same fields in CSV_COLUMNS order; arrays joined with
  * `|`, null as an empty cell.
  */
@@ -45,23 +47,39 @@ export const CSV_COLUMNS_V1 = [
 /** The columns of exports made before the transparency log (no salt); still read by the verifier. */
 export const CSV_COLUMNS_V2 = [...CSV_COLUMNS_V1, 'itemSources', 'itemsFailed'] as const;
 
+/** The columns of exports made before leaf indexes; still read by the verifier. */
+export const CSV_COLUMNS_V3 = [...CSV_COLUMNS_V2, 'salt'] as const;
+
 /** The columns of an export: itemSources (`item:source`), itemsFailed and salt are empty where the entry has none. */
-export const CSV_COLUMNS = [...CSV_COLUMNS_V2, 'salt'] as const;
+export const CSV_COLUMNS = [...CSV_COLUMNS_V3, 'leafIndex'] as const;
+
+/** Members of an export line that are not part of the hashed canonical document. */
+const UNHASHED = new Set(['hash', 'leafIndex']);
 
 const ARRAY_COLUMNS = new Set(['itemsRequested', 'itemsDisclosed']);
 /** Array columns absent from the hashed line when empty (see canonicalObject). */
 const OPTIONAL_ARRAY_COLUMNS = new Set(['itemSources', 'itemsFailed']);
 const NUMBER_COLUMNS = new Set(['v']);
 
-/** The NDJSON object of an entry. */
+/** The NDJSON object of an entry: its canonical document, its leaf index (seq − 1) and its hash. */
 export function exportLine(e: AccessEntry): ExportLine {
-  return { ...canonicalObject(e), hash: e.hash };
+  return { ...canonicalObject(e), leafIndex: Number(BigInt(e.seq) - 1n), hash: e.hash };
 }
 
-/** The hash a line should carry: SHA-256 of the canonical JSON of every field but `hash`. */
+/**
+ * The entry's canonical document as a line carries it (every member but `hash` and `leafIndex`):
+ * the bytes the chain hash covers and the entry's transparency-log leaf. Throws a TypeError on
+ * what canonicalJson refuses.
+ */
+export function lineDocument(line: ExportLine): string {
+  const doc: ExportLine = {};
+  for (const [k, v] of Object.entries(line)) if (!UNHASHED.has(k)) doc[k] = v;
+  return canonicalJson(doc);
+}
+
+/** The hash a line should carry: SHA-256 of the canonical JSON of every field but `hash` and `leafIndex`. */
 export function lineHash(line: ExportLine): string {
-  const { hash: _hash, ...rest } = line;
-  return createHash('sha256').update(canonicalJson(rest), 'utf8').digest('hex');
+  return createHash('sha256').update(lineDocument(line), 'utf8').digest('hex');
 }
 
 function csvCell(v: string): string {
@@ -95,7 +113,10 @@ export function lineFromCsv(record: Record<string, string>): ExportLine {
     else if (OPTIONAL_ARRAY_COLUMNS.has(c)) {
       if (raw !== '') line[c] = raw.split('|');
     } else if (NUMBER_COLUMNS.has(c)) line[c] = Number(raw);
-    else if (c === 'auditFilter' || c === 'salt') {
+    else if (c === 'leafIndex') {
+      // a decimal integer, or kept as text so that the verifier reports it
+      if (raw !== '') line[c] = /^(0|[1-9][0-9]{0,15})$/.test(raw) ? Number(raw) : raw;
+    } else if (c === 'auditFilter' || c === 'salt') {
       if (raw !== '') line[c] = raw;
     } else line[c] = raw === '' ? null : raw;
   }
@@ -141,7 +162,32 @@ export interface ManifestClaims {
   digest: string;
   /** The checkpoint of headSeq, signed when the export was cut. */
   checkpoint: CheckpointRef | null;
+  /**
+   * The export's anchor in the witnessed transparency log (absent from manifests made before it):
+   * a published, cosigned checkpoint whose size covers headSeq and the multi-leaf inclusion proof
+   * of the exported entries in its tree; or why there is none.
+   */
+  tlog?: TlogAnchor;
 }
+
+/** See ManifestClaims.tlog. */
+export type TlogAnchor =
+  | {
+      /** The cosigned checkpoint note, verbatim as GET /log/checkpoint serves it. */
+      checkpoint: string;
+      /** Its tree size (≥ headSeq). */
+      size: number;
+      /**
+       * Base64 hashes of the maximal subtrees of that tree holding no exported leaf, left to
+       * right (RFC 9162 recursion): with the exported lines' leaf hashes they give its root.
+       */
+      proof: string[];
+    }
+  | {
+      checkpoint: null;
+      /** Why the export is not anchored (no published checkpoint covered the cut in time, proof too large). */
+      reason: string;
+    };
 
 /** Running state of the manifest digest. */
 export class ExportDigest {

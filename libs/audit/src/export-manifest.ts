@@ -112,7 +112,27 @@ function manifestClaims(p: unknown): ManifestClaims | string {
       return 'checkpoint needs seq, hash, signedAt and jws';
     }
   }
+  if (c.tlog !== undefined) {
+    const why = tlogShapeError(c.tlog);
+    if (why) return why;
+  }
   return c as unknown as ManifestClaims;
+}
+
+const BASE64_HASH = /^[A-Za-z0-9+/]{43}=$/;
+
+/** Why a manifest's `tlog` member does not have the shape of a TlogAnchor, if it does not. */
+function tlogShapeError(t: unknown): string | undefined {
+  if (typeof t !== 'object' || t === null || Array.isArray(t)) return 'tlog must be an object';
+  const a = t as Record<string, unknown>;
+  if (a.checkpoint === null) {
+    return typeof a.reason === 'string' ? undefined : 'tlog without a checkpoint needs a reason';
+  }
+  if (typeof a.checkpoint !== 'string') return 'tlog.checkpoint must be a signed note or null';
+  if (!Number.isSafeInteger(a.size) || (a.size as number) < 0) return 'tlog.size must be a tree size';
+  if (!Array.isArray(a.proof) || !a.proof.every((h) => typeof h === 'string' && BASE64_HASH.test(h)))
+    return 'tlog.proof must be a list of base64 SHA-256 hashes';
+  return undefined;
 }
 
 export function isSeq(v: unknown): v is string {

@@ -1,6 +1,13 @@
 import { createReadStream } from 'node:fs';
 import { readCsvRecords } from './csv-reader';
-import { CSV_COLUMNS, CSV_COLUMNS_V1, CSV_COLUMNS_V2, lineFromCsv, type ExportLine } from './export-format';
+import {
+  CSV_COLUMNS,
+  CSV_COLUMNS_V1,
+  CSV_COLUMNS_V2,
+  CSV_COLUMNS_V3,
+  lineFromCsv,
+  type ExportLine,
+} from './export-format';
 import type { Problems } from './export-verify-report';
 import { MAX_HEADER_BYTES, MAX_LINE_BYTES } from './line-limits';
 import { readLines } from './line-reader';
@@ -48,11 +55,12 @@ export async function* csvEntries(file: string, problems: Problems, notes: strin
         r.fields[0] = r.fields[0].slice(1);
         notes.push('the file starts with a byte-order mark, which was ignored');
       }
-      // an export made before several sources (no itemSources, itemsFailed) or before the
-      // transparency log (no salt) reads as it always did
-      if (r.error === undefined && r.fields.join(',') === CSV_COLUMNS_V1.join(',')) columns = CSV_COLUMNS_V1;
-      else if (r.error === undefined && r.fields.join(',') === CSV_COLUMNS_V2.join(','))
-        columns = CSV_COLUMNS_V2;
+      // an export made before several sources (no itemSources, itemsFailed), before the
+      // transparency log (no salt) or before leaf indexes (no leafIndex) reads as it always did
+      const older = [CSV_COLUMNS_V1, CSV_COLUMNS_V2, CSV_COLUMNS_V3].find(
+        (c) => r.error === undefined && r.fields.join(',') === c.join(','),
+      );
+      if (older) columns = older;
       else if (r.error !== undefined || r.fields.join(',') !== CSV_COLUMNS.join(',')) {
         // Records are still read by position so that the report says what else is wrong.
         problems.add(r.line, `line ${r.line}: the header row is not ${CSV_COLUMNS.join(',')}`);

@@ -1,4 +1,4 @@
-import { createHmac } from 'node:crypto';
+import { createHmac, generateKeyPairSync } from 'node:crypto';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
@@ -7,12 +7,23 @@ import addFormats from 'ajv-formats';
 import { SignJWT, exportJWK, generateKeyPair, type JWK, type JWTPayload } from 'jose';
 import { GENESIS_HASH, sealEntries, type AccessEntry, type NewAccessEntry } from '@broker/access-log';
 import {
+  Ed25519Cosigner,
+  Ed25519NoteSigner,
+  InMemoryMerkleTree,
+  formatCheckpoint,
+  multiInclusionProof,
+  signNote,
+  type TlogProofPolicy,
+} from '@broker/transparency';
+import {
   ExportDigest,
   CSV_COLUMNS,
   CSV_COLUMNS_V1,
+  CSV_COLUMNS_V3,
   csvHeader,
   csvRecord,
   exportLine,
+  lineDocument,
   lineHash,
   type CheckpointRef,
   type ExportFilter,
@@ -386,7 +397,7 @@ describe('verifyExport: format-specific records', () => {
     expect(n).toBe(22); // header, then record 5 spans two lines
     expect(r.problems[0]).toEqual({
       line: n,
-      message: `line ${n}: not a valid record (21 cells, expected 22)`,
+      message: `line ${n}: not a valid record (22 cells, expected 23)`,
     });
   });
 
@@ -672,9 +683,10 @@ describe.each(['ndjson', 'csv'] as const)('verifyExport (%s): entries from sever
 });
 
 describe('verifyExport: a CSV export made before several sources (no itemSources, itemsFailed columns)', () => {
-  /** The CSV as the broker wrote it then: the first 19 columns (the three later ones are empty here). */
+  /** The CSV as the broker wrote it then: the first 19 columns (the three later ones are empty here, then leafIndex). */
   const v1Csv = (lines: ExportLine[]) =>
-    `${CSV_COLUMNS_V1.join(',')}\r\n` + lines.map((l) => csvRecord(l).replace(/,,,\r\n$/, '\r\n')).join('');
+    `${CSV_COLUMNS_V1.join(',')}\r\n` +
+    lines.map((l) => csvRecord(l).replace(/,,,,\d+\r\n$/, '\r\n')).join('');
   let manifest: string;
 
   beforeAll(async () => {
@@ -735,5 +747,197 @@ describe('contracts', () => {
     expect(headerSchema(decode(h))).toBe(true);
     expect(headerSchema({ alg: 'HS256', typ: 'audit-manifest+jwt', kid: KID })).toBe(false);
     expect(manifestSchema({ ...claims, count: -1 })).toBe(false);
+  });
+});
+
+describe('verifyExport: the transparency-log anchor', () => {
+  const origin = BROKER;
+  const logSigner = new Ed25519NoteSigner(origin, generateKeyPairSync('ed25519').privateKey);
+  const witness = new Ed25519Cosigner('witness.test.lu/w1', generateKeyPairSync('ed25519').privateKey);
+  const stranger = new Ed25519Cosigner('witness.test.lu/w1', generateKeyPairSync('ed25519').privateKey);
+  const policy = (w: Ed25519Cosigner = witness): TlogProofPolicy => ({
+    log: logSigner.vkey,
+    witnesses: [w.vkey],
+    quorum: 1,
+  });
+  // the log holds the 30 exported entries and 3 written after the cut (the auditor's own, say)
+  const tree = new InMemoryMerkleTree();
+  const SIZE = 33;
+  let note: string;
+
+  beforeAll(async () => {
+    tree.appendData(LINES.map((l) => Buffer.from(lineDocument(l), 'utf8')));
+    tree.appendData([1, 2, 3].map((i) => Buffer.from(`later entry ${i}`)));
+    const text = formatCheckpoint({ origin, size: SIZE, rootHash: await tree.root() });
+    note = signNote(text, [logSigner]) + witness.cosignatureLine(text);
+  });
+
+  async function anchoredManifest(
+    format: ExportFormat,
+    lines: ExportLine[],
+    filter: ExportFilter = {},
+    tlog?: ManifestClaims['tlog'],
+  ): Promise<string> {
+    const claims = await claimsFor(format, lines, filter);
+    const indexes = lines.map((l) => Number(l.seq) - 1);
+    claims.tlog = tlog ?? {
+      checkpoint: note,
+      size: SIZE,
+      proof: (await multiInclusionProof(SIZE, indexes, tree.read)).map((h) => h.toString('base64')),
+    };
+    return sign(claims, 'audit-manifest+jwt');
+  }
+
+  const verifyTlog = (
+    format: ExportFormat,
+    content: string,
+    manifestJws: string,
+    tlog?: TlogProofPolicy,
+  ): Promise<ExportVerifyReport> =>
+    verifyExport({ file: writeExport(format, content), manifestJws, jwks, tlog });
+
+  it.each(['ndjson', 'csv'] as const)(
+    'recomputes the checkpoint root from a complete %s export, and checks the signatures with keys',
+    async (format) => {
+      const manifest = await anchoredManifest(format, LINES);
+      const plain = await verifyTlog(format, serialize(format, LINES), manifest);
+      expect(plain.problems).toEqual([]);
+      expect(plain.tlog).toEqual({ anchored: true, size: SIZE, origin, signaturesChecked: false });
+      expect(plain.notes).toContainEqual(
+        expect.stringMatching(/signatures were not checked: pass --log-vkey and --witness-vkey/),
+      );
+      const keyed = await verifyTlog(format, serialize(format, LINES), manifest, policy());
+      expect(keyed.problems).toEqual([]);
+      expect(keyed.tlog).toMatchObject({
+        anchored: true,
+        signaturesChecked: true,
+        witnesses: ['witness.test.lu/w1'],
+      });
+      expect(formatReport(keyed).split('\n')[0]).toBe(
+        'OK: 30 entries verified (first seq 1, last seq 30, checkpoint seq 30); ' +
+          'anchored in the transparency log at size 33, cosigned by witness.test.lu/w1',
+      );
+    },
+  );
+
+  it('verifies a filtered export with its multi-leaf proof', async () => {
+    const filtered = LINES.filter((l) => l.memberId === 'ccss');
+    const manifest = await anchoredManifest('ndjson', filtered, { memberId: 'ccss' });
+    const r = await verifyTlog('ndjson', serialize('ndjson', filtered), manifest, policy());
+    expect(r.problems).toEqual([]);
+    expect(r.ok).toBe(true);
+    expect(r.notes).toContainEqual(
+      expect.stringMatching(
+        /^anchored in the transparency log: .* the lines are 20 of the 33 leaves of its tree$/,
+      ),
+    );
+  });
+
+  it('refuses an altered line: it is not in the log as witnessed', async () => {
+    const manifest = await anchoredManifest('ndjson', LINES);
+    // even with its hash recomputed, so that only the log and the links can tell
+    const lines = LINES.map((l, i) => {
+      if (i !== 29) return l;
+      const forged: ExportLine = { ...l, outcome: 'REFUSED' };
+      return { ...forged, hash: lineHash(forged) };
+    });
+    const r = await verifyTlog('ndjson', serialize('ndjson', lines), manifest, policy());
+    expect(r.ok).toBe(false);
+    expect(messages(r)).toContainEqual(
+      expect.stringMatching(
+        /^transparency log: the exported lines are not in the log as witnessed at size 33: /,
+      ),
+    );
+    expect(r.tlog).toMatchObject({ anchored: false });
+  });
+
+  it('refuses a line without leafIndex, or with another one', async () => {
+    const manifest = await anchoredManifest('ndjson', LINES);
+    const without = LINES.map((l, i) => (i === 4 ? (({ leafIndex: _x, ...rest }) => rest)(l) : l));
+    const r1 = await verifyTlog('ndjson', serialize('ndjson', without), manifest);
+    const n = lineOf('ndjson', without, 4);
+    expect(r1.problems).toEqual([
+      {
+        line: n,
+        message: `line ${n}: no leafIndex (the manifest anchors the export in the transparency log)`,
+      },
+    ]);
+    const shifted = LINES.map((l, i) => (i === 4 ? { ...l, leafIndex: 5 } : l));
+    const r2 = await verifyTlog('ndjson', serialize('ndjson', shifted), manifest);
+    expect(r2.problems).toEqual([{ line: n, message: `line ${n}: leafIndex 5 is not seq - 1 (4) at seq 5` }]);
+  });
+
+  it('refuses a checkpoint not cosigned by the trusted witness, or not signed by the log key', async () => {
+    const manifest = await anchoredManifest('ndjson', LINES);
+    const r = await verifyTlog('ndjson', serialize('ndjson', LINES), manifest, policy(stranger));
+    expect(r.ok).toBe(false);
+    expect(messages(r)).toEqual([
+      expect.stringMatching(/^transparency log: checkpoint refused: .*\((BAD_SIGNATURE|QUORUM)\)$/),
+    ]);
+    const otherLog = new Ed25519NoteSigner(origin, generateKeyPairSync('ed25519').privateKey);
+    const r2 = await verifyTlog('ndjson', serialize('ndjson', LINES), manifest, {
+      ...policy(),
+      log: otherLog.vkey,
+    });
+    expect(messages(r2)).toContainEqual(
+      expect.stringMatching(/checkpoint refused: .*\((BAD_SIGNATURE|LOG_SIGNATURE)\)$/),
+    );
+  });
+
+  it('refuses a forged proof hash', async () => {
+    const claims = await claimsFor('ndjson', LINES.slice(0, 20));
+    const proof = await multiInclusionProof(
+      SIZE,
+      LINES.slice(0, 20).map((_, i) => i),
+      tree.read,
+    );
+    proof[0] = Buffer.alloc(32, 7);
+    claims.tlog = { checkpoint: note, size: SIZE, proof: proof.map((h) => h.toString('base64')) };
+    const r = await verifyTlog(
+      'ndjson',
+      serialize('ndjson', LINES.slice(0, 20)),
+      await sign(claims, 'audit-manifest+jwt'),
+    );
+    expect(messages(r)).toEqual([
+      expect.stringMatching(/^transparency log: the exported lines are not in the log as witnessed/),
+    ]);
+  });
+
+  it('reports an export that is not anchored: a note without keys, a failure with them', async () => {
+    const manifest = await anchoredManifest(
+      'ndjson',
+      LINES,
+      {},
+      {
+        checkpoint: null,
+        reason: 'no published (cosigned) checkpoint covered seq 30 within 10000 ms',
+      },
+    );
+    const plain = await verifyTlog('ndjson', serialize('ndjson', LINES), manifest);
+    expect(plain.ok).toBe(true);
+    expect(plain.notes).toContain(
+      'not anchored in the transparency log: no published (cosigned) checkpoint covered seq 30 within 10000 ms',
+    );
+    const keyed = await verifyTlog('ndjson', serialize('ndjson', LINES), manifest, policy());
+    expect(keyed.ok).toBe(false);
+    expect(messages(keyed)).toEqual([
+      'not anchored in the transparency log: no published (cosigned) checkpoint covered seq 30 within 10000 ms',
+    ]);
+  });
+
+  it('still verifies an export made before leaf indexes (no leafIndex, no tlog), in both formats', async () => {
+    const old = LINES.map(({ leafIndex: _x, ...rest }) => rest);
+    const manifest = await manifestFor('ndjson', old);
+    const r = await verifyTlog('ndjson', serialize('ndjson', old), manifest);
+    expect(r.problems).toEqual([]);
+    expect(r.notes).toContain(
+      'not anchored in the transparency log: the manifest predates the transparency log (no tlog anchor)',
+    );
+    const v3 =
+      `${CSV_COLUMNS_V3.join(',')}\r\n` +
+      LINES.map((l) => csvRecord(l).replace(/,\d+\r\n$/, '\r\n')).join('');
+    const r2 = await verifyTlog('csv', v3, await manifestFor('csv', old));
+    expect(r2.problems).toEqual([]);
+    expect(r2.ok).toBe(true);
   });
 });

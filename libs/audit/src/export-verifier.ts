@@ -1,14 +1,17 @@
 import { stat } from 'node:fs/promises';
 import { extname } from 'node:path';
 import type { JWK } from 'jose';
+import type { TlogProofPolicy } from '@broker/transparency';
 import { ChainCheck } from './export-chain-check';
 import type { ExportFormat } from './export-format';
 import { readCheckpoint, readManifest } from './export-manifest';
 import { csvEntries, ndjsonEntries } from './export-readers';
 import { Problems, type ExportVerifyReport } from './export-verify-report';
+import { TlogCheck } from './export-tlog-check';
 import { LineTooLongError } from './line-limits';
 
 export { CHECKPOINT_TYP, MANIFEST_TYP } from './export-manifest';
+export type { TlogVerdict } from './export-tlog-check';
 export {
   MAX_PROBLEMS,
   formatReport,
@@ -21,12 +24,20 @@ export interface VerifyExportOptions {
   file: string;
   manifestJws: string;
   jwks: { keys: JWK[] };
+  /**
+   * The log's and witnesses' keys and the quorum (`--log-vkey`, `--witness-vkey`, `--quorum`): the
+   * manifest's cosigned checkpoint must then verify, and an export without one fails. Without it
+   * the tree math is still checked and the report notes that the signatures were not.
+   */
+  tlog?: TlogProofPolicy;
 }
 
 /**
  * Verifies an audit export offline: the manifest and checkpoint signatures against the given JWKS,
- * every entry's hash, the order and links of the entries, and the file against the manifest's
- * count, first/last seq and digest. The file is streamed: memory does not grow with its length.
+ * every entry's hash, the order and links of the entries, the file against the manifest's
+ * count, first/last seq and digest, and the lines against the manifest's transparency-log anchor
+ * (leaf indexes, the multi-leaf proof to the cosigned checkpoint's root, its signatures when
+ * `tlog` keys are given). The file is streamed: memory does not grow with its length.
  */
 export async function verifyExport(opts: VerifyExportOptions): Promise<ExportVerifyReport> {
   const problems = new Problems();
@@ -42,7 +53,9 @@ export async function verifyExport(opts: VerifyExportOptions): Promise<ExportVer
   }
   const checkpoint = manifest.verified ? await readCheckpoint(manifest.verified, opts.jwks, problems) : null;
 
-  const walk = new ChainCheck(problems, claims, checkpoint);
+  // the anchor is taken from a verified manifest only: an unverified one proves nothing
+  const tlog = new TlogCheck(problems, manifest.verified, opts.tlog, notes);
+  const walk = new ChainCheck(problems, claims, checkpoint, tlog);
   let tooLong: LineTooLongError | undefined;
   try {
     // Checked first because a read stream's open error would otherwise surface inside the reader.
@@ -60,6 +73,7 @@ export async function verifyExport(opts: VerifyExportOptions): Promise<ExportVer
   } else {
     walk.finish(notes);
   }
+  const anchor = tooLong ? undefined : tlog.finish();
 
   if (problems.dropped > 0) notes.push(`${problems.dropped} more problems were found and are not listed`);
   const report: ExportVerifyReport = {
@@ -70,5 +84,6 @@ export async function verifyExport(opts: VerifyExportOptions): Promise<ExportVer
     notes,
   };
   if (manifest.verified) report.manifest = manifest.verified;
+  if (anchor) report.tlog = anchor;
   return report;
 }

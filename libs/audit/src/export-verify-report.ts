@@ -1,4 +1,5 @@
 import type { ManifestClaims } from './export-format';
+import type { TlogVerdict } from './export-tlog-check';
 
 /** One thing wrong with an export; `line` is the physical line it was found at, when there is one. */
 export interface VerifyProblem {
@@ -15,6 +16,8 @@ export interface ExportVerifyReport {
   problems: VerifyProblem[];
   /** The manifest claims, present only when the manifest signature verified. */
   manifest?: ManifestClaims;
+  /** The transparency-log verdict, when the manifest has an anchor (or keys were given). */
+  tlog?: TlogVerdict;
   notes: string[];
 }
 
@@ -45,7 +48,7 @@ export function formatReport(report: ExportVerifyReport): string {
     const seq = (s: string | null | undefined): string => s ?? 'none';
     out.push(
       `${report.ok ? 'OK' : 'FAILED'}: ${report.lines} entries verified (first seq ${seq(m?.firstSeq)}, ` +
-        `last seq ${seq(m?.lastSeq)}, checkpoint seq ${seq(m?.checkpoint?.seq)})`,
+        `last seq ${seq(m?.lastSeq)}, checkpoint seq ${seq(m?.checkpoint?.seq)})${anchorText(report)}`,
     );
   } else {
     out.push(`FAILED: ${first.message}`);
@@ -53,4 +56,13 @@ export function formatReport(report: ExportVerifyReport): string {
   for (const p of rest) out.push(`problem: ${p.message}`);
   for (const n of report.notes) out.push(`note: ${n}`);
   return out.join('\n');
+}
+
+/** ", anchored ..." on the verdict line of an export anchored in the transparency log. */
+function anchorText(report: ExportVerifyReport): string {
+  const t = report.tlog;
+  if (!report.ok || !t?.anchored) return '';
+  if (!t.signaturesChecked) return `; tree of log size ${t.size} recomputed (signatures not checked)`;
+  const by = t.witnesses?.length ? `cosigned by ${t.witnesses.join(', ')}` : 'no witness (quorum 0)';
+  return `; anchored in the transparency log at size ${t.size}, ${by}`;
 }

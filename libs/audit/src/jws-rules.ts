@@ -1,7 +1,9 @@
 import { compactVerify, decodeProtectedHeader, importJWK, type JWK } from 'jose';
 
-// A manifest embeds its checkpoint JWS and the filter; 64 KiB is far above that and bounds the work.
-const MAX_JWS_LENGTH = 65536;
+// A manifest embeds its checkpoint JWS, the filter and its transparency-log anchor: a cosigned
+// checkpoint and at most MAX_TLOG_PROOF_HASHES (50,000) base64 hashes, about 3 MiB once in the JWS.
+// 4 MiB is above that and still bounds the work.
+export const MAX_JWS_LENGTH = 4 * 1024 * 1024;
 const COMPACT_JWS = /^[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+$/;
 
 /** The key types we accept and the only algorithms each may be used with (RFC 8725: no confusion). */

@@ -4,6 +4,7 @@ export * from './merkle-proofs';
 export * from './merkle-verify';
 export * from './compact-range';
 export * from './memory-tree';
+export * from './multi-proof';
 export * from './note-format-error';
 export { decodeBase64, decodeDecimal, encodeBase64 } from './base64';
 export * from './note-keys';

@@ -102,22 +102,31 @@ export type TlogProofVerification =
     }
   | { readonly ok: false; readonly code: TlogProofRejection; readonly reason: string };
 
-const reject = (code: TlogProofRejection, reason: string): TlogProofVerification => ({
+const reject = (
+  code: TlogProofRejection,
+  reason: string,
+): { readonly ok: false; readonly code: TlogProofRejection; readonly reason: string } => ({
   ok: false,
   code,
   reason,
 });
 
+/** The outcome of `verifyCheckpointNote`. */
+export type CheckpointVerification =
+  | {
+      readonly ok: true;
+      readonly checkpoint: Checkpoint;
+      /** Names of the trusted witnesses whose cosignature verified. */
+      readonly witnesses: readonly string[];
+    }
+  | { readonly ok: false; readonly code: TlogProofRejection; readonly reason: string };
+
 /**
- * Verifies a proof offline: the checkpoint is signed by the log, cosigned by at least `quorum`
- * trusted witnesses (a failing signature from a known key rejects it), and the leaf (`leafData`,
- * or the extra line's bytes) is included at the index in the checkpoint's tree.
+ * Verifies a cosigned checkpoint note against a policy: signed by the log (whose key name is the
+ * origin unless `origin` says otherwise), cosigned by at least `quorum` distinct trusted witnesses,
+ * and no known key's signature failing. Codes as for `verifyTlogProof` (no NO_LEAF_DATA, INCLUSION).
  */
-export function verifyTlogProof(
-  text: string,
-  policy: TlogProofPolicy,
-  leafData?: Uint8Array,
-): TlogProofVerification {
+export function verifyCheckpointNote(note: string, policy: TlogProofPolicy): CheckpointVerification {
   let log: NoteVerifier;
   let witnesses: NoteVerifier[];
   try {
@@ -130,11 +139,9 @@ export function verifyTlogProof(
   if (!Number.isSafeInteger(policy.quorum) || policy.quorum < 0) {
     return reject('POLICY', `bad quorum ${policy.quorum}`);
   }
-  let proof: TlogProof;
   let checkpoint: Checkpoint;
   try {
-    proof = parseTlogProof(text);
-    checkpoint = parseCheckpoint(parseNote(proof.checkpoint).text);
+    checkpoint = parseCheckpoint(parseNote(note).text);
   } catch (error) {
     if (!(error instanceof NoteFormatError)) throw error;
     return reject('MALFORMED', error.message);
@@ -143,7 +150,7 @@ export function verifyTlogProof(
   if (checkpoint.origin !== origin) {
     return reject('ORIGIN', `the checkpoint's origin "${checkpoint.origin}" is not the log's "${origin}"`);
   }
-  const verification = verifyNote(proof.checkpoint, [log, ...witnesses]);
+  const verification = verifyNote(note, [log, ...witnesses]);
   if (!verification.ok && verification.code !== 'NO_KNOWN_SIGNATURE') {
     return reject('BAD_SIGNATURE', verification.reason);
   }
@@ -160,6 +167,32 @@ export function verifyTlogProof(
       `cosigned by ${cosigners.size} trusted witness${cosigners.size === 1 ? '' : 'es'}, the quorum is ${policy.quorum}`,
     );
   }
+  return { ok: true, checkpoint, witnesses: verified.filter((v) => v.verifier !== log).map((v) => v.name) };
+}
+
+/**
+ * Verifies a proof offline: the checkpoint is signed by the log, cosigned by at least `quorum`
+ * trusted witnesses (a failing signature from a known key rejects it), and the leaf (`leafData`,
+ * or the extra line's bytes) is included at the index in the checkpoint's tree.
+ */
+export function verifyTlogProof(
+  text: string,
+  policy: TlogProofPolicy,
+  leafData?: Uint8Array,
+): TlogProofVerification {
+  let proof: TlogProof;
+  try {
+    proof = parseTlogProof(text);
+  } catch (error) {
+    if (!(error instanceof NoteFormatError)) throw error;
+    // a policy problem is reported first, as before
+    const policyCheck = verifyCheckpointNote('', policy);
+    if (!policyCheck.ok && policyCheck.code === 'POLICY') return policyCheck;
+    return reject('MALFORMED', error.message);
+  }
+  const cp = verifyCheckpointNote(proof.checkpoint, policy);
+  if (!cp.ok) return cp;
+  const { checkpoint } = cp;
   const data = leafData ?? proof.extra;
   if (data === undefined) return reject('NO_LEAF_DATA', 'no leaf data: the proof has no extra line');
   const hash = leafHash(data);
@@ -174,7 +207,7 @@ export function verifyTlogProof(
     checkpoint,
     index: proof.index,
     leafHash: hash,
-    witnesses: verified.filter((v) => v.verifier !== log).map((v) => v.name),
+    witnesses: cp.witnesses,
     ...(proof.extra === undefined ? {} : { extra: proof.extra }),
   };
 }
