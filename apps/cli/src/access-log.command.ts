@@ -1,5 +1,4 @@
 import { Inject } from '@nestjs/common';
-import type { Command as CommanderCommand } from 'commander';
 import { Command, CommandRunner, Option, SubCommand } from 'nest-commander';
 import { leafBytes, verifyAccessLog, type AccessEntry } from '@broker/access-log';
 import { BROKER_CONFIG, type BrokerConfig } from '@broker/config';
@@ -20,7 +19,7 @@ import {
   type VerifyKeys,
 } from './access-log-history';
 import { CliDatabase } from './cli-database';
-import { collect, exitTwoOnUsageErrors, UsageError } from './tlog-arguments';
+import { collect, UsageError } from './tlog-arguments';
 
 interface JsonOption {
   json?: boolean;
@@ -60,8 +59,8 @@ export interface TreeReport {
   description:
     'Walk the hash chain and the Merkle tree of the access log; compare the tree with the latest published ' +
     'checkpoint, what the broker recorded each witness cosigned, what each witness of the trust file says it ' +
-    'cosigned and any --checkpoint FILE. Exit 1 on a broken chain or a rewritten, truncated or forked history, ' +
-    '2 on bad usage.',
+    'cosigned and any --checkpoint FILE. Exit 1 on a broken chain or a rewritten, truncated or forked history ' +
+    '(or bad usage), 2 when the database fails.',
 })
 export class VerifyCommand extends CommandRunner {
   constructor(
@@ -69,11 +68,6 @@ export class VerifyCommand extends CommandRunner {
     @Inject(BROKER_CONFIG) private readonly config: BrokerConfig,
   ) {
     super();
-  }
-
-  override setCommand(command: CommanderCommand): this {
-    exitTwoOnUsageErrors(command, VERIFY_USAGE);
-    return super.setCommand(command);
   }
 
   async run(args: string[], options: VerifyOptions): Promise<void> {
@@ -152,7 +146,8 @@ export class VerifyCommand extends CommandRunner {
     } catch (error) {
       if (!(error instanceof UsageError)) throw error;
       process.stderr.write(`${error.message}\n${VERIFY_USAGE}\n`);
-      process.exitCode = 2;
+      // as for an unknown option: the command did not start (docs/access-log.md, exit codes)
+      process.exitCode = 1;
       return undefined;
     }
   }
