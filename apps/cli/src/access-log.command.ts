@@ -71,10 +71,11 @@ export class VerifyCommand extends CommandRunner {
   }
 
   async run(args: string[], options: VerifyOptions): Promise<void> {
+    // usage first: a bad argument is reported without touching the database
+    const prepared = await this.prepare(args, options);
+    if (!prepared) return;
     const { ds, repo } = await this.db.open();
     const tree = new LogTreeRepository(ds);
-    const prepared = await this.prepare(args, options, tree);
-    if (!prepared) return;
     const { vk, files } = prepared;
     const gathered = await gatherAnchors(tree, vk, {
       files,
@@ -133,13 +134,12 @@ export class VerifyCommand extends CommandRunner {
   private async prepare(
     args: string[],
     options: VerifyOptions,
-    tree: LogTreeRepository,
   ): Promise<{ vk: VerifyKeys; files: { path: string; note: string; vkey?: string }[] } | undefined> {
     try {
       if (args.length > 0) throw new UsageError(`unexpected argument ${args[0]}`);
       const files = (options.checkpoint ?? []).map((path) => ({ path, ...readCheckpointFile(path) }));
       const vk = await loadVerifyKeys(this.config, options.logVkey, async () => {
-        const cp = await tree.latestCheckpoint();
+        const cp = await new LogTreeRepository((await this.db.open()).ds).latestCheckpoint();
         return cp ? parseCheckpoint(parseNote(cp.note).text).origin : null;
       });
       return { vk, files };
