@@ -133,17 +133,21 @@ export async function startTestBroker(
   };
 }
 
-/** Runs the built CLI (`npm test` builds dist/ first) against a database; resolves with its exit code and output. */
+/**
+ * Runs the built CLI (`npm test` builds dist/ first) against a database; resolves with its exit code
+ * and output. `env` adds to the environment (a trust file, a note key file).
+ */
 export function runCli(
   args: string[],
   databaseUrl: string,
+  env: Record<string, string> = {},
 ): Promise<{ code: number; stdout: string; stderr: string }> {
   const main = path.resolve(__dirname, '..', '..', 'dist', 'apps', 'cli', 'src', 'main.js');
   return new Promise((resolve, reject) => {
     execFile(
       process.execPath,
       ['--disable-warning=ExperimentalWarning', main, ...args],
-      { env: { ...process.env, DATABASE_URL: databaseUrl }, timeout: 60_000 },
+      { env: { ...process.env, DATABASE_URL: databaseUrl, ...env }, timeout: 60_000 },
       (err, stdout, stderr) => {
         if (err && typeof err.code !== 'number') return reject(err);
         resolve({ code: err ? (err.code as number) : 0, stdout, stderr });

@@ -1,6 +1,7 @@
 /**
  * HTTP face of the witness: plain Fastify. `POST /add-checkpoint` (C2SP tlog-witness), `GET /vkey`
- * (its verifier key, text) and `GET /health`. Answers are text, as the protocol's are. The body is
+ * (its verifier key, text), `GET /checkpoint/<origin>` (an extension: the latest checkpoint it
+ * cosigned for that origin, with its cosignature) and `GET /health`. Answers are text, as the protocol's are. The body is
  * read as bytes whatever its content type and must be UTF-8.
  */
 import Fastify, { type FastifyInstance, type FastifyServerOptions, LogController } from 'fastify';
@@ -9,6 +10,8 @@ import type { WitnessLogger, WitnessService } from './witness.service';
 
 /** The header in which a log offers its vkey, read only for trust on first use (development). */
 export const LOG_VKEY_HEADER = 'log-vkey';
+/** `GET /checkpoint/<URL-encoded origin>`: the latest checkpoint cosigned for that origin (an extension). */
+export const CHECKPOINT_PATH_PREFIX = '/checkpoint/';
 /** A request body is a checkpoint with its proof: a few kilobytes at most. */
 export const MAX_BODY_BYTES = 64 * 1024;
 
@@ -72,6 +75,22 @@ export function buildWitnessServer(options: WitnessServerOptions): FastifyInstan
     const offered = request.headers[LOG_VKEY_HEADER];
     const result = await service.addCheckpoint(body, typeof offered === 'string' ? offered : undefined);
     return reply.code(result.status).type(result.contentType).send(result.body);
+  });
+
+  // an extension (C2SP tlog-witness has no read endpoint): the latest checkpoint cosigned for an
+  // origin, with the cosignature; the origin URL-encoded (it may hold slashes)
+  app.get(`${CHECKPOINT_PATH_PREFIX}*`, async (request, reply) => {
+    const raw = (request.params as { '*': string })['*'];
+    let origin: string;
+    try {
+      origin = decodeURIComponent(raw);
+    } catch {
+      return reply.code(400).type(PLAIN).send('the origin is not URL-encoded UTF-8\n');
+    }
+    const note = service.latestCosigned(origin);
+    if (note === undefined)
+      return reply.code(404).type(PLAIN).send(`no checkpoint cosigned for "${origin}"\n`);
+    return reply.header('cache-control', 'no-store').type(PLAIN).send(note);
   });
 
   app.get('/vkey', async (_request, reply) => reply.type(PLAIN).send(`${service.vkey}\n`));

@@ -8,6 +8,7 @@ import { join } from 'node:path';
 import {
   ADD_CHECKPOINT_PATH,
   CosignatureV1Verifier,
+  Ed25519NoteVerifier,
   parseVkey,
   TLOG_SIZE_CONTENT_TYPE,
   verifyNote,
@@ -89,6 +90,27 @@ describe('witness over HTTP', () => {
       expect(stale.status).toBe(409);
       expect(stale.headers.get('content-type')).toBe(TLOG_SIZE_CONTENT_TYPE);
       expect(await stale.text()).toBe('10\n');
+    });
+
+    it('serves the latest checkpoint it cosigned for an origin, with the same cosignature, across a restart (GET /checkpoint/<origin>, an extension)', async () => {
+      const at = (w: RunningWitness, origin: string) =>
+        fetch(`${w.url}/checkpoint/${encodeURIComponent(origin)}`);
+      expect((await at(witness, log.origin)).status).toBe(404);
+      const body = await log.request(0);
+      const line = await (await post(witness, body)).text();
+      const res = await at(witness, log.origin);
+      expect(res.status).toBe(200);
+      expect(res.headers.get('content-type')).toMatch(/^text\/plain/);
+      const served = await res.text();
+      expect(served).toBe(noteOf(body) + line);
+      expect(verifyNote(served, [new CosignatureV1Verifier(witness.vkey)]).ok).toBe(true);
+      expect(verifyNote(served, [new Ed25519NoteVerifier(log.vkey)]).ok).toBe(true);
+      expect((await at(witness, 'nobody.test/log')).status).toBe(404);
+      expect((await fetch(`${witness.url}/checkpoint/%E0%A4%A`)).status).toBe(400);
+      await witness.close();
+      running.splice(running.indexOf(witness), 1);
+      witness = await launch(configFor(dir, { BROKER_MODE: 'development', WITNESS_LOGS: log.vkey }));
+      expect(await (await at(witness, log.origin)).text()).toBe(served);
     });
 
     it('accepts the body whatever its content type, or none', async () => {

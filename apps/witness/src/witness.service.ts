@@ -18,6 +18,7 @@ import {
   encodeBase64,
   NoteFormatError,
   parseAddCheckpointRequest,
+  parseNote,
   parseVkey,
   TLOG_SIZE_CONTENT_TYPE,
   unixNow,
@@ -99,6 +100,21 @@ export class WitnessService {
     return this.options.store
       .all()
       .map(({ origin, size, cosignedAt, pinned }) => ({ origin, size, cosignedAt, pinned }));
+  }
+
+  /**
+   * The latest checkpoint this witness cosigned for `origin`, as the log sent it, followed by the
+   * witness's cosignature line, remade for the time it cosigned (Ed25519 is deterministic: the same
+   * line it answered then, as long as its key is the same); undefined for an origin it never cosigned.
+   * Not part of C2SP tlog-witness (which has no read endpoint): the broker's own extension, so that
+   * an auditor can compare the log with what the witness saw, which no one with the broker's
+   * database can reset.
+   */
+  latestCosigned(origin: string): string | undefined {
+    const state = this.options.store.get(origin);
+    if (state === undefined) return undefined;
+    const note = parseNote(state.checkpoint);
+    return state.checkpoint + this.options.cosigner.cosignatureLine(note.text, state.cosignedAt);
   }
 
   /**

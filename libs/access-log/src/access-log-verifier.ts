@@ -1,6 +1,7 @@
 import type { DataSource } from 'typeorm';
 import { withTransaction } from '@broker/database';
 import { ChainWalker, type ChainBreak } from './access-chain';
+import type { AccessEntry } from './access-entry';
 import type { AccessLogRepository } from './access-log.repository';
 
 /** Outcome of a full chain walk (the `access-log verify --json` document, plus `problem`). */
@@ -27,6 +28,8 @@ export async function verifyAccessLog(
   repo: AccessLogRepository,
   onProgress?: (checked: number, total: bigint) => void | Promise<void>,
   pageSize = PAGE,
+  /** Sees every page in order, after the chain walker (the transparency log's leaves are hashed here). */
+  onPage?: (page: readonly AccessEntry[]) => void,
 ): Promise<VerifyReport> {
   const head = await withTransaction(ds, (q) => repo.head(q));
   const walker = new ChainWalker();
@@ -34,6 +37,7 @@ export async function verifyAccessLog(
   for (;;) {
     const page = await repo.exportPage({}, after, head.seq, pageSize);
     for (const e of page) walker.push(e);
+    onPage?.(page);
     await onProgress?.(walker.entries, head.seq);
     if (page.length < pageSize) break;
     const last = page[page.length - 1];

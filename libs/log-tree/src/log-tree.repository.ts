@@ -130,6 +130,15 @@ export class LogTreeRepository {
     return rows[0] ? toCheckpoint(rows[0]) : null;
   }
 
+  /** The checkpoint of this size, if the broker signed one. */
+  async checkpointAt(size: number, q?: Runner): Promise<StoredCheckpoint | null> {
+    const rows: CheckpointRow[] = await (q ?? this.ds).query(
+      'SELECT size, root, note, published, cosigned_note, created_at FROM log_checkpoint WHERE size = $1',
+      [String(size)],
+    );
+    return rows[0] ? toCheckpoint(rows[0]) : null;
+  }
+
   /** The published checkpoint of the largest size. */
   async latestPublished(q?: Runner): Promise<StoredCheckpoint | null> {
     const rows: CheckpointRow[] = await (q ?? this.ds).query(
