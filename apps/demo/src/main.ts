@@ -217,8 +217,11 @@ async function main(): Promise<void> {
     process.stdout.write(`${asCurl(`${base}/graphql`, req)}\n`);
   }
   say(
-    'verify the access log with `npm run access-log:verify`; export and verify it as an auditor with `npm run demo:audit`',
+    `verify the access log, its tree against the cosigned checkpoints and the witness: ${
+      ownTrust ? `BROKER_MODE=development BROKER_TRUST_FILE=${path.relative(process.cwd(), trustFile)} ` : ''
+    }npm run access-log:verify`,
   );
+  say('export and verify it as an auditor with `npm run demo:audit`');
   say('stop with Ctrl-C');
 }
 
