@@ -749,6 +749,14 @@ describe('citizen page in Chromium (demo sign-in, real gateway)', () => {
     expect(refused).toContain(tr('en', 'outcome.REFUSED'));
     expect(refused).toContain(tr('en', 'reason.CONSENT_REVOKED'));
     expect(refused).toContain(consentOne.jti.slice(0, 8));
+    // the two requests just made: "not yet published", then (the page asks again) in the public log
+    for (const n of [1, 2]) {
+      await waitText(
+        `table.log-table tbody tr:nth-child(${n}) td[id$="-proof"]`,
+        `entry ${28 - n} of`,
+        20_000,
+      );
+    }
     await shot('access-log', { height: 1500 });
   });
 
