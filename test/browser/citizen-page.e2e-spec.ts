@@ -250,7 +250,13 @@ describe('citizen page in Chromium (demo sign-in, real gateway)', () => {
     await page.click(`#site-nav a[data-view="${view}"]`);
     const title = { log: 'log.title', data: 'data.title', consents: 'consents.title' }[view];
     await waitText('h1', tr(lang, title));
-    if (view === 'log') await page.waitForSelector('#log-summary:not(:empty)');
+    // the summary says "Loading…" until the list is there
+    if (view === 'log') {
+      await page.waitForFunction(
+        (loading) => !['', loading].includes(document.querySelector('#log-summary')?.textContent ?? ''),
+        tr(lang, 'status.loading'),
+      );
+    }
     if (view === 'consents') await page.waitForSelector('.cards, main p');
   }
 
@@ -474,7 +480,83 @@ describe('citizen page in Chromium (demo sign-in, real gateway)', () => {
         page.click(`table.log-table tbody tr:nth-child(1) button:has-text("${tr('en', 'proof.download')}")`),
       ]);
       expect(download.suggestedFilename()).toMatch(/^entry-\d+\.tlog-proof$/);
+      // a change of language keeps the verdict and the warning, in the new language
+      await page.click('button[data-lang="fr"]');
+      await waitText('h1', tr('fr', 'log.title'));
+      await waitText('#alert', tr('fr', 'proof.someFailed'));
+      expect(await page.textContent('tr:first-child td[id$="-proof"] .proof--failed')).toContain(
+        tr('fr', 'proof.failed', { reason: tr('fr', 'proof.reason.INCLUSION') }),
+      );
     } finally {
+      await other.close();
+      page = main;
+    }
+  });
+
+  it('updates a proof not yet published in place once it is, through a change of language', async () => {
+    const other = await browser.newContext({
+      baseURL: broker.baseUrl,
+      locale: 'en-GB',
+      timezoneId: 'Europe/Luxembourg',
+    });
+    const main = page;
+    page = await newPage(other);
+    // the first proofs' answer says the newest entry is not in a published checkpoint yet (as
+    // right after a request); the next answers are the broker's own, once the test lets them go
+    let proofAnswers = 0;
+    let release = () => {};
+    const released = new Promise<void>((resolve) => (release = resolve));
+    await other.route('**/graphql', async (route) => {
+      if (!(route.request().postData() ?? '').includes('MyAccessLogProofs')) return route.continue();
+      proofAnswers += 1;
+      if (proofAnswers > 1) {
+        await released;
+        return route.continue();
+      }
+      const response = await route.fetch();
+      const body = (await response.json()) as {
+        data: { myAccessLog: { edges: { node: { id: string; proof: string | null } }[] } };
+      };
+      body.data.myAccessLog.edges[0].node.proof = null;
+      await route.fulfill({ response, json: body });
+    });
+    const cell = (n: number) => `table.log-table tbody tr:nth-child(${n}) td[id$="-proof"]`;
+    try {
+      await page.goto('/me');
+      await page.selectOption('#demo-citizen', citizen.matricule);
+      await page.click('main form button[type="submit"]');
+      await waitText('#log-summary', tr('en', 'log.summary', { first: 1, last: PAGE_SIZE, total: 24 }));
+      const cells = await proofCells();
+      expect(cells[0]).toBe(tr('en', 'proof.pending'));
+      expect(cells.slice(1).every((c) => c.includes('In the public log'))).toBe(true);
+      // the page asks again by itself (no reload), while the citizen changes language
+      await page.click('button[data-lang="fr"]');
+      await waitText('h1', tr('fr', 'log.title'));
+      await waitText(cell(1), tr('fr', 'proof.pending'));
+      await waitText(cell(2), I18N.fr['proof.okOne'].split('{n}')[0]);
+      // focus on another entry's proof stays where it is when the cell is updated
+      await page.focus(`${cell(2)} button`);
+      release();
+      // "entrée 23 sur M": the size of the checkpoint the proofs are against
+      const [, n, size] = /(\d+)\D+(\d+)/
+        .exec((await page.textContent(`${cell(2)} .proof--ok`))!)!
+        .map(Number);
+      expect(n).toBe(23);
+      expect(size).toBeGreaterThanOrEqual(24);
+      await waitText(cell(1), tr('fr', 'proof.okOne', { n: 24, size, witnesses: WITNESS_NAME }));
+      expect(await page.$$eval(`${cell(1)} .proof--ok`, (els) => els.length)).toBe(1);
+      expect(
+        await page.evaluate(() => {
+          const el = document.activeElement;
+          return [el?.className, el?.closest('tr')?.id];
+        }),
+      ).toEqual([
+        'button button--small button--secondary proof__download',
+        await page.getAttribute('table.log-table tbody tr:nth-child(2)', 'id'),
+      ]);
+      expect(await page.$('#alert p')).toBeNull();
+    } finally {
+      release();
       await other.close();
       page = main;
     }
@@ -667,6 +749,14 @@ describe('citizen page in Chromium (demo sign-in, real gateway)', () => {
     expect(refused).toContain(tr('en', 'outcome.REFUSED'));
     expect(refused).toContain(tr('en', 'reason.CONSENT_REVOKED'));
     expect(refused).toContain(consentOne.jti.slice(0, 8));
+    // the two requests just made: "not yet published", then (the page asks again) in the public log
+    for (const n of [1, 2]) {
+      await waitText(
+        `table.log-table tbody tr:nth-child(${n}) td[id$="-proof"]`,
+        `entry ${28 - n} of`,
+        20_000,
+      );
+    }
     await shot('access-log', { height: 1500 });
   });
 

@@ -81,8 +81,12 @@ export async function mount(container, fresh) {
     state.pageIndex = 0;
   }
   render();
+  // a change of language clears the alert: the warning about a proof that does not verify stays
+  const page = state.page;
+  if (page && failedProof(page.edges.map(({ node }) => state.proofs.get(node.id) ?? { status: 'checking' })))
+    showError(t('proof.someFailed'));
   if (!state.members) void loadMembers();
-  if (!state.page) await load();
+  if (!page) await load();
 }
 
 async function loadMembers() {
@@ -492,15 +496,42 @@ async function report(e) {
 // ---- proofs: is the entry in the public log? -----------------------------------------------------
 
 /**
- * Fetches the tlog-proofs of the page shown (same page arguments), verifies each against the keys
- * of GET /log/witnesses and updates the proof cells in place (no re-render: focus and typed
- * filters stay as they are).
- * @param {PageArgs} args
+ * How long to wait before asking again for the proofs still open (not yet in a published
+ * checkpoint, or not fetched), attempt after attempt; then the cells stay as they are until the
+ * citizen reloads. Publication usually takes a second or two.
+ */
+const PROOF_RETRY_MS = [1000, 2000, 3000, 5000, 8000, 13000, 20000, 30000];
+
+/** @param {string} id */
+const isOpen = (id) => state.proofs.get(id)?.status !== 'checked';
+
+/**
+ * Whether the view shows this page: the run is the latest, the page is the one in the state, and
+ * its proof cells are in the document (not another view in the same container).
+ * @param {number} run
  * @param {api.AccessLogConnection} page
  */
-async function loadProofs(args, page) {
+function showing(run, page) {
+  return (
+    run === proofRun &&
+    state.page === page &&
+    page.edges.some(({ node }) => Boolean(root?.querySelector(`#${domId(node.id)}-proof`)))
+  );
+}
+
+/**
+ * Fetches the tlog-proofs of the page shown (same page arguments), verifies each against the keys
+ * of GET /log/witnesses and updates the proof cells in place (no re-render: focus and typed
+ * filters stay as they are). Entries whose proof is not published yet (or could not be fetched)
+ * are asked for again, after a while, as long as the view shows this page; cells already checked
+ * are not touched again. A change of language re-renders the cells from the state kept here.
+ * @param {PageArgs} args
+ * @param {api.AccessLogConnection} page
+ * @param {number} [attempt] 0 for the first check, then the retries
+ */
+async function loadProofs(args, page, attempt = 0) {
   const run = proofRun;
-  const entries = page.edges.map((e) => e.node);
+  const entries = page.edges.map((e) => e.node).filter((e) => isOpen(e.id));
   /** @type {Map<string, ProofState>} */
   const found = new Map();
   try {
@@ -523,18 +554,34 @@ async function loadProofs(args, page) {
       }),
     );
   } catch {
-    for (const e of entries) found.set(e.id, { status: 'unavailable' });
+    // a retry that fails leaves the cells as they were ("not yet published" stays so)
+    if (attempt === 0) for (const e of entries) found.set(e.id, { status: 'unavailable' });
   }
   if (run !== proofRun || state.page !== page) return;
-  for (const [id, proof] of found) state.proofs.set(id, proof);
   for (const e of entries) {
+    const next = found.get(e.id);
+    if (!next) continue;
+    const before = state.proofs.get(e.id);
+    state.proofs.set(e.id, next);
+    if (attempt > 0 && before?.status === next.status && next.status !== 'checked') continue;
     const cell = root?.querySelector(`#${domId(e.id)}-proof`);
     if (cell) replace(cell, proofContent(e));
   }
-  const failed = [...found.values()].some(
-    (p) => p.status === 'checked' && !p.result.ok && p.result.code !== 'UNSUPPORTED',
-  );
-  if (failed) showError(t('proof.someFailed'));
+  if (!showing(run, page)) return;
+  if (failedProof(found.values())) showError(t('proof.someFailed'));
+  if (attempt < PROOF_RETRY_MS.length && page.edges.some(({ node }) => isOpen(node.id))) {
+    window.setTimeout(() => {
+      if (showing(run, page)) void loadProofs(args, page, attempt + 1);
+    }, PROOF_RETRY_MS[attempt]);
+  }
+}
+
+/**
+ * Whether one of these proofs was checked and does not verify.
+ * @param {Iterable<ProofState>} proofs
+ */
+function failedProof(proofs) {
+  return [...proofs].some((p) => p.status === 'checked' && !p.result.ok && p.result.code !== 'UNSUPPORTED');
 }
 
 /**
