@@ -96,7 +96,7 @@ describe('profile stage attribution', () => {
     expect(stageOfStack([nativeFn('stringify'), v8('(root)')])).toBe('other');
   });
 
-  it('counts only the samples inside the windows, each weighted by the time to the next sample', () => {
+  it('counts the samples inside the windows (timestamps from the deltas), each once', () => {
     const profile: CpuProfile = {
       nodes: [
         { id: 1, callFrame: v8('(root)'), children: [2, 3] },
@@ -110,16 +110,23 @@ describe('profile stage attribution', () => {
       timeDeltas: [10, 10, 30, 10],
     };
     const all = attribute(profile, [{ from: 0, to: 2000 }]);
-    expect(all.stageUs['register call']).toBe(10 + 30 + 40);
-    expect(all.stageUs.GC).toBe(10);
+    expect(all.stageSamples['register call']).toBe(3);
+    expect(all.stageSamples.GC).toBe(1);
     expect(all.samples).toBe(4);
+    // [from, to): 1020 and 1050 are in, 1010 and 1060 are out; two windows add up
     const some = attribute(profile, [{ from: 1015, to: 1055 }]);
-    expect(some.stageUs['register call']).toBe(30);
-    expect(some.stageUs.GC).toBe(10);
-    expect(some.functions[0]).toEqual({
+    expect(some.stageSamples['register call']).toBe(1);
+    expect(some.stageSamples.GC).toBe(1);
+    const two = attribute(profile, [
+      { from: 1000, to: 1011 },
+      { from: 1050, to: 1060 },
+    ]);
+    expect(two.stageSamples['register call']).toBe(1);
+    expect(two.stageSamples.GC).toBe(1);
+    expect(attribute(profile, [{ from: 1000, to: 1060 }]).functions[0]).toEqual({
       name: 'f undici/lib/core/request.js:1',
       stage: 'register call',
-      us: 30,
+      samples: 2,
     });
   });
 });

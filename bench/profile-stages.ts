@@ -18,7 +18,11 @@
  *     and any other package: they decide only when nothing more specific is on the stack.
  *   - Tier 4: Node's own code (`node:…`) and V8's pseudo-frames: (garbage collector), (program),
  *     (idle).
- * A sample's weight is the time to the next sample (as Chrome DevTools counts it).
+ * Each sample counts once. V8 takes a sample by signalling the main thread, so samples are taken
+ * while the thread runs: their count is proportional to its CPU time. (Weighting each by the time
+ * to the next sample, as Chrome DevTools does, would also credit the time the thread waited for a
+ * core, which on a machine this busy goes to whatever ran just before it was descheduled.) The
+ * report turns the counts into shares of the main thread's measured CPU time.
  */
 
 export const STAGES = [
@@ -222,10 +226,10 @@ export interface Window {
 }
 
 export interface Attribution {
-  /** Sampled time (µs) per stage, within the windows. */
-  stageUs: Record<Stage, number>;
-  /** Sampled time (µs) per running function (self time), within the windows, with its stage. */
-  functions: { name: string; stage: Stage; us: number }[];
+  /** Samples per stage, within the windows. */
+  stageSamples: Record<Stage, number>;
+  /** Samples per running function (self time), within the windows, with its stage. */
+  functions: { name: string; stage: Stage; samples: number }[];
   samples: number;
 }
 
@@ -258,26 +262,22 @@ export function attribute(
     }
     return s;
   };
-  const stageUs = Object.fromEntries(STAGES.map((s) => [s, 0])) as Record<Stage, number>;
-  const fnUs = new Map<string, { name: string; stage: Stage; us: number }>();
-  const times: number[] = [];
-  let t = profile.startTime;
-  for (const d of profile.timeDeltas) times.push((t += d));
+  const stageSamples = Object.fromEntries(STAGES.map((s) => [s, 0])) as Record<Stage, number>;
+  const fnSamples = new Map<string, { name: string; stage: Stage; samples: number }>();
+  let at = profile.startTime;
   let samples = 0;
   for (let i = 0; i < profile.samples.length; i++) {
-    const at = times[i];
+    at += profile.timeDeltas[i];
     if (!windows.some((w) => at >= w.from && at < w.to)) continue;
-    // the sample stands for the time until the next one (the last: until the profile's end)
-    const weight = Math.max(0, (i + 1 < times.length ? times[i + 1] : profile.endTime) - at);
     const id = profile.samples[i];
     const stage = stageOf(id);
-    stageUs[stage] += weight;
+    stageSamples[stage]++;
     samples++;
     const name = frameName(byId.get(id)!.callFrame);
     const key = `${stage}\u0000${name}`;
-    const e = fnUs.get(key) ?? { name, stage, us: 0 };
-    e.us += weight;
-    fnUs.set(key, e);
+    const e = fnSamples.get(key) ?? { name, stage, samples: 0 };
+    e.samples++;
+    fnSamples.set(key, e);
   }
-  return { stageUs, functions: [...fnUs.values()].sort((a, b) => b.us - a.us), samples };
+  return { stageSamples, functions: [...fnSamples.values()].sort((a, b) => b.samples - a.samples), samples };
 }

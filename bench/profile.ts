@@ -280,13 +280,13 @@ async function main(): Promise<void> {
       if (!file) throw new Error(`${t.name}: no .cpuprofile in ${t.profDir} (did the process exit cleanly?)`);
       const profile = JSON.parse(readFileSync(path.join(t.profDir, file), 'utf8')) as CpuProfile;
       const a = attribute(profile, t.windows);
-      const busy = STAGES.filter((s) => s !== 'idle').reduce((sum, s) => sum + a.stageUs[s], 0);
+      const busy = STAGES.filter((s) => s !== 'idle').reduce((sum, s) => sum + a.stageSamples[s], 0);
       const perRequestUs = (cpuSeconds: number) => (cpuSeconds * 1e6) / t.requests;
       // the profiler's sampling thread is the measurement's cost, not the target's
       const totalUs = perRequestUs(t.cpu.total - t.cpu.profiler);
       const mainUs = perRequestUs(t.cpu.main);
       const stages = Object.fromEntries(
-        STAGES.filter((s) => s !== 'idle').map((s) => [s, busy ? (a.stageUs[s] / busy) * mainUs : 0]),
+        STAGES.filter((s) => s !== 'idle').map((s) => [s, busy ? (a.stageSamples[s] / busy) * mainUs : 0]),
       ) as Record<Exclude<Stage, 'idle'>, number>;
       return {
         name: t.name,
@@ -295,8 +295,10 @@ async function main(): Promise<void> {
         rps: t.requests / t.seconds,
         errors: t.errors,
         samples: a.samples,
-        sampledBusyMsPerRequest: busy / 1000 / t.requests,
-        sampledIdleShare: a.stageUs.idle / (busy + a.stageUs.idle),
+        busySamples: busy,
+        idleShare: a.stageSamples.idle / (busy + a.stageSamples.idle),
+        // about the sampling interval (1000 µs) if the samples follow the CPU time
+        mainCpuUsPerBusySample: busy ? (t.cpu.main * 1e6) / busy : 0,
         cpuUsPerRequest: {
           total: totalUs,
           mainThread: mainUs,
@@ -312,7 +314,7 @@ async function main(): Promise<void> {
           .map((f) => ({
             name: f.name,
             stage: f.stage,
-            usPerRequest: busy ? (f.us / busy) * mainUs : 0,
+            usPerRequest: busy ? (f.samples / busy) * mainUs : 0,
           })),
       };
     });
@@ -344,8 +346,9 @@ type Report = {
   rps: number;
   errors: number;
   samples: number;
-  sampledBusyMsPerRequest: number;
-  sampledIdleShare: number;
+  busySamples: number;
+  idleShare: number;
+  mainCpuUsPerBusySample: number;
   cpuUsPerRequest: {
     total: number;
     mainThread: number;
@@ -380,7 +383,7 @@ function table(
     `| requests/s while profiled (answered requests) | ${report.map((r) => `${f0(r.rps)} (${r.requests}) | `).join(' | ')} |`,
     '',
     `Gateway total ÷ bare + register total: **${result.cpuRatioFullToBareRegister.toFixed(2)}** (target ≤ 1.5); ÷ bare: ${result.cpuRatioFullToBare.toFixed(2)}.`,
-    `Errors: ${report.map((r) => `${r.name} ${r.errors}`).join(', ')}. Main-thread samples in the windows: ${report.map((r) => `${r.name} ${r.samples}`).join(', ')}; sampled busy time per request ${report.map((r) => `${r.name} ${(r.sampledBusyMsPerRequest * 1000).toFixed(0)} µs`).join(', ')} against main-thread CPU ${report.map((r) => `${f0(r.cpuUsPerRequest.mainThread)} µs`).join(', ')}; the profiler's own thread, left out: ${report.map((r) => `${f0(r.cpuUsPerRequest.profilerThread)} µs`).join(', ')}.`,
+    `Errors: ${report.map((r) => `${r.name} ${r.errors}`).join(', ')}. Main-thread samples in the windows, not idle: ${report.map((r) => `${r.name} ${r.busySamples} (idle ${(100 * r.idleShare).toFixed(0)} %)`).join(', ')}; main-thread CPU per busy sample (the interval is 1000 µs) ${report.map((r) => `${f0(r.mainCpuUsPerBusySample)} µs`).join(', ')}; the profiler's own thread, left out: ${report.map((r) => `${f0(r.cpuUsPerRequest.profilerThread)} µs`).join(', ')}.`,
     `Profiles: ${report.map((r) => r.profile).join(', ')}.`,
     '',
     `| top functions of the gateway (self time) | stage | µs per request |`,
