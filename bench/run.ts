@@ -3,8 +3,11 @@
  *   1. a granted `person` query through the whole path (member auth, consent check, register call
  *      over HTTP, access-log append), gateway and simulator as separate processes;
  *   2. the same query against a bare Nest + Fastify + Apollo resolver returning the object from memory;
- *   3. access-log appends on their own (group commit), with 1 and with 64 concurrent appenders.
- * Each HTTP scenario runs ROUNDS times alternately; the medians are reported, and the ratio full/bare.
+ *   3. the same bare resolver that also fetches the person from the RNPP simulator over HTTP
+ *      keep-alive (undici, as the adapter, without its resilience wrappers): "bare + register";
+ *   4. access-log appends on their own (group commit), with 1 and with 64 concurrent appenders.
+ * Each HTTP scenario runs ROUNDS times alternately; the medians are reported, with each process's
+ * CPU time per answered request (from /proc), and the ratios full ÷ bare and full ÷ bare + register.
  * Results: stdout (a markdown table for docs/benchmarks.md) and bench/results/latest.json.
  */
 import type { ChildProcess } from 'node:child_process';
@@ -17,6 +20,8 @@ import { ConsentStore } from '@broker/consent';
 import { openDatabase } from '@broker/database';
 import { createTestDatabase, makeTrustFixture, GRANTED_PURPOSE } from '@broker/testing';
 import {
+  cpuSeconds,
+  freePort,
   gatewayEnv,
   httpLoad,
   type HttpResult,
@@ -36,6 +41,8 @@ const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 3);
 const CONNECTIONS = Number(process.env.BENCH_CONNECTIONS ?? 16);
 const APPEND_S = Number(process.env.BENCH_APPEND_S ?? 5);
 const LOAD = { connections: CONNECTIONS, durationS: DURATION_S };
+/** The register fields the gateway asks the RNPP for the items name, birth and address. */
+const RNPP_FIELDS = 'surname,givenNames,birthDate,birthPlace,address';
 const QUERY =
   'query Q($m: ID!) { person(matricule: $m) { matricule surname givenNames birthDate birthPlace { locality country } address { street houseNumber postalCode locality commune } } }';
 
@@ -109,31 +116,38 @@ async function main(): Promise<void> {
   const appendDb = await createTestDatabase('broker_bench_append');
   const children: ChildProcess[] = [];
   try {
-    const rnppPort = '4301';
-    const gwPort = '4302';
-    const barePort = '4303';
+    // free ports, not fixed ones: the machine is shared
+    const rnppPort = await freePort();
+    const gwPort = await freePort();
+    const barePort = await freePort();
+    const bareRegisterPort = await freePort();
     children.push(start('apps/rnpp-simulator/src/main.js', { RNPP_PORT: rnppPort }));
     await waitFor(`http://127.0.0.1:${rnppPort}/health`);
-    children.push(
-      start(
-        'apps/gateway/src/main.js',
-        gatewayEnv({ trustFile: trust.file, databaseUrl: db.url, rnppPort, gatewayPort: gwPort }),
-      ),
+    const gateway = start(
+      'apps/gateway/src/main.js',
+      gatewayEnv({ trustFile: trust.file, databaseUrl: db.url, rnppPort, gatewayPort: gwPort }),
     );
+    children.push(gateway);
     await waitFor(`http://127.0.0.1:${gwPort}/health/ready`);
     const list = await listPersons(rnppPort, 50);
     let subject = list[0];
     let record: Record<string, unknown> = {};
     for (const m of list) {
-      const res = await request(
-        `http://127.0.0.1:${rnppPort}/persons/${m}?fields=surname,givenNames,birthDate,birthPlace,address`,
-      );
+      const res = await request(`http://127.0.0.1:${rnppPort}/persons/${m}?fields=${RNPP_FIELDS}`);
       record = (await res.body.json()) as Record<string, unknown>;
       subject = m;
       if (record.address) break;
     }
-    children.push(start('bench/bare-gateway.js', { PORT: barePort, BARE_PERSON: JSON.stringify(record) }));
+    const bareApp = start('bench/bare-gateway.js', { PORT: barePort, BARE_PERSON: JSON.stringify(record) });
+    children.push(bareApp);
+    const bareRegisterApp = start('bench/bare-gateway.js', {
+      PORT: bareRegisterPort,
+      BARE_RNPP_URL: `http://127.0.0.1:${rnppPort}`,
+      BARE_RNPP_FIELDS: RNPP_FIELDS,
+    });
+    children.push(bareRegisterApp);
     await waitForPort(Number(barePort));
+    await waitForPort(Number(bareRegisterPort));
 
     const consent = await memberOneConsent(trust, subject, ['name', 'birth', 'address']);
     const body = JSON.stringify({ query: QUERY, variables: { m: subject } });
@@ -141,34 +155,49 @@ async function main(): Promise<void> {
     const bare = { 'content-type': 'application/json' };
     const ok = (t: string): boolean => t.includes('"surname"') && !t.includes('"errors"');
 
-    const fullRuns: HttpResult[] = [];
-    const bareRuns: HttpResult[] = [];
+    type Run = HttpResult & { cpuMsPerRequest: number };
+    /** One load, with the CPU time (user + system, all threads) the target's process spent per answer. */
+    const load = async (pid: number, port: string, headers: Record<string, string>): Promise<Run> => {
+      const cpu0 = cpuSeconds(pid);
+      const r = await httpLoad(`http://127.0.0.1:${port}/graphql`, headers, body, ok, LOAD);
+      return { ...r, cpuMsPerRequest: ((cpuSeconds(pid) - cpu0) * 1000) / r.requests };
+    };
+    const fullRuns: Run[] = [];
+    const bareRuns: Run[] = [];
+    const bareRegisterRuns: Run[] = [];
     for (let i = 0; i < ROUNDS; i++) {
-      bareRuns.push(await httpLoad(`http://127.0.0.1:${barePort}/graphql`, bare, body, ok, LOAD));
-      fullRuns.push(await httpLoad(`http://127.0.0.1:${gwPort}/graphql`, full, body, ok, LOAD));
+      bareRuns.push(await load(bareApp.pid!, barePort, bare));
+      bareRegisterRuns.push(await load(bareRegisterApp.pid!, bareRegisterPort, bare));
+      fullRuns.push(await load(gateway.pid!, gwPort, full));
       process.stderr.write(
-        `round ${i + 1}/${ROUNDS}: bare ${bareRuns[i].rps.toFixed(0)} rps, full ${fullRuns[i].rps.toFixed(0)} rps\n`,
+        `round ${i + 1}/${ROUNDS}: bare ${bareRuns[i].rps.toFixed(0)} rps, bare + register ${bareRegisterRuns[i].rps.toFixed(0)} rps, full ${fullRuns[i].rps.toFixed(0)} rps\n`,
       );
     }
     for (const c of children) c.kill('SIGTERM');
     const append1 = await appendRate(appendDb.url, 1);
     const append64 = await appendRate(appendDb.url, 64);
 
-    const summary = (runs: HttpResult[]) => ({
+    const summary = (runs: Run[]) => ({
       rps: median(runs.map((r) => r.rps)),
+      cpuMsPerRequest: median(runs.map((r) => r.cpuMsPerRequest)),
+      roundsRps: runs.map((r) => Math.round(r.rps)),
       p50: median(runs.map((r) => r.p50)),
       p99: median(runs.map((r) => r.p99)),
       errors: runs.reduce((a, r) => a + r.errors + r.non2xx, 0),
     });
     const F = summary(fullRuns);
     const Bs = summary(bareRuns);
+    const BR = summary(bareRegisterRuns);
     const result = {
       date: new Date().toISOString(),
       machine: machine(),
       settings: { durationS: DURATION_S, rounds: ROUNDS, connections: CONNECTIONS, appendS: APPEND_S },
       full: F,
       bare: Bs,
+      bareRegister: BR,
       ratioFullToBare: F.rps / Bs.rps,
+      ratioFullToBareRegister: F.rps / BR.rps,
+      cpuRatioFullToBareRegister: F.cpuMsPerRequest / BR.cpuMsPerRequest,
       appendSequential: append1,
       appendConcurrent64: append64,
     };
@@ -176,11 +205,15 @@ async function main(): Promise<void> {
     const f = (n: number, d = 0) => n.toFixed(d);
     process.stdout.write(
       [
-        `| scenario (${CONNECTIONS} connections, ${DURATION_S} s x ${ROUNDS} rounds, medians) | requests/s | p50 ms | p99 ms | errors |`,
-        '|---|---|---|---|---|',
-        `| bare Nest + Fastify + Apollo, object from memory | ${f(Bs.rps)} | ${f(Bs.p50, 1)} | ${f(Bs.p99, 1)} | ${Bs.errors} |`,
-        `| full path: auth + consent + RNPP over HTTP + log append | ${f(F.rps)} | ${f(F.p50, 1)} | ${f(F.p99, 1)} | ${F.errors} |`,
-        `| ratio full / bare | ${f(result.ratioFullToBare, 2)} | | | |`,
+        `| scenario (${CONNECTIONS} connections, ${DURATION_S} s x ${ROUNDS} rounds, medians) | requests/s | p50 ms | p99 ms | errors | process CPU ms per request |`,
+        '|---|---|---|---|---|---|',
+        `| bare Nest + Fastify + Apollo, object from memory | ${f(Bs.rps)} | ${f(Bs.p50, 1)} | ${f(Bs.p99, 1)} | ${Bs.errors} | ${f(Bs.cpuMsPerRequest, 2)} |`,
+        `| bare + register: the same resolver, person read from the RNPP simulator over HTTP | ${f(BR.rps)} | ${f(BR.p50, 1)} | ${f(BR.p99, 1)} | ${BR.errors} | ${f(BR.cpuMsPerRequest, 2)} |`,
+        `| full path: auth + consent + RNPP over HTTP + log append | ${f(F.rps)} | ${f(F.p50, 1)} | ${f(F.p99, 1)} | ${F.errors} | ${f(F.cpuMsPerRequest, 2)} |`,
+        `| ratio full / bare (target ≥ 0.50) | ${f(result.ratioFullToBare, 2)} | | | | |`,
+        `| ratio full / bare + register (target ≥ 0.80) | ${f(result.ratioFullToBareRegister, 2)} | | | | ${f(result.cpuRatioFullToBareRegister, 2)} (CPU full / bare + register) |`,
+        '',
+        `Rounds, requests/s: bare ${Bs.roundsRps.join(', ')}; bare + register ${BR.roundsRps.join(', ')}; full ${F.roundsRps.join(', ')}.`,
         '',
         `| access-log appends alone (${APPEND_S} s each) | appends/s | p50 ms | p99 ms |`,
         '|---|---|---|---|',
