@@ -5,7 +5,7 @@
  *  - N appender processes (1, 2, 4), each a child process running the real AccessLogAppender of
  *    libs/access-log (its own pool with the LOG_* defaults, group commit, the withdrawal check in
  *    each transaction, `synchronous_commit` as the server has it: on) with BENCH_LOG_CONCURRENCY
- *    (512) appends in flight each, one entry per append, for BENCH_LOG_S (8) seconds;
+ *    (512) appends in flight each, one entry per append, for BENCH_LOG_S (6) seconds;
  *  - the real LogIntegrator of libs/log-tree in a process of its own (as in production, where every
  *    gateway runs one and one holds the lock), every LOG_INTEGRATE_INTERVAL_MS (200) ms, with a
  *    generated note key and quorum 0, or, in the "witness" phase, quorum 1 with one real witness
@@ -46,7 +46,7 @@ import { createTestDatabase, GRANTED_PURPOSE } from '@broker/testing';
 import { Ed25519NoteSigner, parseVkey } from '@broker/transparency';
 import { freePort, machine, median, percentile, saveResult, start, stop, waitFor } from './support';
 
-const SECONDS = Number(process.env.BENCH_LOG_S ?? 8);
+const SECONDS = Number(process.env.BENCH_LOG_S ?? 6);
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 2);
 const CONCURRENCY = Number(process.env.BENCH_LOG_CONCURRENCY ?? 512);
 const POLL_MS = Number(process.env.BENCH_LOG_POLL_MS ?? 10);
@@ -391,6 +391,7 @@ async function main(): Promise<void> {
       witness = start('apps/witness/src/main.js', {
         WITNESS_PORT: port,
         WITNESS_DATA_DIR: path.join(dir, 'witness'),
+        WITNESS_KEY_FILE: path.join(dir, 'witness-key.pem'),
         WITNESS_LOGS: signer.vkey,
         WITNESS_LOG_LEVEL: 'error',
         BROKER_MODE: 'development',
@@ -413,13 +414,15 @@ async function main(): Promise<void> {
     for (let round = 0; round < ROUNDS; round++) {
       const order = round % 2 ? [...phases.keys()].reverse() : [...phases.keys()];
       for (const i of order) {
-        // a fresh witness state per phase: each phase is a new log (a new database) for the same origin
+        // a fresh witness state per phase: each phase is a new log (a new database) for the same
+        // origin; the witness keeps its key (outside its data directory)
         if (phases[i].witness && witness && round > 0) {
           await stop(witness);
           rmSync(path.join(dir, 'witness'), { recursive: true, force: true });
           witness = start('apps/witness/src/main.js', {
             WITNESS_PORT: new URL(witnessUrl!).port,
             WITNESS_DATA_DIR: path.join(dir, 'witness'),
+            WITNESS_KEY_FILE: path.join(dir, 'witness-key.pem'),
             WITNESS_LOGS: signer.vkey,
             WITNESS_LOG_LEVEL: 'error',
             BROKER_MODE: 'development',
