@@ -249,7 +249,12 @@ function delays(
     if (lo === covered.length) missing++;
     else ds.push(Math.max(0, covered[lo].t - at[i]));
   }
-  return { p50: percentile(ds, 50), p99: percentile(ds, 99), max: Math.max(...ds), missing };
+  return {
+    p50: percentile(ds, 50),
+    p99: percentile(ds, 99),
+    max: ds.length ? ds.reduce((a, b) => Math.max(a, b), -Infinity) : NaN,
+    missing,
+  };
 }
 
 async function runPhase(
@@ -333,7 +338,7 @@ async function runPhase(
     const at = results.flatMap((r) => r.at);
     const latencies = results.flatMap((r) => r.latencies);
     const refused = results.reduce((a, r) => a + r.refused, 0);
-    const seconds = (Math.max(...at) - goAt) / 1000;
+    const seconds = (at.reduce((a, b) => Math.max(a, b), -Infinity) - goAt) / 1000;
     let integrated: PhaseResult['integrated'] = null;
     let published: PhaseResult['published'] = null;
     const cps: { size: string; published_at: Date | null }[] = await admin.query(
