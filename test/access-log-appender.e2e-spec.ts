@@ -10,6 +10,7 @@ import {
   AccessLogAppender,
   AccessLogRepository,
   verifyAccessLog,
+  type AccessEntry,
   type NewAccessEntry,
 } from '@broker/access-log';
 import type { DatabaseLimits } from '@broker/config';
@@ -147,6 +148,54 @@ describe('access-log appender: bounded queue over a stalled database', () => {
     // give anything the stalled connections had sent a moment to land: nothing of it may commit
     await sleep(500);
     expect(await logged([...ids, after])).toEqual([after]);
+    const report = await verifyAccessLog(main, repo);
+    expect(report.ok).toBe(true);
+  });
+
+  it('stores what it sealed, field for field, through the one-statement insert (odd strings, arrays, a batch above the insert slice)', async () => {
+    // what the log accepts (entry-strings): free text only in auditFilter, identifiers elsewhere
+    const odd = ['a"b', 'back\\slash', 'comma,brace{}', 'NULL', '', 'é ✓ 𝄞', '"{\\"}"'];
+    const tag = randomUUID();
+    const entries: NewAccessEntry[] = odd.map((text, i) => ({
+      ...entry(`odd-${i}-${tag}`),
+      purpose: `p+=/@:.${i}`,
+      subject: i % 2 ? null : '1990010112345',
+      itemSources: i % 2 ? ['name:rnpp', 'birth:rnpp'] : null,
+      itemsFailed: i % 2 ? ['birth'] : null,
+      auditFilter: text,
+      outcome: 'DISCLOSED',
+      itemsDisclosed: ['name'],
+      reasonCode: null,
+    }));
+    // an appender with the default queue over the direct pool: this suite's own holds 5 entries
+    const roomy = new AccessLogAppender(main, repo, new ConsentStore(main));
+    const appended = await Promise.all(entries.map((e) => roomy.append(e)));
+    // appendWithin slices its insert (1000 entries per statement): 1,205 entries in one transaction
+    const many = Array.from({ length: 1205 }, (_, i) => entry(`within-${i}-${tag}`));
+    const q = main.createQueryRunner();
+    await q.connect();
+    await q.startTransaction();
+    const within = await roomy.appendWithin(q, many);
+    await q.commitTransaction();
+    await q.release();
+    const sealed = [...appended, ...within];
+    const stored = await repo.findBySeqs(sealed.map((e) => e.seq));
+    // absent optional fields come back as null
+    const stated = (e: AccessEntry) => ({
+      ...e,
+      auditFilter: e.auditFilter ?? null,
+      itemSources: e.itemSources ?? null,
+      itemsFailed: e.itemsFailed ?? null,
+    });
+    expect(stored).toEqual([...sealed].sort((a, b) => Number(a.seq) - Number(b.seq)).map(stated));
+    expect(stored.filter((e) => e.auditFilter !== null).map((e) => e.auditFilter)).toEqual(odd);
+    // contiguous, and the head is the last one
+    const seqs = within.map((e) => Number(e.seq));
+    expect(seqs).toEqual(Array.from({ length: many.length }, (_, i) => seqs[0] + i));
+    expect(await repo.head()).toEqual({
+      seq: BigInt(within[within.length - 1].seq),
+      hash: within[within.length - 1].hash,
+    });
     const report = await verifyAccessLog(main, repo);
     expect(report.ok).toBe(true);
   });

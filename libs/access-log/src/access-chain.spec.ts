@@ -10,7 +10,10 @@ import {
   entryHash,
   leafBytes,
   newSalt,
+  preparedDocument,
+  prepareEntry,
   sealEntries,
+  sealPrepared,
 } from './access-chain';
 import type { AccessEntry, NewAccessEntry } from './access-entry';
 
@@ -291,6 +294,20 @@ describe('canonicalDocument and entryHash', () => {
     );
   });
 
+  it('prepared outside the lock, writes the same document as canonicalDocument (property)', () => {
+    fc.assert(
+      fc.property(arbEntry, fc.option(fc.string(), { nil: undefined }), (e, oddHead) => {
+        const { seq, prevHash, ...rest } = e;
+        // a head hash as a tampered database could hold it: still the same text as canonicalDocument
+        const prev = oddHead ?? prevHash;
+        expect(preparedDocument(prepareEntry(rest), seq, prev)).toBe(
+          canonicalDocument({ ...rest, seq, prevHash: prev }),
+        );
+      }),
+      { numRuns: 500 },
+    );
+  });
+
   it('is deterministic over random entries (property)', () => {
     fc.assert(
       fc.property(arbEntry, (e) => {
@@ -342,6 +359,18 @@ describe('sealEntries', () => {
 
   it('returns nothing for no entries', () => {
     expect(sealEntries([], genesis)).toEqual([]);
+  });
+
+  it('seals prepared entries exactly as sealEntries does (the appender prepares before the head lock)', () => {
+    const entries = [
+      newEntry(1),
+      newEntry(2, { itemSources: ['name:rnpp'], itemsFailed: ['birth'] }),
+      newEntry(3),
+    ];
+    const head = { seq: 41n, hash: 'b'.repeat(64) };
+    const sealed = sealPrepared(entries.map(prepareEntry), head);
+    expect(sealed).toEqual(sealEntries(entries, head));
+    for (const e of sealed) expect(e.hash).toBe(entryHash(e));
   });
 });
 

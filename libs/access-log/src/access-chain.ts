@@ -84,20 +84,61 @@ export function entryHash(e: NewAccessEntry & { seq: string; prevHash: string })
   return createHash('sha256').update(canonicalDocument(e), 'utf8').digest('hex');
 }
 
+/**
+ * An entry whose canonical document is written except for its place (`seq`, `prevHash`): the
+ * three runs of sorted keys around those two. Made outside the chain head's lock, so that
+ * sealing under it is a concatenation and one SHA-256 per entry (docs/adr/0010).
+ */
+export interface PreparedEntry {
+  entry: NewAccessEntry;
+  /** The canonical `"key":value` pairs before "prevHash", between it and "seq", after "seq" (each may be empty). */
+  parts: readonly [string, string, string];
+}
+
+/** Writes `e`'s canonical document but for its seq and prevHash (see PreparedEntry). */
+export function prepareEntry(e: NewAccessEntry): PreparedEntry {
+  const doc = canonicalObject({ ...e, seq: '', prevHash: '' });
+  const runs: [string[], string[], string[]] = [[], [], []];
+  // the order of canonicalJson: keys sorted by UTF-16 code units, as < compares strings
+  for (const k of Object.keys(doc).sort()) {
+    if (k === 'prevHash' || k === 'seq') continue;
+    runs[k < 'prevHash' ? 0 : k < 'seq' ? 1 : 2].push(`${JSON.stringify(k)}:${canonicalJson(doc[k])}`);
+  }
+  return { entry: e, parts: [runs[0].join(','), runs[1].join(','), runs[2].join(',')] };
+}
+
+/** The canonical document of a prepared entry at `seq` after `prevHash`: canonicalDocument's text. */
+export function preparedDocument(p: PreparedEntry, seq: string, prevHash: string): string {
+  const [a, b, c] = p.parts;
+  const at = `"prevHash":${JSON.stringify(prevHash)},${b ? `${b},` : ''}"seq":${JSON.stringify(seq)}`;
+  return `{${a ? `${a},` : ''}${at}${c ? `,${c}` : ''}}`;
+}
+
+/** Gives prepared entries their place after (`seq`, `hash`): consecutive seqs, each linked to the previous hash. */
+export function sealPrepared(
+  entries: readonly PreparedEntry[],
+  head: { seq: bigint; hash: string },
+): AccessEntry[] {
+  let seq = head.seq;
+  let prevHash = head.hash;
+  return entries.map((p) => {
+    seq += 1n;
+    const s = seq.toString();
+    const hash = createHash('sha256')
+      .update(preparedDocument(p, s, prevHash), 'utf8')
+      .digest('hex');
+    const sealed: AccessEntry = { ...p.entry, seq: s, prevHash, hash };
+    prevHash = hash;
+    return sealed;
+  });
+}
+
 /** Gives entries their place after (`seq`, `hash`): consecutive seqs, each linked to the previous hash. */
 export function sealEntries(
   entries: readonly NewAccessEntry[],
   head: { seq: bigint; hash: string },
 ): AccessEntry[] {
-  let seq = head.seq;
-  let prevHash = head.hash;
-  return entries.map((e) => {
-    seq += 1n;
-    const sealed = { ...e, seq: seq.toString(), prevHash };
-    const hash = entryHash(sealed);
-    prevHash = hash;
-    return { ...sealed, hash };
-  });
+  return sealPrepared(entries.map(prepareEntry), head);
 }
 
 /** Where a chain walk found its first problem. */

@@ -102,6 +102,53 @@ function values(e: AccessEntry): unknown[] {
   ];
 }
 
+/** The type of each column, in COLUMNS order (text[] columns travel as one literal per row). */
+const COLUMN_TYPES: Record<(typeof COLUMNS)[number], string> = {
+  seq: 'bigint',
+  occurred_at: 'timestamptz',
+  channel: 'text',
+  member_id: 'text',
+  purpose: 'text',
+  consent_issuer: 'text',
+  consent_jti: 'text',
+  subject: 'text',
+  items_requested: 'text[]',
+  items_disclosed: 'text[]',
+  outcome: 'text',
+  reason_code: 'text',
+  source: 'text',
+  correlation_id: 'text',
+  job_id: 'text',
+  prev_hash: 'text',
+  hash: 'text',
+  audit_filter: 'text',
+  item_sources: 'text[]',
+  items_failed: 'text[]',
+  salt: 'text',
+};
+
+const ARRAY_COLUMNS = COLUMNS.flatMap((c, i) => (COLUMN_TYPES[c] === 'text[]' ? [i] : []));
+
+/** The entries' insert and the head's move in one statement: $1..$21 one array per column, then the new head. */
+const INSERT_SEALED = (() => {
+  const arrays = COLUMNS.map(
+    (c, i) => `$${i + 1}::${COLUMN_TYPES[c] === 'text[]' ? 'text' : COLUMN_TYPES[c]}[]`,
+  );
+  const select = COLUMNS.map((c, i) => (COLUMN_TYPES[c] === 'text[]' ? `c${i}::text[]` : `c${i}`));
+  const n = COLUMNS.length;
+  return `WITH inserted AS (
+      INSERT INTO access_log (${COLUMNS.join(', ')})
+      SELECT ${select.join(', ')} FROM unnest(${arrays.join(', ')}) AS u(${COLUMNS.map((_, i) => `c${i}`).join(', ')})
+    )
+    UPDATE access_log_head SET seq = $${n + 1}, hash = $${n + 2}, updated_at = now() WHERE id = 1`;
+})();
+
+/** A PostgreSQL array literal of strings (each element quoted, `"` and `\` escaped), or null. */
+export function arrayLiteral(a: readonly string[] | null): string | null {
+  if (a === null) return null;
+  return `{${a.map((s) => `"${s.replace(/[\\"]/g, '\\$&')}"`).join(',')}}`;
+}
+
 /** Which entries an export holds (absent keys do not filter). */
 export interface AccessLogFilter {
   from?: string;
@@ -148,20 +195,20 @@ export class AccessLogRepository {
     return { seq: BigInt(rows[0].seq), hash: rows[0].hash };
   }
 
-  /** Inserts sealed entries and moves the head, inside the caller's transaction. */
+  /**
+   * Inserts sealed entries and moves the head, inside the caller's transaction: one statement
+   * (one round trip under the head lock) whose text does not depend on the number of entries,
+   * each column sent as one array (PostgreSQL plans it once per statement, not per row and value).
+   */
   async insertSealed(q: QueryRunner, entries: AccessEntry[]): Promise<void> {
-    const params: unknown[] = [];
-    const tuples = entries.map((e) => {
-      const base = params.length;
-      params.push(...values(e));
-      return `(${COLUMNS.map((_, i) => `$${base + i + 1}`).join(', ')})`;
-    });
-    await q.query(`INSERT INTO access_log (${COLUMNS.join(', ')}) VALUES ${tuples.join(', ')}`, params);
+    if (entries.length === 0) return;
+    const columns: unknown[][] = COLUMNS.map(() => new Array<unknown>(entries.length));
+    entries.forEach((e, row) => values(e).forEach((v, col) => (columns[col][row] = v)));
+    // the text[] columns go as array literals, one per row (a two-dimensional array must be rectangular)
+    for (const col of ARRAY_COLUMNS)
+      columns[col] = columns[col].map((v) => arrayLiteral(v as string[] | null));
     const last = entries[entries.length - 1];
-    await q.query('UPDATE access_log_head SET seq = $1, hash = $2, updated_at = now() WHERE id = 1', [
-      last.seq,
-      last.hash,
-    ]);
+    await q.query(INSERT_SEALED, [...columns, last.seq, last.hash]);
   }
 
   /**
