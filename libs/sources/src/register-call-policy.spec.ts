@@ -44,7 +44,8 @@ describe('RegisterCallPolicy against a real HTTP server', () => {
   const policy = (opts: Partial<RegisterCallOptions> = {}) => {
     const p = new RegisterCallPolicy(
       'test',
-      { url: base, attemptTimeoutMs: 200, totalTimeoutMs: 2000, maxAttempts: 3, ...opts },
+      // generous times unless a test is about them: the machine may be busy
+      { url: base, attemptTimeoutMs: 2000, totalTimeoutMs: 5000, maxAttempts: 3, ...opts },
       new Logger('test'),
     );
     policies.push(p);
@@ -123,8 +124,8 @@ describe('RegisterCallPolicy against a real HTTP server', () => {
   it('an attempt past its time is aborted (the register sees the request go) and the next one answers', async () => {
     plan.push('stall');
     const started = Date.now();
-    expect(await policy({ attemptTimeoutMs: 150 }).call(get)).toBe('answer');
-    expect(Date.now() - started).toBeGreaterThanOrEqual(150);
+    expect(await policy({ attemptTimeoutMs: 300 }).call(get)).toBe('answer');
+    expect(Date.now() - started).toBeGreaterThanOrEqual(300);
     expect(received).toBe(2);
     await sleep(20);
     expect(abandoned).toBe(1);
