@@ -1,34 +1,19 @@
 import { Inject, Injectable, Logger, OnModuleDestroy } from '@nestjs/common';
-import {
-  BrokenCircuitError,
-  ConsecutiveBreaker,
-  ExponentialBackoff,
-  TaskCancelledError,
-  TimeoutStrategy,
-  circuitBreaker,
-  handleWhen,
-  retry,
-  timeout,
-  wrap,
-  type IPolicy,
-} from 'cockatiel';
-import { Pool } from 'undici';
+import { BrokenCircuitError } from 'cockatiel';
 import { BROKER_CONFIG, type BrokerConfig } from '@broker/config';
 import { BrokerError, ErrorCode } from '@broker/errors';
 import type { PersonSource } from '../person-source';
+import { RegisterCallPolicy, RegisterFailure } from '../register-call-policy';
 import type { RnppField, RnppPerson } from './rnpp-person';
 
-/** A non-2xx answer from the register. */
-class RegisterHttpError extends Error {
+/**
+ * A non-2xx answer from the register. Transient (retried, and counted against the circuit) for
+ * 5xx and 429 only: the register's trouble, not an answer that would be the same on the next try.
+ */
+class RegisterHttpError extends RegisterFailure {
   constructor(readonly status: number) {
-    super(`register answered HTTP ${status}`);
+    super('http-status', status >= 500 || status === 429);
   }
-}
-
-/** Errors worth another attempt, and that count against the circuit: the register's, not ours. */
-function isTransient(e: Error): boolean {
-  if (e instanceof RegisterHttpError) return e.status >= 500 || e.status === 429;
-  return !(e instanceof BrokerError);
 }
 
 export interface RnppSourceOptions {
@@ -47,39 +32,17 @@ export interface RnppSourceOptions {
  * The RNPP adapter: HTTP with keep-alive (one undici pool), a per-attempt timeout, retries with
  * exponential backoff and jitter on idempotent reads, an overall time budget, and a circuit
  * breaker so that a register that is down is answered SOURCE_UNAVAILABLE at once, not after
- * every request has waited for its own timeouts.
+ * every request has waited for its own timeouts: the shared RegisterCallPolicy. Its failures are
+ * SOURCE_UNAVAILABLE with `{ source: 'rnpp' }` only, as they always were (the CCSS and RCS
+ * adapters add a `problem`).
  */
 export class RnppHttpSource implements PersonSource {
   readonly name = 'rnpp';
   private readonly logger = new Logger('RnppSource');
-  private readonly pool: Pool;
-  private readonly policy: IPolicy;
+  private readonly register: RegisterCallPolicy;
 
-  constructor(private readonly opts: RnppSourceOptions) {
-    const origin = new URL(opts.url);
-    this.pool = new Pool(origin.origin, {
-      connections: opts.connections ?? 64,
-      keepAliveTimeout: 10_000,
-      connect: { timeout: Math.min(opts.attemptTimeoutMs, 1000) },
-      headersTimeout: opts.attemptTimeoutMs,
-      bodyTimeout: opts.attemptTimeoutMs,
-    });
-    const transient = handleWhen(isTransient);
-    const breaker = circuitBreaker(transient, {
-      halfOpenAfter: opts.halfOpenAfterMs ?? 5_000,
-      breaker: new ConsecutiveBreaker(opts.breakerThreshold ?? 5),
-    });
-    breaker.onBreak(() => this.logger.warn('circuit opened: the register is failing'));
-    breaker.onReset(() => this.logger.log('circuit closed: the register answers again'));
-    this.policy = wrap(
-      timeout(opts.totalTimeoutMs, TimeoutStrategy.Aggressive),
-      retry(transient, {
-        maxAttempts: opts.maxAttempts - 1,
-        backoff: new ExponentialBackoff({ initialDelay: 50, maxDelay: 500 }),
-      }),
-      breaker,
-      timeout(opts.attemptTimeoutMs, TimeoutStrategy.Aggressive),
-    );
+  constructor(opts: RnppSourceOptions) {
+    this.register = new RegisterCallPolicy(this.name, opts, this.logger);
   }
 
   async fetchPerson(
@@ -89,8 +52,8 @@ export class RnppHttpSource implements PersonSource {
     // no item asked (only the matricule): still ask the register, which confirms the person exists
     const path = `/persons/${encodeURIComponent(matricule)}?fields=${fields.length ? fields.join(',') : 'matricule'}`;
     try {
-      return await this.policy.execute(async ({ signal }) => {
-        const res = await this.pool.request({
+      return await this.register.run(async (pool, signal) => {
+        const res = await pool.request({
           path,
           method: 'GET',
           signal,
@@ -115,10 +78,10 @@ export class RnppHttpSource implements PersonSource {
       const why =
         e instanceof BrokenCircuitError
           ? 'circuit open'
-          : e instanceof TaskCancelledError
-            ? 'timeout'
-            : e instanceof RegisterHttpError
-              ? `HTTP ${e.status}`
+          : e instanceof RegisterHttpError
+            ? `HTTP ${e.status}`
+            : e instanceof RegisterFailure
+              ? e.problem
               : `transport: ${(e as { code?: string }).code ?? (e as Error).name}`;
       this.logger.warn(`register read failed (${why})`);
       throw new BrokerError(ErrorCode.SOURCE_UNAVAILABLE, 'The register did not answer; try again later.', {
@@ -127,23 +90,13 @@ export class RnppHttpSource implements PersonSource {
     }
   }
 
-  async isReady(): Promise<boolean> {
-    try {
-      const res = await this.pool.request({
-        path: '/health',
-        method: 'GET',
-        signal: AbortSignal.timeout(Math.min(this.opts.attemptTimeoutMs, 1000)),
-      });
-      await res.body.dump();
-      return res.statusCode === 200;
-    } catch {
-      return false;
-    }
+  isReady(): Promise<boolean> {
+    return this.register.isReady();
   }
 
   /** Closes the keep-alive pool. */
   async close(): Promise<void> {
-    await this.pool.close();
+    await this.register.close();
   }
 }
 
