@@ -171,7 +171,7 @@ export const RULES: Rule[] = [
     'prom-client/',
   ),
   // tier 3: shared broker helpers and plumbing, any other package
-  ...broker(3, 'consent', 'libs/consent/src/signed-token'),
+  ...broker(3, 'consent', 'libs/consent/src/signed-token', 'libs/consent/src/verified-token-cache'),
   ...broker(3, 'decision', 'libs/trust/', 'libs/data-items/', 'libs/matricule/'),
   ...broker(3, 'log append', 'libs/database/'),
   ...broker(3, 'framework', 'apps/gateway/', 'libs/config/'),

@@ -167,6 +167,47 @@ describe('consent withdrawals (gateway + simulator + PostgreSQL)', () => {
     });
   });
 
+  describe('a consent the gateway has verified before (its verified-token cache)', () => {
+    /** The decisions about one consent, with the sources asked (none: refused before any register read). */
+    const decisionsOf = (jti: string) =>
+      sql<{ outcome: string; reason_code: string | null; source: string | null }>(
+        broker.databaseUrl,
+        'SELECT outcome, reason_code, source FROM access_log WHERE consent_jti = $1 ORDER BY seq',
+        [jti],
+      );
+
+    it.each([
+      ['the citizen withdraws it', 'citizen'],
+      ['its issuer revokes it', 'issuer'],
+    ])(
+      'refuses a reused consent at once when %s, before the register is read (CONSENT_REVOKED)',
+      async (_, by) => {
+        const m = persons[8 + (by === 'citizen' ? 0 : 1)];
+        const jti = randomUUID();
+        const token = await consent(m, { jti });
+        // verified once, then served from the cache
+        for (let i = 0; i < 3; i++) expect((await ask(token, m)).body.errors).toBeUndefined();
+        if (by === 'citizen')
+          expect((await withdrawAsCitizen(m, jti)).body.data?.withdrawConsent).toEqual({
+            status: 'WITHDRAWN',
+          });
+        else expect(await revokeAsIssuer(1, jti)).toBe(200);
+        expect(codes(await ask(token, m))).toEqual(['CONSENT_REVOKED']);
+        expect(codes(await ask(token, m))).toEqual(['CONSENT_REVOKED']);
+        const rows = await decisionsOf(jti);
+        expect(rows.map((r) => [r.outcome, r.reason_code])).toEqual([
+          ['DISCLOSED', null],
+          ['DISCLOSED', null],
+          ['DISCLOSED', null],
+          ['REFUSED', 'CONSENT_REVOKED'],
+          ['REFUSED', 'CONSENT_REVOKED'],
+        ]);
+        // refused by the check at the consent, not only by the one where the entry is written
+        expect(rows.slice(3).map((r) => r.source)).toEqual([null, null]);
+      },
+    );
+  });
+
   describe('checked again in the transaction that writes the entry', () => {
     it('refuses a person request whose consent the citizen withdraws while the register answers (CONSENT_REVOKED, one entry)', async () => {
       const [, , , , e] = persons;

@@ -69,6 +69,18 @@ function toRecord(r: RecordRow): ConsentRecord {
   };
 }
 
+/** Which of one consent is withdrawn (the synchronous path's read, on every request). */
+const WITHDRAWN_ONE = 'SELECT r.issuer, r.jti FROM consent_revocation r WHERE r.issuer = $1 AND r.jti = $2';
+/** Which of several consents are withdrawn, in one query (a batch, a group commit). */
+const WITHDRAWN_MANY = `SELECT r.issuer, r.jti
+  FROM unnest($1::text[], $2::text[]) AS t(issuer, jti)
+  JOIN consent_revocation r ON r.issuer = t.issuer AND r.jti = t.jti`;
+
+/** The part of node-postgres's pool used here (TypeORM's PostgresDriver keeps it as `master`). */
+interface PgPool {
+  query(q: { name: string; text: string; values: unknown[] }): Promise<{ rows: ConsentKey[] }>;
+}
+
 /** How long this process skips re-writing a consent it recorded (last_used_at is that coarse). */
 const RECORD_THROTTLE_MS = 60_000;
 const RECORD_CACHE_LIMIT = 50_000;
@@ -167,7 +179,7 @@ export class ConsentStore implements ConsentLedger {
 
   async revokedAmong(consents: readonly ConsentKey[]): Promise<Set<string>> {
     try {
-      return await this.withinDeadline(this.withdrawn((sql, params) => this.ds.query(sql, params), consents));
+      return await this.withinDeadline(this.withdrawn((sql, params) => this.pooled(sql, params), consents));
     } catch (e) {
       // unanswered is not "not withdrawn": refuse, coded, nothing disclosed
       this.logger.warn(`could not read withdrawals: ${(e as Error).message}`);
@@ -189,13 +201,24 @@ export class ConsentStore implements ConsentLedger {
   ): Promise<Set<string>> {
     const unique = [...new Map(consents.map((c) => [consentKey(c), c])).values()];
     if (unique.length === 0) return new Set();
-    const rows = await query(
-      `SELECT r.issuer, r.jti
-       FROM unnest($1::text[], $2::text[]) AS t(issuer, jti)
-       JOIN consent_revocation r ON r.issuer = t.issuer AND r.jti = t.jti`,
-      [unique.map((c) => c.issuer), unique.map((c) => c.jti)],
-    );
+    // one consent (every synchronous request): a primary-key lookup, no arrays to send or unnest
+    const rows =
+      unique.length === 1
+        ? await query(WITHDRAWN_ONE, [unique[0].issuer, unique[0].jti])
+        : await query(WITHDRAWN_MANY, [unique.map((c) => c.issuer), unique.map((c) => c.jti)]);
     return new Set(rows.map(consentKey));
+  }
+
+  /**
+   * A query on the DataSource's pool outside any transaction; the one-consent withdrawal read as a
+   * named prepared statement (parsed and planned once per connection instead of once per request).
+   * The pool is the DataSource's own: its statement and query timeouts hold.
+   */
+  private async pooled(sql: string, params: unknown[]): Promise<ConsentKey[]> {
+    const pool = (this.ds.driver as { master?: PgPool }).master;
+    if (sql !== WITHDRAWN_ONE || typeof pool?.query !== 'function') return this.ds.query(sql, params);
+    const result = await pool.query({ name: 'consent_withdrawn_one', text: sql, values: params });
+    return result.rows;
   }
 
   /** Withdraws a consent (idempotent: a second call keeps the first time); returns when it was withdrawn. */

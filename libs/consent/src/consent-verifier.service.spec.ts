@@ -482,3 +482,148 @@ describe('ConsentVerifierService: withdrawn consents and the ledger', () => {
     expect(ledger.seen.map((c) => c.jti)).toEqual(['many-1', 'many-2']);
   });
 });
+
+describe('ConsentVerifierService: verified-token cache', () => {
+  const T0 = Date.UTC(2026, 5, 1, 8, 0, 0);
+  const config = (over: Partial<BrokerConfig> = {}) => ({
+    ...loadBrokerConfig({ BROKER_MODE: 'development' }),
+    ...over,
+  });
+  /** A registry that can be replaced under the service, as a trust file loaded again would be. */
+  const swappable = (first: TrustRegistry) => {
+    const holder = { current: first };
+    const view = { consentIssuer: (id: string) => holder.current.consentIssuer(id) } as TrustRegistry;
+    return { holder, view };
+  };
+  const docWith = (keys: SigningKey[]): TrustDocument => ({
+    brokerId: BROKER,
+    members: [],
+    consentIssuers: [{ id: 'myguichet', jwks: { keys: keys.map((k) => k.publicJwk) } }],
+  });
+
+  beforeEach(() => {
+    // only the clock is faked (jose reads `new Date()`, the service `Date.now()`)
+    jest.useFakeTimers({
+      now: T0,
+      doNotFake: [
+        'hrtime',
+        'nextTick',
+        'performance',
+        'queueMicrotask',
+        'setImmediate',
+        'clearImmediate',
+        'setInterval',
+        'clearInterval',
+        'setTimeout',
+        'clearTimeout',
+      ],
+    });
+  });
+  afterEach(() => {
+    jest.useRealTimers();
+  });
+
+  it('serves a reused token from the cache (the same verified consent), surrounding whitespace aside', async () => {
+    const svc = service();
+    const token = await mintConsent(mgEs, { ...base, jti: 'hit-1', lifetimeS: 60 });
+    const first = await svc.verify(token);
+    jest.setSystemTime(T0 + 30_000);
+    expect(await svc.verify(token)).toBe(first);
+    expect(await svc.verify(` ${token}\t`)).toBe(first);
+    // another service (another process) verifies afresh
+    const other = await service().verify(token);
+    expect(other).not.toBe(first);
+    expect(other).toEqual(first);
+  });
+
+  it('does not serve a cached consent at or after its exp: CONSENT_EXPIRED with no clock tolerance', async () => {
+    const svc = service({ clockToleranceS: 0 });
+    const token = await mintConsent(mgEs, { ...base, jti: 'exp-1', lifetimeS: 60 });
+    const first = await svc.verify(token);
+    jest.setSystemTime(T0 + 59_999);
+    await expect(svc.verify(token)).resolves.toBe(first);
+    jest.setSystemTime(T0 + 60_000);
+    const e = await rejection(svc.verify(token));
+    expect(e.code).toBe(ErrorCode.CONSENT_EXPIRED);
+  });
+
+  it('re-verifies after exp inside the clock tolerance, and refuses past it', async () => {
+    const svc = service({ clockToleranceS: 30 });
+    const token = await mintConsent(mgEs, { ...base, jti: 'exp-2', lifetimeS: 60 });
+    const first = await svc.verify(token);
+    jest.setSystemTime(T0 + 61_000);
+    const again = await svc.verify(token);
+    expect(again).not.toBe(first);
+    expect(again).toEqual(first);
+    jest.setSystemTime(T0 + 91_000);
+    expect((await rejection(svc.verify(token))).code).toBe(ErrorCode.CONSENT_EXPIRED);
+  });
+
+  it('does not cache a refusal, nor let a cached token vouch for a tampered one', async () => {
+    const { holder, view } = swappable(await TrustRegistry.fromDocument(docWith([mgEd])));
+    const svc = new ConsentVerifierService(view, config());
+    const token = await mintConsent(mgEs, { ...base, jti: 'ref-1' });
+    // mgEs is not (yet) trusted: refused
+    await expectInvalid(token, /^untrusted:/, svc);
+    // once it is, the same token verifies: the refusal was not kept
+    holder.current = await TrustRegistry.fromDocument(docWith([mgEd, mgEs]));
+    const c = await svc.verify(token);
+    expect(c.jti).toBe('ref-1');
+    const [h, p, s] = token.split('.');
+    const tampered = `${h}.${p}.${s.slice(0, 10)}${s[10] === 'A' ? 'B' : 'A'}${s.slice(11)}`;
+    await expectInvalid(tampered, /^signature:/, svc);
+    await expectInvalid(tampered, /^signature:/, svc);
+    expect(await svc.verify(token)).toBe(c);
+  });
+
+  it('forgets what a key verified once the trust file in force no longer holds that key', async () => {
+    const { holder, view } = swappable(await TrustRegistry.fromDocument(docWith([mgEs])));
+    const svc = new ConsentVerifierService(view, config());
+    const token = await mintConsent(mgEs, { ...base, jti: 'reload-1' });
+    const first = await svc.verify(token);
+    expect(await svc.verify(token)).toBe(first);
+    // the same file loaded again: new key objects, so a fresh verification (which passes)
+    holder.current = await TrustRegistry.fromDocument(docWith([mgEs]));
+    const again = await svc.verify(token);
+    expect(again).not.toBe(first);
+    expect(await svc.verify(token)).toBe(again);
+    // the key withdrawn from the trust file: the cached consent is refused at once
+    holder.current = await TrustRegistry.fromDocument(docWith([mgEd]));
+    await expectInvalid(token, /^untrusted:/, svc);
+  });
+
+  it('clearCache() makes the next use verify afresh', async () => {
+    const svc = service();
+    const token = await mintConsent(mgEs, { ...base, jti: 'clear-1' });
+    const first = await svc.verify(token);
+    svc.clearCache();
+    const again = await svc.verify(token);
+    expect(again).not.toBe(first);
+    expect(again).toEqual(first);
+  });
+
+  it('still reads the withdrawals on every use: a consent withdrawn after it was cached is refused at once', async () => {
+    const revoked = new Set<string>();
+    let queries = 0;
+    const ledger = {
+      recordSeen: async () => undefined,
+      recordSeenMany: async () => undefined,
+      revokedAmong: async (cs: readonly ConsentKey[]) => {
+        queries++;
+        return new Set(cs.map(consentKey).filter((k) => revoked.has(k)));
+      },
+      withdrawnAmong: async () => new Set<string>(),
+    };
+    const svc = new ConsentVerifierService(trust, config(), ledger);
+    const token = await mintConsent(mgEs, { ...base, jti: 'cached-then-gone' });
+    const first = await svc.verify(token);
+    expect(await svc.verify(token)).toBe(first);
+    revoked.add(consentKey({ issuer: 'myguichet', jti: 'cached-then-gone' }));
+    const e = await rejection(svc.verify(token));
+    expect(e).toBeInstanceOf(ConsentRevokedError);
+    expect(queries).toBe(3);
+    // and in a batch too
+    const [out] = await svc.verifyMany([token]);
+    expect((out as BrokerError).code).toBe(ErrorCode.CONSENT_REVOKED);
+  });
+});

@@ -8,9 +8,13 @@ import type { DataItem } from '@broker/data-items';
 import consentSchema from '../../../contracts/consent-token.schema.json';
 import type { Consent } from './consent';
 import { ConsentStore, type ConsentLedger } from './consent-store';
-import { TokenRejected, verifySignedToken } from './signed-token';
+import { MAX_TOKEN_LENGTH, TokenRejected, verifySignedTokenWithKey } from './signed-token';
+import { VerifiedTokenCache } from './verified-token-cache';
 
 const validateClaims = new Ajv2020({ allErrors: false, strict: false }).compile(consentSchema);
+
+/** Most verified consent tokens kept (an entry is a digest and the claims: a few hundred bytes). */
+export const CONSENT_CACHE_LIMIT = 10_000;
 
 /** An authentic consent whose time is over; carries what the access-log entry should name. */
 export class ConsentExpiredError extends BrokerError {
@@ -26,15 +30,33 @@ export class ConsentRevokedError extends BrokerError {
   }
 }
 
-/** Verifies `Consent-Token` headers against the trusted consent issuers. */
+/**
+ * Verifies `Consent-Token` headers against the trusted consent issuers.
+ *
+ * A token that verified is cached by its SHA-256 digest until its own `exp`, never longer, and
+ * only while the key that verified it is still the one in force (`VerifiedTokenCache`): a reused
+ * consent then costs a digest and a map lookup instead of a signature check. The cache holds
+ * authenticity only: the withdrawals are read on every use, cached or not.
+ */
 @Injectable()
 export class ConsentVerifierService {
+  private readonly cache: VerifiedTokenCache<Consent>;
+
   constructor(
     @Inject(TRUST_REGISTRY) private readonly trust: TrustRegistry,
     @Inject(BROKER_CONFIG) private readonly config: BrokerConfig,
     /** Always injected by Nest; optional only so that pure unit tests can leave it out. */
     @Inject(ConsentStore) private readonly ledger?: ConsentLedger,
-  ) {}
+  ) {
+    this.cache = new VerifiedTokenCache<Consent>(CONSENT_CACHE_LIMIT, (issuer, kid) =>
+      this.trust.consentIssuer(issuer)?.keys.get(kid),
+    );
+  }
+
+  /** Forgets every verified token (to be called when the trust file in force is replaced). */
+  clearCache(): void {
+    this.cache.clear();
+  }
 
   /** Returns the verified consent or throws BrokerError(CONSENT_INVALID | CONSENT_EXPIRED | CONSENT_REVOKED). */
   async verify(token: string | undefined): Promise<Consent> {
@@ -42,7 +64,7 @@ export class ConsentVerifierService {
     if (this.ledger) {
       // recorded first, so that a consent withdrawn before its first use is still listed to the citizen
       await this.ledger.recordSeen(consent);
-      // read on every verification (no cache): a withdrawal holds at once in every process
+      // read on every use, the token cached or not: a withdrawal holds at once in every process
       if ((await this.ledger.revokedAmong([consent])).has(consentKey(consent))) {
         throw new ConsentRevokedError({ issuer: consent.issuer, jti: consent.jti, purpose: consent.purpose });
       }
@@ -76,12 +98,18 @@ export class ConsentVerifierService {
     );
   }
 
-  /** Signature, claims, lifetime: everything but the ledger. */
+  /** Signature, claims, lifetime: everything but the ledger; from the cache when verified before. */
   private async authentic(token: string | undefined): Promise<Consent> {
     if (!token) throw new BrokerError(ErrorCode.CONSENT_INVALID, 'The Consent-Token header is missing.');
-    let payload;
+    const compact = token.trim();
+    // an over-long token is refused by verifySignedTokenWithKey before any work; not hashed here
+    const digest = compact.length <= MAX_TOKEN_LENGTH ? VerifiedTokenCache.digest(compact) : undefined;
+    const nowS = Math.floor(Date.now() / 1000);
+    const cached = digest === undefined ? undefined : this.cache.get(digest, nowS);
+    if (cached) return cached;
+    let verified;
     try {
-      payload = await verifySignedToken(token.trim(), {
+      verified = await verifySignedTokenWithKey(compact, {
         typ: 'consent+jwt',
         keysOf: (iss) => this.trust.consentIssuer(iss)?.keys,
         clockToleranceS: this.config.clockToleranceS,
@@ -101,6 +129,7 @@ export class ConsentVerifierService {
       const reason = e instanceof TokenRejected ? `${e.reason}: ${e.message}` : 'unverifiable';
       throw new BrokerError(ErrorCode.CONSENT_INVALID, 'The consent token is not valid.', { reason });
     }
+    const { payload } = verified;
     // a one-element aud array means the same as the string (RFC 7519 §4.1.3)
     const aud = Array.isArray(payload.aud) && payload.aud.length === 1 ? payload.aud[0] : payload.aud;
     const claims = { ...payload, aud };
@@ -138,6 +167,12 @@ export class ConsentVerifierService {
       issuedAt: c.iat,
       expiresAt: c.exp,
     };
+    if (digest !== undefined)
+      this.cache.set(
+        digest,
+        { value: consent, exp: c.exp, key: verified.key, issuer: c.iss, kid: verified.kid },
+        nowS,
+      );
     return consent;
   }
 }

@@ -50,6 +50,18 @@ export interface VerifyOptions {
  * tolerance) is refused, and so is a lifetime (exp - iat) above `maxLifetimeS`.
  */
 export async function verifySignedToken(token: string, opts: VerifyOptions): Promise<JWTPayload> {
+  return (await verifySignedTokenWithKey(token, opts)).payload;
+}
+
+/** A verified token's payload, and the registered key (and its kid) that verified it. */
+export interface VerifiedToken {
+  payload: JWTPayload;
+  key: VerificationKey;
+  kid: string;
+}
+
+/** `verifySignedToken`, also naming the key that verified the signature (for caches bound to it). */
+export async function verifySignedTokenWithKey(token: string, opts: VerifyOptions): Promise<VerifiedToken> {
   if (typeof token !== 'string' || token.length === 0) throw new TokenRejected('malformed', 'token is empty');
   if (token.length > MAX_TOKEN_LENGTH) throw new TokenRejected('malformed', 'token is too long');
   if (!COMPACT_JWS.test(token))
@@ -95,7 +107,7 @@ export async function verifySignedToken(token: string, opts: VerifyOptions): Pro
   }
   checkAudience(payload, opts.audience);
   checkTimes(payload, opts);
-  return payload;
+  return { payload, key, kid: header.kid };
 }
 
 function checkAudience(payload: JWTPayload, audience: VerifyOptions['audience']): void {
