@@ -17,8 +17,8 @@ import type { ExportLine } from './export-format';
  * it always did: a backslash or a control character anywhere (escapes, which JSON.stringify
  * writes in one way of several), whitespace between tokens, a nested object or array, a number
  * that is negative, not an integer or not safe, a duplicated key, anything after the closing
- * brace. The text is decoded UTF-8 (U+FFFD for invalid bytes, never a lone surrogate), which is
- * what JSON.stringify writes back for such a string.
+ * brace, and (for text) any surrogate, since JSON.stringify escapes a lone one. The bytes variant
+ * needs valid UTF-8: the reader decodes other lines first (U+FFFD), as it always did.
  */
 export interface FastLine {
   /** The members the checks read (v, seq, hash, prevHash, leafIndex when present), as JSON.parse gives them. */
@@ -28,7 +28,7 @@ export interface FastLine {
 }
 
 // eslint-disable-next-line no-control-regex -- control characters are what it looks for
-const NEEDS_SLOW_PATH = /[\u0000-\u001f\\]/;
+const NEEDS_SLOW_PATH = /[\u0000-\u001f\\\ud800-\udfff]/;
 const CANONICAL_INTEGER = /^(?:0|[1-9][0-9]{0,15})$/;
 /** Members the checks read: their values are parsed (and must be scalars on the fast path). */
 const READ = new Set(['v', 'seq', 'hash', 'prevHash', 'leafIndex']);
@@ -126,8 +126,7 @@ export function fastLine(s: string): FastLine | undefined {
   }
   let order = lastOrder;
   if (!sameKeys(keys, lastKeys)) {
-    const seen = new Set(keys);
-    if (seen.size !== keys.length) return undefined;
+    if (new Set(keys).size !== keys.length || keys.includes('__proto__')) return undefined;
     order = keys
       .map((_, i) => i)
       .filter((i) => keys[i] !== 'hash' && keys[i] !== 'leafIndex')
@@ -235,7 +234,8 @@ function sameTemplate(t: Template, b: Buffer, members: number): boolean {
 function newTemplate(b: Buffer, members: number): Template | undefined {
   const keys: string[] = [];
   for (let m = 0; m < members; m++) keys.push(b.toString('utf8', keyStart[m], keyEnd[m]));
-  if (new Set(keys).size !== keys.length) return undefined;
+  // __proto__: lineDocument's copy would set the prototype instead of a member
+  if (new Set(keys).size !== keys.length || keys.includes('__proto__')) return undefined;
   const keyEnds: number[] = [];
   let total = 0;
   for (const k of keys) keyEnds.push((total += Buffer.byteLength(k, 'utf8')));
