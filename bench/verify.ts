@@ -7,7 +7,9 @@
  * (sealEntries), written by the library's own line writer (exportLine), a signed manifest and
  * checkpoint, and a transparency-log anchor (a cosigned checkpoint note of the tree of those
  * leaves). The CLI then runs as an auditor would, with --jwks, --log-vkey and --witness-vkey.
- * BENCH_VERIFY_ROWS changes the size, BENCH_VERIFY_RUNS the number of timed runs (default 2).
+ * BENCH_VERIFY_ROWS changes the size, BENCH_VERIFY_RUNS the number of timed runs (default 2);
+ * BENCH_VERIFY_BEFORE=path/to/dist/apps/cli/src/main.js also times another build of the CLI (an
+ * older commit's) on the same file in the same run.
  */
 import { execFile } from 'node:child_process';
 import { generateKeyPairSync } from 'node:crypto';
@@ -133,18 +135,23 @@ async function makeExport(file: string): Promise<void> {
   process.stderr.write(`made ${file} (${ROWS} rows) in ${((Date.now() - started) / 1000).toFixed(0)} s\n`);
 }
 
-function timed(cmd: string, args: string[]): Promise<{ seconds: number; peakKiB: number; out: string }> {
+function timed(
+  cmd: string,
+  args: string[],
+): Promise<{ seconds: number; cpu: number; peakKiB: number; out: string }> {
   const started = process.hrtime.bigint();
   return new Promise((resolve, reject) => {
     execFile(
       '/usr/bin/time',
-      ['-f', 'PEAK_KIB=%M', cmd, ...args],
+      ['-f', 'PEAK_KIB=%M CPU=%U %S', cmd, ...args],
       { maxBuffer: 1 << 24 },
       (err, stdout, stderr) => {
         const seconds = Number(process.hrtime.bigint() - started) / 1e9;
         const peak = Number(/PEAK_KIB=(\d+)/.exec(stderr)?.[1]);
+        const [, user, sys] = /CPU=([\d.]+) ([\d.]+)/.exec(stderr) ?? [];
+        const cpu = Number(user) + Number(sys);
         if (err && !stdout) return reject(new Error(`${cmd} ${args.join(' ')}: ${stderr.slice(-500)}`));
-        resolve({ seconds, peakKiB: peak, out: stdout });
+        resolve({ seconds, cpu, peakKiB: peak, out: stdout });
       },
     );
   });
@@ -168,12 +175,12 @@ async function main(): Promise<void> {
   const rows: string[] = [];
   const sha = await timed('sha256sum', [file]);
   rows.push(
-    `| sha256sum of the file | ${sha.seconds.toFixed(2)} | ${rate(sha.seconds)} | ${(sha.peakKiB / 1024).toFixed(0)} | |`,
+    `| sha256sum of the file | ${sha.seconds.toFixed(2)} | ${rate(sha.seconds)} | ${sha.cpu.toFixed(2)} | ${rate(sha.cpu)} | ${(sha.peakKiB / 1024).toFixed(0)} | |`,
   );
   const split = await readAndSplit(file);
   if (split.lines !== ROWS) throw new Error(`read ${split.lines} lines, expected ${ROWS}`);
   rows.push(
-    `| Node read + split at LF (disk speed) | ${split.seconds.toFixed(2)} | ${rate(split.seconds)} | | |`,
+    `| Node read + split at LF (disk speed) | ${split.seconds.toFixed(2)} | ${rate(split.seconds)} | | | | |`,
   );
   const cli = [
     '--disable-warning=ExperimentalWarning',
@@ -189,6 +196,18 @@ async function main(): Promise<void> {
     '--witness-vkey',
     `${file}.witness.vkey`,
   ];
+  const before = process.env.BENCH_VERIFY_BEFORE;
+  if (before) {
+    const v = await timed(
+      process.execPath,
+      cli.map((a) => (a.endsWith('apps/cli/src/main.js') ? before : a)),
+    );
+    if (!v.out.startsWith('OK:')) throw new Error(`the other CLI did not pass: ${v.out}`);
+    rows.push(
+      `| audit verify, before (${before}) | ${v.seconds.toFixed(2)} | ${rate(v.seconds)} | ${v.cpu.toFixed(2)} | ${rate(v.cpu)} | ${(v.peakKiB / 1024).toFixed(0)} | ${(split.seconds / v.seconds).toFixed(2)} |`,
+    );
+    process.stderr.write(`audit verify before: ${v.seconds.toFixed(2)} s\n`);
+  }
   let best = Infinity;
   let verdict = '';
   for (let run = 1; run <= RUNS; run++) {
@@ -197,7 +216,7 @@ async function main(): Promise<void> {
     if (!verdict.startsWith('OK:')) throw new Error(`audit verify did not pass: ${v.out}`);
     best = Math.min(best, v.seconds);
     rows.push(
-      `| audit verify, run ${run} | ${v.seconds.toFixed(2)} | ${rate(v.seconds)} | ${(v.peakKiB / 1024).toFixed(0)} | ${(split.seconds / v.seconds).toFixed(2)} |`,
+      `| audit verify, run ${run} | ${v.seconds.toFixed(2)} | ${rate(v.seconds)} | ${v.cpu.toFixed(2)} | ${rate(v.cpu)} | ${(v.peakKiB / 1024).toFixed(0)} | ${(split.seconds / v.seconds).toFixed(2)} |`,
     );
     process.stderr.write(`audit verify run ${run}: ${v.seconds.toFixed(2)} s\n`);
   }
@@ -205,8 +224,8 @@ async function main(): Promise<void> {
     [
       `offline verification of a ${ROWS.toLocaleString('en')}-row NDJSON export (${mib.toFixed(0)} MiB), ${process.env.BENCH_VERIFY_NODE_ARGS ?? ''}`,
       '',
-      '| what | seconds | rows/s | peak RSS MiB | ÷ disk speed (rows/s ratio) |',
-      '|---|---|---|---|---|',
+      '| what | seconds | rows/s | CPU s (user + sys) | rows per CPU s | peak RSS MiB | ÷ disk speed (rows/s ratio) |',
+      '|---|---|---|---|---|---|---|',
       ...rows,
       '',
       `best audit verify: ${rate(best)} rows/s (target ≥ 500,000); ${verdict}`,
