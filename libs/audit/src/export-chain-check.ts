@@ -1,4 +1,3 @@
-import { createHash } from 'node:crypto';
 import { GENESIS_HASH } from '@broker/access-log';
 import {
   ExportDigest,
@@ -11,6 +10,7 @@ import type { Problems } from './export-verify-report';
 import { isHash, isSeq } from './export-manifest';
 import type { Entry } from './export-readers';
 import type { TlogCheck } from './export-tlog-check';
+import { hashDocument, type DocumentHashes } from './fast-line';
 
 /** Why a parsed line cannot be an export line of canonical version 1, if it cannot. */
 function shapeError(l: ExportLine): string | undefined {
@@ -49,16 +49,15 @@ export class ChainCheck {
     const n = e.line;
     const l = e.value;
     const invalid = e.invalid ?? (l ? shapeError(l) : 'empty');
-    let computed: string | undefined;
-    let document = '';
-    if (invalid === undefined && l) {
+    let hashed = e.hashed;
+    if (hashed === undefined && invalid === undefined && l) {
       try {
-        document = lineDocument(l);
-        computed = createHash('sha256').update(document, 'utf8').digest('hex');
+        hashed = hashDocument(lineDocument(l));
       } catch {
         // canonicalJson refuses what it cannot hash the same way everywhere (e.g. 1.5, 1e300).
       }
     }
+    const computed = invalid === undefined ? hashed?.hash : undefined;
     if (!l || invalid !== undefined || computed === undefined) {
       this.problems.add(
         n,
@@ -70,7 +69,7 @@ export class ChainCheck {
     const hash = l.hash as string;
     const seq = BigInt(seqText);
     this.digest.add(l);
-    this.tlog?.push(n, l, document);
+    this.tlog?.push(n, l, (hashed as DocumentHashes).leaf);
     if (this.checkpoint && seqText === this.checkpoint.seq) {
       this.checkpointLine = n;
       // An altered line is already reported as such: here only the hash it carries counts.

@@ -9,37 +9,105 @@ import {
   type ExportLine,
 } from './export-format';
 import type { Problems } from './export-verify-report';
-import { MAX_HEADER_BYTES, MAX_LINE_BYTES } from './line-limits';
-import { readLines } from './line-reader';
+import { isUtf8 } from 'node:buffer';
+import { fastLine, fastLineBytes, hashDocument, type DocumentHashes } from './fast-line';
+import { LineTooLongError, MAX_HEADER_BYTES, MAX_LINE_BYTES } from './line-limits';
 
 /** One entry read from the file, or why it is not one. */
 export interface Entry {
   line: number;
   value: ExportLine | null;
   invalid?: string;
+  /** Its chain and leaf hashes, when the reader computed them (the NDJSON fast path). */
+  hashed?: DocumentHashes;
 }
 
-/** NDJSON lines as entries (blank lines skipped); a line over MAX_LINE_BYTES throws LineTooLongError. */
-export async function* ndjsonEntries(file: string, notes: string[]): AsyncGenerator<Entry> {
-  for await (const { line: n, text: raw } of readLines(createReadStream(file), MAX_LINE_BYTES)) {
-    let text = raw;
-    if (n === 1 && text.startsWith('\uFEFF')) {
-      text = text.slice(1);
-      notes.push('the file starts with a byte-order mark, which was ignored');
+/** One NDJSON line as an entry (`undefined`: blank); the fast path when the text allows it. */
+export function ndjsonEntry(n: number, text: string): Entry | undefined {
+  const fast = fastLine(text);
+  if (fast) return { line: n, value: fast.value, hashed: hashDocument(fast.document) };
+  if (text.trim() === '') return undefined;
+  let value: unknown;
+  try {
+    value = JSON.parse(text);
+  } catch {
+    return { line: n, value: null, invalid: 'not JSON' };
+  }
+  if (typeof value !== 'object' || value === null || Array.isArray(value)) {
+    return { line: n, value: null, invalid: 'not a JSON object' };
+  }
+  return { line: n, value: value as ExportLine };
+}
+
+const LF = 0x0a;
+const CR = 0x0d;
+
+/**
+ * NDJSON lines as batches of entries, one batch per read of the file (blank lines skipped): the
+ * lines are split and decoded a chunk at a time. A line over `maxLineBytes` (not counting a CR
+ * before its LF) throws LineTooLongError once the entries before it are yielded, as soon as it
+ * passes the limit, without reading the rest of it; the last line needs no LF.
+ */
+export async function* ndjsonBatches(
+  file: string,
+  notes: string[],
+  maxLineBytes = MAX_LINE_BYTES,
+): AsyncGenerator<Entry[]> {
+  let carry: Buffer | null = null;
+  let line = 1;
+  const decode = (buf: Buffer, batch: Entry[], last: boolean): void => {
+    // valid UTF-8 (the rule) is hashed as bytes; otherwise each line is decoded (U+FFFD) first
+    const bytes = isUtf8(buf);
+    let start = 0;
+    for (;;) {
+      let lf = buf.indexOf(LF, start);
+      if (lf < 0) {
+        if (!last || start >= buf.length) return;
+        lf = buf.length;
+      }
+      let end = lf;
+      if (end > start && buf[end - 1] === CR) end--;
+      if (end - start > maxLineBytes) throw new LineTooLongError(line, maxLineBytes);
+      let from = start;
+      if (line === 1 && buf[from] === 0xef && buf[from + 1] === 0xbb && buf[from + 2] === 0xbf) {
+        from += 3;
+        notes.push('the file starts with a byte-order mark, which was ignored');
+      }
+      const fast = bytes ? fastLineBytes(buf, from, end) : undefined;
+      const e = fast ? { line, ...fast } : ndjsonEntry(line, buf.toString('utf8', from, end));
+      if (e) batch.push(e);
+      line++;
+      start = lf + 1;
     }
-    if (text.trim() === '') continue;
-    let value: unknown;
+  };
+  for await (const chunk of createReadStream(file, { highWaterMark: 1 << 20 }) as AsyncIterable<Buffer>) {
+    const lastLf = chunk.lastIndexOf(LF);
+    if (lastLf < 0) {
+      carry = carry ? Buffer.concat([carry, chunk]) : chunk;
+      if (carry.length > maxLineBytes) throw new LineTooLongError(line, maxLineBytes);
+      continue;
+    }
+    const head = chunk.subarray(0, lastLf + 1);
+    const batch: Entry[] = [];
     try {
-      value = JSON.parse(text);
-    } catch {
-      yield { line: n, value: null, invalid: 'not JSON' };
-      continue;
+      decode(carry ? Buffer.concat([carry, head]) : head, batch, false);
+    } catch (e) {
+      if (batch.length > 0) yield batch;
+      throw e;
     }
-    if (typeof value !== 'object' || value === null || Array.isArray(value)) {
-      yield { line: n, value: null, invalid: 'not a JSON object' };
-      continue;
+    yield batch;
+    carry = lastLf + 1 < chunk.length ? chunk.subarray(lastLf + 1) : null;
+    if (carry && carry.length > maxLineBytes) throw new LineTooLongError(line, maxLineBytes);
+  }
+  if (carry && carry.length > 0) {
+    const batch: Entry[] = [];
+    try {
+      decode(carry, batch, true);
+    } catch (e) {
+      if (batch.length > 0) yield batch;
+      throw e;
     }
-    yield { line: n, value: value as ExportLine };
+    yield batch;
   }
 }
 

@@ -2,7 +2,6 @@ import {
   MultiProofVerifier,
   NoteFormatError,
   decodeBase64,
-  leafHash,
   parseCheckpoint,
   parseNote,
   verifyCheckpointNote,
@@ -101,8 +100,8 @@ export class TlogCheck {
     this.verifier = new MultiProofVerifier(cp.size, proof);
   }
 
-  /** A line whose hash was computed (`document`: its canonical document, the leaf bytes). */
-  push(n: number, line: ExportLine, document: string): void {
+  /** A line whose hash was computed (`leaf`: SHA-256(0x00 ‖ its canonical document)). */
+  push(n: number, line: ExportLine, leaf: Buffer): void {
     const seq = BigInt(line.seq as string);
     const expected = seq - 1n;
     const given = line.leafIndex;
@@ -119,7 +118,7 @@ export class TlogCheck {
         `line ${n}: leafIndex ${JSON.stringify(given)} is not seq - 1 (${expected}) at seq ${line.seq}`,
       );
     }
-    this.verifier?.push(Number(expected), leafHash(Buffer.from(document, 'utf8')));
+    this.verifier?.push(Number(expected), leaf);
   }
 
   /** Compares the recomputed root with the checkpoint's and writes the verdict. */

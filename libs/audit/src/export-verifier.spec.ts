@@ -389,6 +389,64 @@ describe('verifyExport: format-specific records', () => {
     expect(r.lines).toBe(30);
   });
 
+  it('verifies lines written otherwise (spaces, escapes, key order, CRLF, BOM, bad UTF-8) as before', async () => {
+    // the fast path takes only JSON.stringify's own lines: every other one goes through JSON.parse
+    const text = LINES.map((l) => JSON.stringify(l));
+    text[2] = text[2].replace(/,"/g, ', "'); // spaces
+    text[3] = JSON.stringify(Object.fromEntries(Object.entries(LINES[3]).reverse())); // another order
+    text[6] = text[6].replace('"corr-', '"\\u0063orr-'); // an escape JSON.stringify would not write
+    const manifest = await manifestFor('ndjson', LINES);
+    const file = `\uFEFF${text.join('\r\n')}\r\n`;
+    const r = await verify('ndjson', file, manifest);
+    expect(r.problems).toEqual([]);
+    expect(r).toMatchObject({ ok: true, lines: 30 });
+    expect(r.notes).toContain('the file starts with a byte-order mark, which was ignored');
+
+    // the same changes named the same way on either path
+    const altered = [...text];
+    altered[2] = altered[2].replace(/"memberId":"[^"]*"/, '"memberId":"someone"');
+    altered[3] = altered[3].replace(/"memberId":"[^"]*"/, '"memberId":"someone"');
+    altered[8] = altered[8].replace(/"memberId":"[^"]*"/, '"memberId":"someone"');
+    const r2 = await verify('ndjson', altered.join('\n'), manifest);
+    expect(messages(r2)).toEqual([
+      'line 3: content altered (hash mismatch at seq 3)',
+      'line 4: content altered (hash mismatch at seq 4)',
+      'line 9: content altered (hash mismatch at seq 9)',
+    ]);
+
+    // a byte that is not UTF-8 reads as U+FFFD, as it always did: the line no longer matches its hash
+    const bytes = Buffer.from(text.join('\n'), 'utf8');
+    const at = bytes.indexOf('corr-1"');
+    bytes[at] = 0xff;
+    const file3 = path.join(dir, `export-${++fileNo}.ndjson`);
+    writeFileSync(file3, bytes);
+    const r3 = await verifyExport({ file: file3, manifestJws: manifest, jwks });
+    expect(messages(r3)).toEqual(['line 1: content altered (hash mismatch at seq 1)']);
+  });
+
+  it('reads an export longer than one read of the file, across its chunk boundaries', async () => {
+    const chain = sealEntries(
+      Array.from({ length: 4000 }, (_, i) => newEntry(i + 1)),
+      { seq: 0n, hash: GENESIS_HASH },
+    );
+    const lines = chain.map(exportLine);
+    const manifest = await sign(
+      await claimsFor('ndjson', lines, {}, chain[chain.length - 1]),
+      'audit-manifest+jwt',
+    );
+    const text = serialize('ndjson', lines);
+    expect(text.length).toBeGreaterThan(2 * 1048576);
+    const r = await verify('ndjson', text, manifest);
+    expect(r.problems).toEqual([]);
+    expect(r).toMatchObject({ ok: true, lines: 4000 });
+    // a line astride the first boundary, changed
+    const boundary = text.lastIndexOf('\n', 1048576) + 1;
+    const n = text.slice(0, boundary).split('\n').length; // the line that starts before 1 MiB and ends after
+    const altered = lines.map((l, i) => (i === n - 1 ? { ...l, memberId: 'someone-else' } : l));
+    const r2 = await verify('ndjson', serialize('ndjson', altered), manifest);
+    expect(messages(r2)[0]).toBe(`line ${n}: content altered (hash mismatch at seq ${n})`);
+  });
+
   it('names a CSV record with the wrong number of cells at its physical line', async () => {
     const records = LINES.map(csvRecord);
     records[19] = records[19].replace(/,[^,]*\r\n$/, '\r\n');

@@ -5,7 +5,7 @@ import type { TlogProofPolicy } from '@broker/transparency';
 import { ChainCheck } from './export-chain-check';
 import type { ExportFormat } from './export-format';
 import { readCheckpoint, readManifest } from './export-manifest';
-import { csvEntries, ndjsonEntries } from './export-readers';
+import { csvEntries, ndjsonBatches } from './export-readers';
 import { Problems, type ExportVerifyReport } from './export-verify-report';
 import { TlogCheck } from './export-tlog-check';
 import { LineTooLongError } from './line-limits';
@@ -60,9 +60,11 @@ export async function verifyExport(opts: VerifyExportOptions): Promise<ExportVer
   try {
     // Checked first because a read stream's open error would otherwise surface inside the reader.
     if (!(await stat(opts.file)).isFile()) throw new Error('not a regular file');
-    const entries =
-      format === 'csv' ? csvEntries(opts.file, problems, notes) : ndjsonEntries(opts.file, notes);
-    for await (const e of entries) walk.push(e);
+    if (format === 'csv') {
+      for await (const e of csvEntries(opts.file, problems, notes)) walk.push(e);
+    } else {
+      for await (const batch of ndjsonBatches(opts.file, notes)) for (const e of batch) walk.push(e);
+    }
   } catch (e) {
     if (e instanceof LineTooLongError) tooLong = e;
     else problems.add(null, `cannot read the export file: ${(e as Error).message}`);
