@@ -59,7 +59,7 @@ function progress(label: string, total: number | null, headerLines: number): Tra
   return new Transform({
     transform(chunk: Buffer, _enc, done) {
       bytes += chunk.length;
-      for (const b of chunk) if (b === 10) lines++;
+      for (let i = chunk.indexOf(10); i !== -1; i = chunk.indexOf(10, i + 1)) lines++;
       const now = Date.now();
       if (tty && now - last > 200) {
         last = now;
