@@ -158,6 +158,24 @@ describe('export lines written by PostgreSQL', () => {
     expect(leaves).toEqual(read.map((e) => e.seq));
   });
 
+  it('reads the same pages when the end of each page is found first (exportKeyAt, as parallel pages do)', async () => {
+    const filter = { memberId: 'ccss' };
+    const whole = (await chunks(filter, 'ndjson', 1000, 150n))[0];
+    const pages: ExportChunk[] = [];
+    let after: { seq: bigint; occurredAt: string | null } = { seq: 0n, occurredAt: null };
+    for (;;) {
+      const until = await repo.exportKeyAt(filter, after, 150n, 17);
+      const c = await repo.exportChunk(filter, after, 150n, 17, 'ndjson', until ?? undefined);
+      if (c) pages.push(c);
+      if (!until) break;
+      expect(c?.count).toBe(17);
+      expect(c?.lastSeq).toBe(until.seq.toString());
+      after = until;
+    }
+    expect(pages.map((c) => c.text).join('')).toBe(whole.text);
+    expect(pages.map((c) => c.count).reduce((a, b) => a + b)).toBe(whole.count);
+  });
+
   it('finds no page past the cut', async () => {
     expect(await repo.exportChunk({}, { seq: 157n, occurredAt: 'infinity' }, 157n, 10, 'ndjson')).toBeNull();
   });

@@ -205,6 +205,12 @@ export interface ExportChunk {
   breaks: [string, string][];
 }
 
+/** A place in an export's order: (seq, occurred_at), the time as PostgreSQL's text. */
+export interface ExportKey {
+  seq: bigint;
+  occurredAt: string;
+}
+
 /** A JSON string member `"key":value` of text expression `e` (escaped by to_json, as JSON.stringify does; null as null). */
 const jsonMember = (key: string, e: string, first = false): string =>
   `'${first ? '' : ','}"${key}":' || coalesce(to_json(${e})::text, 'null')`;
@@ -352,12 +358,17 @@ export class AccessLogRepository {
     upTo: bigint,
     limit: number,
     text: ExportChunkText,
+    until?: ExportKey,
   ): Promise<ExportChunk | null> {
     const { where, params } = filterSql(filter, upTo, [
       after.seq.toString(),
       after.occurredAt ?? '-infinity',
     ]);
     where.unshift('(seq, occurred_at) > ($1::bigint, $2::timestamptz)');
+    if (until) {
+      params.push(until.seq.toString(), until.occurredAt);
+      where.push(`(seq, occurred_at) <= ($${params.length - 1}::bigint, $${params.length}::timestamptz)`);
+    }
     params.push(limit);
     // aggregates read the ordered subquery in its order (no ORDER BY inside them: no re-sort)
     const rows: {
@@ -397,6 +408,32 @@ export class AccessLogRepository {
           })
         : [],
     };
+  }
+
+  /**
+   * The key of the `n`th entry after `after` in an export (the same filter, cut and order as
+   * exportChunk), or null when there are fewer: the end of a page known before the page is read,
+   * so that several pages can be written by PostgreSQL at once.
+   */
+  async exportKeyAt(
+    filter: AccessLogFilter,
+    after: { seq: bigint; occurredAt: string | null },
+    upTo: bigint,
+    n: number,
+  ): Promise<ExportKey | null> {
+    const { where, params } = filterSql(filter, upTo, [
+      after.seq.toString(),
+      after.occurredAt ?? '-infinity',
+    ]);
+    where.unshift('(seq, occurred_at) > ($1::bigint, $2::timestamptz)');
+    params.push(n - 1);
+    // (not `AS seq`: ORDER BY would sort by the text)
+    const rows: { key_seq: string; at: string }[] = await this.ds.query(
+      `SELECT seq::text AS key_seq, occurred_at::text AS at FROM access_log WHERE ${where.join(' AND ')}
+        ORDER BY seq, occurred_at OFFSET $${params.length} LIMIT 1`,
+      params,
+    );
+    return rows.length ? { seq: BigInt(rows[0].key_seq), occurredAt: rows[0].at } : null;
   }
 
   /** How many entries up to `upTo` match the filter (for progress reports). */

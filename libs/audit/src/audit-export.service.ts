@@ -30,6 +30,8 @@ import {
  * and the next page is read while this one is sent.
  */
 export const EXPORT_PAGE = 10_000;
+/** Pages PostgreSQL writes at once for one export (each on its own connection). */
+export const EXPORT_PAGES_IN_FLIGHT = 2;
 
 /** An auditor's action on the log, recorded as the purpose of its entry. */
 export type AuditAction = 'AUDIT-EXPORT' | 'AUDIT-MANIFEST' | 'AUDIT-DOWNLOAD';
@@ -157,25 +159,33 @@ export class AuditExportService {
     return summary;
   }
 
-  /** The export's keyset pages, as PostgreSQL writes them; the next page is read while the caller handles this one. */
+  /**
+   * The export's keyset pages, as PostgreSQL writes them, in order. Each page's end is found
+   * first (a light query on the keys), so that up to EXPORT_PAGES_IN_FLIGHT pages are written at
+   * once on their own connections while the caller handles the one before.
+   */
   private async *chunks(
     filter: ExportFilter,
     headSeq: bigint,
     text: ExportChunkText,
   ): AsyncGenerator<ExportChunk> {
-    const read = (after: { seq: bigint; occurredAt: string | null }) => {
-      const p = this.repo.exportChunk(filter, after, headSeq, EXPORT_PAGE, text);
-      p.catch(() => undefined); // awaited below; not unhandled when the consumer stops first
-      return p;
+    const inFlight: Promise<ExportChunk | null>[] = [];
+    let from: { seq: bigint; occurredAt: string | null } | null = { seq: 0n, occurredAt: null };
+    const launch = async (): Promise<void> => {
+      if (from === null) return;
+      const after = from;
+      const until = await this.repo.exportKeyAt(filter, after, headSeq, EXPORT_PAGE);
+      from = until;
+      const p = this.repo.exportChunk(filter, after, headSeq, EXPORT_PAGE, text, until ?? undefined);
+      p.catch(() => undefined); // awaited in order below; not unhandled when the consumer stops first
+      inFlight.push(p);
     };
-    let next = read({ seq: 0n, occurredAt: null });
-    for (;;) {
-      const chunk = await next;
+    while (inFlight.length < EXPORT_PAGES_IN_FLIGHT && from !== null) await launch();
+    while (inFlight.length > 0) {
+      const chunk = await (inFlight.shift() as Promise<ExportChunk | null>);
       if (!chunk) return;
-      const more = chunk.count === EXPORT_PAGE;
-      if (more) next = read({ seq: BigInt(chunk.lastSeq), occurredAt: chunk.lastAt });
+      if (from !== null) await launch();
       yield chunk;
-      if (!more) return;
     }
   }
 
