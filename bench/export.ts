@@ -3,9 +3,15 @@
  * through the real gateway and the real CLI, with rows per second and the peak memory (VmHWM)
  * of the gateway and of the CLI process, then the offline verification of the 1M NDJSON export.
  * Flat memory means: the peak does not grow from 100k to 1M rows.
+ *
+ * Baseline in the same run ("disk speed"): PostgreSQL's own `COPY (SELECT row_to_json(...)) TO
+ * STDOUT` of the same 1M rows through psql into a file, i.e. what the database alone costs.
+ * BENCH_EXPORT_CPU_PROF=<dir> starts the gateway with --cpu-prof into <dir> (summarise it with
+ * `node dist/bench/cpuprofile-summary.js <dir>/*.cpuprofile`). BENCH_EXPORT_ONLY=1m skips the
+ * 100k runs.
  */
 import { execFile, spawn, type ChildProcess } from 'node:child_process';
-import { mkdtempSync, readFileSync, statSync } from 'node:fs';
+import { mkdtempSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
@@ -20,6 +26,44 @@ const SMALL = Math.min(100_000, TOTAL);
 const DIST = path.resolve(__dirname, '..');
 const NODE = [process.execPath, '--disable-warning=ExperimentalWarning'];
 const BASE_TIME = Date.UTC(2026, 0, 1);
+const CPU_PROF = process.env.BENCH_EXPORT_CPU_PROF;
+const ONLY_FULL = process.env.BENCH_EXPORT_ONLY === '1m';
+
+/** The baseline: PostgreSQL writes the same rows as JSON lines with COPY TO STDOUT, through psql, into `out`. */
+function diskSpeed(url: string, out: string): Promise<number> {
+  const started = Date.now();
+  const sql = `\\copy (SELECT row_to_json(a) FROM access_log a ORDER BY seq) TO '${out}'`;
+  return new Promise((resolve, reject) =>
+    execFile('psql', [url, '-q', '-c', sql], (err, _o, stderr) =>
+      err ? reject(new Error(`psql: ${stderr}`)) : resolve((Date.now() - started) / 1000),
+    ),
+  );
+}
+
+/** Resets the process's peak RSS (Linux: "5" to clear_refs), so that VmHWM is the peak of what comes next. */
+function resetHwm(pid: number): boolean {
+  try {
+    writeFileSync(`/proc/${pid}/clear_refs`, '5');
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/** Waits until the gateway's transparency-log integrator has taken in the seeded entries (not export work). */
+async function integrated(url: string): Promise<number> {
+  const started = Date.now();
+  const ds = await openDatabase(url, { migrate: false, poolSize: 1 });
+  try {
+    for (;;) {
+      const rows: { size: string }[] = await ds.query('SELECT size FROM log_tree_head WHERE id = 1');
+      if (Number(rows[0]?.size ?? 0) >= TOTAL) return (Date.now() - started) / 1000;
+      await new Promise((r) => setTimeout(r, 500));
+    }
+  } finally {
+    await ds.destroy();
+  }
+}
 
 function vmHwmKiB(pid: number): number {
   const m = /VmHWM:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
@@ -96,8 +140,9 @@ async function main(): Promise<void> {
   let gateway: ChildProcess | undefined;
   try {
     await seed(db.url);
-    const port = '4311';
-    gateway = spawn(NODE[0], [NODE[1], path.join(DIST, 'apps/gateway/src/main.js')], {
+    const port = process.env.BENCH_EXPORT_PORT ?? '4311';
+    const prof = CPU_PROF ? ['--cpu-prof', `--cpu-prof-dir=${path.resolve(CPU_PROF)}`] : [];
+    gateway = spawn(NODE[0], [NODE[1], ...prof, path.join(DIST, 'apps/gateway/src/main.js')], {
       env: {
         ...process.env,
         GATEWAY_PORT: port,
@@ -124,18 +169,35 @@ async function main(): Promise<void> {
     }
     const token = () =>
       mintStaffToken(trust.s1.key, trust.s1.id, trust.brokerId, 'bench-auditor', { lifetimeS: 300 });
+    const waited = await integrated(db.url);
+    process.stderr.write(
+      `transparency log integrated the seeded entries after ${waited.toFixed(0)} s more\n`,
+    );
     const gwBaseline = vmHwmKiB(gateway.pid as number);
+    let perExport = false;
     const rows: string[] = [];
     const smallTo = new Date(BASE_TIME + SMALL * 1000).toISOString();
     const runs: [string, number, string[]][] = [
-      ['ndjson', SMALL, ['--to', smallTo]],
-      ['csv', SMALL, ['--to', smallTo]],
+      ...(ONLY_FULL
+        ? []
+        : ([
+            ['ndjson', SMALL, ['--to', smallTo]],
+            ['csv', SMALL, ['--to', smallTo]],
+          ] as [string, number, string[]][])),
       ['ndjson', TOTAL, []],
       ['csv', TOTAL, []],
     ];
+    const copyFile = path.join(dir, 'copy.ndjson');
+    const copyS = await diskSpeed(db.url, copyFile);
+    const copyMiB = statSync(copyFile).size / 1048576;
+    await rm(copyFile, { force: true });
+    rows.push(
+      `| baseline: psql COPY (row_to_json) TO file | ${TOTAL.toLocaleString('en')} | ${copyS.toFixed(1)} | ${Math.round(TOTAL / copyS).toLocaleString('en')} | ${copyMiB.toFixed(0)} | – | – |`,
+    );
     let fullNdjson = '';
     for (const [format, n, filter] of runs) {
       const out = path.join(dir, `export-${n}.${format}`);
+      perExport = resetHwm(gateway.pid as number);
       const r = await timedCli(
         [
           'audit',
@@ -164,18 +226,22 @@ async function main(): Promise<void> {
     const v = await timedCli(['audit', 'verify', fullNdjson], process.env);
     process.stdout.write(
       [
-        `| format | rows | seconds | rows/s | MiB written | gateway peak RSS MiB (cumulative VmHWM) | CLI peak RSS MiB |`,
+        `| format | rows | seconds | rows/s | MiB written | gateway peak RSS MiB (${perExport ? 'VmHWM reset before each export' : 'cumulative VmHWM'}) | CLI peak RSS MiB |`,
         '|---|---|---|---|---|---|---|',
         ...rows,
         '',
-        `gateway RSS before the exports: ${(gwBaseline / 1024).toFixed(0)} MiB`,
+        `gateway peak RSS before the exports (start-up and the integrator's catch-up of the seeded entries): ${(gwBaseline / 1024).toFixed(0)} MiB`,
         `offline verification of the ${TOTAL.toLocaleString('en')}-row NDJSON export: ${v.seconds.toFixed(1)} s, ${Math.round(TOTAL / v.seconds).toLocaleString('en')} rows/s, peak RSS ${(v.peakKiB / 1024).toFixed(0)} MiB; ${v.out.split('\n')[0]}`,
         '',
       ].join('\n'),
     );
   } finally {
-    gateway?.kill('SIGTERM');
-    await new Promise((r) => setTimeout(r, 1000));
+    if (gateway && gateway.exitCode === null) {
+      const exited = new Promise((r) => gateway?.once('exit', r));
+      gateway.kill('SIGTERM');
+      // --cpu-prof writes its profile when the process exits
+      await Promise.race([exited, new Promise((r) => setTimeout(r, 15_000))]);
+    }
     await db.drop();
     await rm(dir, { recursive: true, force: true });
   }

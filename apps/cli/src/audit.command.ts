@@ -1,7 +1,5 @@
-import { createWriteStream, existsSync } from 'node:fs';
-import { readFile, rename, stat, writeFile } from 'node:fs/promises';
-import { Transform } from 'node:stream';
-import { pipeline } from 'node:stream/promises';
+import { existsSync } from 'node:fs';
+import { readFile, stat } from 'node:fs/promises';
 import { Inject } from '@nestjs/common';
 import { Command, CommandRunner, Option, SubCommand } from 'nest-commander';
 import { request } from 'undici';
@@ -9,6 +7,7 @@ import type { JWK } from 'jose';
 import { MAX_LINE_BYTES, formatReport, verifyExport } from '@broker/audit';
 import { BROKER_CONFIG, type BrokerConfig } from '@broker/config';
 import type { TlogProofPolicy } from '@broker/transparency';
+import { runAuditExport, type ExportOptions } from './audit-export-run';
 import { AuditReportsCommand } from './audit-reports.command';
 import {
   UsageError,
@@ -19,62 +18,9 @@ import {
   witnessVerifierArguments,
 } from './tlog-arguments';
 
-interface ExportOptions {
-  url?: string;
-  token?: string;
-  from?: string;
-  to?: string;
-  memberId?: string;
-  purpose?: string;
-  subject?: string;
-  outcome?: string;
-  format?: string;
-  out?: string;
-}
-
 function fail(message: string, code = 2): void {
   process.stderr.write(`${message}\n`);
   process.exitCode = code;
-}
-
-/** Counts lines going through and, on a terminal, draws a progress bar against `total` entries. */
-function progress(label: string, total: number | null, headerLines: number): Transform {
-  let bytes = 0;
-  let lines = 0;
-  let last = 0;
-  const tty = process.stderr.isTTY;
-  const draw = (): void => {
-    const done = Math.max(0, lines - headerLines);
-    const mib = `${(bytes / 1048576).toFixed(1)} MiB`;
-    if (total && total > 0) {
-      const ratio = Math.min(1, done / total);
-      const bar = '#'.repeat(Math.round(ratio * 30)).padEnd(30, '.');
-      process.stderr.write(
-        `\r${label} [${bar}] ${(ratio * 100).toFixed(0).padStart(3)}% ${done.toLocaleString('en')}/${total.toLocaleString('en')} entries, ${mib}`,
-      );
-    } else {
-      process.stderr.write(`\r${label}: ${done.toLocaleString('en')} entries, ${mib}`);
-    }
-  };
-  return new Transform({
-    transform(chunk: Buffer, _enc, done) {
-      bytes += chunk.length;
-      for (const b of chunk) if (b === 10) lines++;
-      const now = Date.now();
-      if (tty && now - last > 200) {
-        last = now;
-        draw();
-      }
-      done(null, chunk);
-    },
-    flush(done) {
-      if (tty) {
-        draw();
-        process.stderr.write('\n');
-      }
-      done();
-    },
-  });
 }
 
 @SubCommand({
@@ -82,40 +28,8 @@ function progress(label: string, total: number | null, headerLines: number): Tra
   description: 'Export access-log entries as an auditor: writes FILE, FILE.manifest.jws and FILE.jwks.json',
 })
 export class AuditExportCommand extends CommandRunner {
-  async run(_: string[], o: ExportOptions): Promise<void> {
-    if (!o.url || !o.token || !o.out) return fail('audit export needs --url, --token and --out');
-    const format = o.format ?? 'ndjson';
-    const query = new URLSearchParams({ format });
-    for (const k of ['from', 'to', 'memberId', 'purpose', 'subject', 'outcome'] as const)
-      if (o[k]) query.set(k, o[k] as string);
-    const base = o.url.replace(/\/+$/, '');
-    const headers = { authorization: `Bearer ${o.token}` };
-
-    const res = await request(`${base}/audit/export?${query}`, { headers });
-    if (res.statusCode !== 200)
-      return fail(`export refused: HTTP ${res.statusCode} ${await res.body.text()}`, 1);
-    const headSeq = String(res.headers['x-audit-head-seq'] ?? '');
-    const partial = `${o.out}.partial`;
-    const announced = Number(res.headers['x-audit-entries']);
-    const total = Number.isFinite(announced) ? announced : null;
-    await pipeline(
-      res.body,
-      progress('exporting', total, format === 'csv' ? 1 : 0),
-      createWriteStream(partial),
-    );
-    await rename(partial, o.out);
-
-    const manifestQuery = new URLSearchParams(query);
-    if (headSeq) manifestQuery.set('headSeq', headSeq);
-    const m = await request(`${base}/audit/export/manifest?${manifestQuery}`, { headers });
-    const manifest = await m.body.text();
-    if (m.statusCode !== 200) return fail(`manifest refused: HTTP ${m.statusCode} ${manifest}`, 1);
-    await writeFile(`${o.out}.manifest.jws`, manifest.trim() + '\n');
-    const k = await request(`${base}/.well-known/jwks.json`);
-    await writeFile(`${o.out}.jwks.json`, await k.body.text());
-    process.stdout.write(
-      `wrote ${o.out}, ${o.out}.manifest.jws and ${o.out}.jwks.json (chain cut at seq ${headSeq})\n`,
-    );
+  run(_: string[], o: ExportOptions): Promise<void> {
+    return runAuditExport(o);
   }
 
   @Option({ flags: '--url <url>', description: 'gateway base URL, e.g. http://127.0.0.1:4000' })

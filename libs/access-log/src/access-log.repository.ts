@@ -1,5 +1,6 @@
 import type { DataSource, QueryRunner } from 'typeorm';
 import type { AccessEntry } from './access-entry';
+import { CANONICAL_VERSION } from './access-chain';
 
 /** Columns in insert order; the mapping to AccessEntry is `toEntry` below. */
 const COLUMNS = [
@@ -182,6 +183,114 @@ function filterSql(
   return { where, params };
 }
 
+/** What an export chunk writes: NDJSON lines, CSV records, or no text (the manifest's own walk). */
+export type ExportChunkText = 'ndjson' | 'csv' | null;
+
+/**
+ * One keyset page of an export as PostgreSQL writes it (exportChunk): the page's text, its
+ * lines' hashes each followed by "\n" (the manifest digest's input), how many entries, the first
+ * and last seq, the key of the last row, and where seqs do not follow each other.
+ */
+export interface ExportChunk {
+  /** NDJSON lines or CSV records of the page ('' when no text was asked for). */
+  text: string;
+  /** `hash + "\n"` of every entry of the page, in order. */
+  hashes: string;
+  count: number;
+  firstSeq: string;
+  lastSeq: string;
+  /** The last row's occurred_at, as PostgreSQL's text (the next page's key, read back losslessly). */
+  lastAt: string;
+  /** Each place in the page where seq is not the previous seq + 1, as [previous seq, seq]. */
+  breaks: [string, string][];
+}
+
+/** A place in an export's order: (seq, occurred_at), the time as PostgreSQL's text. */
+export interface ExportKey {
+  seq: bigint;
+  occurredAt: string;
+}
+
+/** A JSON string member `"key":value` of text expression `e` (escaped by to_json, as JSON.stringify does; null as null). */
+const jsonMember = (key: string, e: string, first = false): string =>
+  `'${first ? '' : ','}"${key}":' || coalesce(to_json(${e})::text, 'null')`;
+/** A member present only when the value is not null (`nonEmpty`: a non-empty array). */
+const optionalMember = (key: string, e: string, nonEmpty = false): string =>
+  `CASE WHEN ${nonEmpty ? `cardinality(${e}) > 0` : `${e} IS NOT NULL`} THEN ',"${key}":' || to_json(${e})::text ELSE '' END`;
+const ISO_UTC = `to_char(occurred_at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"')`;
+
+/**
+ * An export line written by PostgreSQL: byte for byte `JSON.stringify(exportLine(entry))` of
+ * @broker/audit (the canonical object's members in its order, then leafIndex and hash), "\n".
+ */
+const NDJSON_LINE = [
+  `'{"v":${Number(CANONICAL_VERSION)},"seq":"' || seq::text || '"'`,
+  `',"occurredAt":"' || ${ISO_UTC} || '"'`,
+  jsonMember('channel', 'channel'),
+  jsonMember('memberId', 'member_id'),
+  jsonMember('purpose', 'purpose'),
+  jsonMember('consentIssuer', 'consent_issuer'),
+  jsonMember('consentJti', 'consent_jti'),
+  jsonMember('subject', 'subject'),
+  jsonMember('itemsRequested', 'items_requested'),
+  jsonMember('itemsDisclosed', 'items_disclosed'),
+  jsonMember('outcome', 'outcome'),
+  jsonMember('reasonCode', 'reason_code'),
+  jsonMember('source', 'source'),
+  jsonMember('correlationId', 'correlation_id'),
+  jsonMember('jobId', 'job_id'),
+  jsonMember('prevHash', 'prev_hash'),
+  optionalMember('auditFilter', 'audit_filter'),
+  optionalMember('itemSources', 'item_sources', true),
+  optionalMember('itemsFailed', 'items_failed', true),
+  optionalMember('salt', 'salt'),
+  `',"leafIndex":' || (seq - 1)::text`,
+  jsonMember('hash', 'hash'),
+  `E'}\\n'`,
+].join(' || ');
+
+/** An RFC 4180 cell of text expression `e`: quoted when it holds `"`, `,`, CR or LF; null as empty. */
+const csvCell = (e: string): string =>
+  `CASE WHEN ${e} ~ E'[",\\r\\n]' THEN '"' || replace(${e}, '"', '""') || '"' ELSE coalesce(${e}, '') END`;
+/** An array column as a CSV cell (elements joined with `|`). */
+const csvArray = (e: string): string => csvCell(`array_to_string(${e}, '|')`);
+
+/** A CSV record written by PostgreSQL: byte for byte csvRecord(exportLine(entry)) of @broker/audit (CSV_COLUMNS order), CRLF. */
+const CSV_RECORD = [
+  'seq::text',
+  ISO_UTC,
+  csvCell('channel'),
+  csvCell('member_id'),
+  csvCell('purpose'),
+  csvCell('consent_issuer'),
+  csvCell('consent_jti'),
+  csvCell('subject'),
+  csvArray('items_requested'),
+  csvArray('items_disclosed'),
+  csvCell('outcome'),
+  csvCell('reason_code'),
+  csvCell('source'),
+  csvCell('correlation_id'),
+  csvCell('job_id'),
+  csvCell('audit_filter'),
+  csvCell('prev_hash'),
+  csvCell('hash'),
+  `'${Number(CANONICAL_VERSION)}'`,
+  csvArray('item_sources'),
+  csvArray('items_failed'),
+  csvCell('salt'),
+  '(seq - 1)::text',
+]
+  .map((c) => `(${c})`)
+  .join(` || ',' || `)
+  .concat(` || E'\\r\\n'`);
+
+const CHUNK_TEXT: Record<'ndjson' | 'csv' | 'none', string> = {
+  ndjson: NDJSON_LINE,
+  csv: CSV_RECORD,
+  none: `''`,
+};
+
 /** SQL of the access log; every technology detail of the table lives here. */
 export class AccessLogRepository {
   constructor(private readonly ds: DataSource) {}
@@ -235,6 +344,96 @@ export class AccessLogRepository {
       params,
     );
     return rows.map(toEntry);
+  }
+
+  /**
+   * One page of an export, written by PostgreSQL in one row: the same entries, key and order as
+   * exportPage, but the lines (`text`: NDJSON or CSV, or none) built in SQL and aggregated, with
+   * their hashes for the manifest digest, so that the gateway handles one string per page instead
+   * of a row object, an entry and a line object per entry. Null when the page is empty.
+   */
+  async exportChunk(
+    filter: AccessLogFilter,
+    after: { seq: bigint; occurredAt: string | null },
+    upTo: bigint,
+    limit: number,
+    text: ExportChunkText,
+    until?: ExportKey,
+  ): Promise<ExportChunk | null> {
+    const { where, params } = filterSql(filter, upTo, [
+      after.seq.toString(),
+      after.occurredAt ?? '-infinity',
+    ]);
+    where.unshift('(seq, occurred_at) > ($1::bigint, $2::timestamptz)');
+    if (until) {
+      params.push(until.seq.toString(), until.occurredAt);
+      where.push(`(seq, occurred_at) <= ($${params.length - 1}::bigint, $${params.length}::timestamptz)`);
+    }
+    params.push(limit);
+    // aggregates read the ordered subquery in its order (no ORDER BY inside them: no re-sort)
+    const rows: {
+      text: string | null;
+      hashes: string | null;
+      n: number;
+      first_seq: string | null;
+      last_seq: string | null;
+      last_at: string | null;
+      breaks: string | null;
+    }[] = await this.ds.query(
+      `SELECT coalesce(string_agg(p.line, ''), '') AS text, string_agg(p.hash || E'\n', '') AS hashes,
+              count(*)::int AS n, (array_agg(p.seq))[1]::text AS first_seq,
+              (array_agg(p.seq))[count(*)]::text AS last_seq,
+              (array_agg(p.occurred_at))[count(*)]::text AS last_at,
+              string_agg(CASE WHEN p.step <> 1 THEN (p.seq - p.step)::text || ':' || p.seq::text END, ',') AS breaks
+         FROM (SELECT seq, occurred_at, hash, seq - lag(seq) OVER (ORDER BY seq, occurred_at) AS step,
+                      ${CHUNK_TEXT[text ?? 'none']} AS line
+                 FROM (SELECT * FROM access_log WHERE ${where.join(' AND ')}
+                        ORDER BY seq, occurred_at LIMIT $${params.length}) a
+                ORDER BY seq, occurred_at) p`,
+      params,
+    );
+    const r = rows[0];
+    if (!r || r.n === 0 || r.first_seq === null || r.last_seq === null || r.last_at === null) return null;
+    return {
+      text: r.text ?? '',
+      hashes: r.hashes ?? '',
+      count: r.n,
+      firstSeq: r.first_seq,
+      lastSeq: r.last_seq,
+      lastAt: r.last_at,
+      breaks: r.breaks
+        ? r.breaks.split(',').map((b) => {
+            const [prev, seq] = b.split(':');
+            return [prev, seq] as [string, string];
+          })
+        : [],
+    };
+  }
+
+  /**
+   * The key of the `n`th entry after `after` in an export (the same filter, cut and order as
+   * exportChunk), or null when there are fewer: the end of a page known before the page is read,
+   * so that several pages can be written by PostgreSQL at once.
+   */
+  async exportKeyAt(
+    filter: AccessLogFilter,
+    after: { seq: bigint; occurredAt: string | null },
+    upTo: bigint,
+    n: number,
+  ): Promise<ExportKey | null> {
+    const { where, params } = filterSql(filter, upTo, [
+      after.seq.toString(),
+      after.occurredAt ?? '-infinity',
+    ]);
+    where.unshift('(seq, occurred_at) > ($1::bigint, $2::timestamptz)');
+    params.push(n - 1);
+    // (not `AS seq`: ORDER BY would sort by the text)
+    const rows: { key_seq: string; at: string }[] = await this.ds.query(
+      `SELECT seq::text AS key_seq, occurred_at::text AS at FROM access_log WHERE ${where.join(' AND ')}
+        ORDER BY seq, occurred_at OFFSET $${params.length} LIMIT 1`,
+      params,
+    );
+    return rows.length ? { seq: BigInt(rows[0].key_seq), occurredAt: rows[0].at } : null;
   }
 
   /** How many entries up to `upTo` match the filter (for progress reports). */

@@ -51,7 +51,7 @@ function service(published: { size: number; cosignedNote: string } | null = null
   const appended: NewAccessEntry[] = [];
   const signed: ManifestClaims[] = [];
   const exports = new AuditExportService(
-    { exportPage: () => Promise.resolve([]) } as never,
+    { exportKeyAt: () => Promise.resolve(null), exportChunk: () => Promise.resolve(null) } as never,
     { append: (e: NewAccessEntry) => Promise.resolve(void appended.push(e)) } as never,
     { head: () => Promise.resolve({ seq: 11n }), checkpointAt: () => Promise.resolve(null) } as never,
     { sign: (c: ManifestClaims) => Promise.resolve(void signed.push(c)).then(() => 'a.b.c') } as never,

@@ -6,7 +6,8 @@ import {
   accessEntry,
   canonicalJson,
   type AccessContext,
-  type AccessEntry,
+  type ExportChunk,
+  type ExportChunkText,
 } from '@broker/access-log';
 import { BROKER_CONFIG, type BrokerConfig } from '@broker/config';
 import type { Auditor } from '@broker/consent';
@@ -15,18 +16,22 @@ import { TRUST_REGISTRY, type TrustRegistry } from '@broker/trust';
 import { BrokerSigner } from './broker-signer';
 import { CheckpointService } from './checkpoint.service';
 import { TlogAnchorBuilder, publishedCheckpointCovering } from './export-anchor';
+import { ExportSummaries, ExportTally, type ExportSummary } from './export-summary';
 import {
-  ExportDigest,
   csvHeader,
-  csvRecord,
-  exportLine,
   type ExportFilter,
   type ExportFormat,
   type ManifestClaims,
   type TlogAnchor,
 } from './export-format';
 
-const PAGE = 2000;
+/**
+ * Entries per keyset page: PostgreSQL writes a page's lines as one string (about 5 MB of NDJSON),
+ * and the next page is read while this one is sent.
+ */
+export const EXPORT_PAGE = 10_000;
+/** Pages PostgreSQL writes at once for one export (each on its own connection). */
+export const EXPORT_PAGES_IN_FLIGHT = 2;
 
 /** An auditor's action on the log, recorded as the purpose of its entry. */
 export type AuditAction = 'AUDIT-EXPORT' | 'AUDIT-MANIFEST' | 'AUDIT-DOWNLOAD';
@@ -42,11 +47,15 @@ export interface ExportRequest {
 /**
  * Auditor exports of the access log: streamed in keyset pages (memory stays flat whatever the
  * size), cut at a chain head fixed when the export starts, with a signed manifest over the same
- * cut. Every auditor action is itself an access-log entry (channel `audit`), durable before any
+ * cut. PostgreSQL writes the lines (exportChunk), a page per row; the digest, count and leaf runs
+ * the manifest states are summed while the export streams, so the manifest of an export this
+ * gateway just sent is signed without reading the entries again (ExportSummaries). Every auditor action is itself an access-log entry (channel `audit`), durable before any
  * data leaves.
  */
 @Injectable()
 export class AuditExportService {
+  private readonly summaries = new ExportSummaries();
+
   constructor(
     @Inject(AccessLogRepository) private readonly repo: AccessLogRepository,
     @Inject(AccessLogAppender) private readonly log: AccessLogAppender,
@@ -77,12 +86,13 @@ export class AuditExportService {
   /** The export body, chunk by chunk (a header row first for CSV). */
   async *body(filter: ExportFilter, format: ExportFormat, headSeq: bigint): AsyncGenerator<string> {
     if (format === 'csv') yield csvHeader();
-    for await (const page of this.pages(filter, headSeq)) {
-      let chunk = '';
-      for (const e of page)
-        chunk += format === 'csv' ? csvRecord(exportLine(e)) : `${JSON.stringify(exportLine(e))}\n`;
-      yield chunk;
+    const tally = new ExportTally();
+    for await (const chunk of this.chunks(filter, headSeq, format)) {
+      tally.add(chunk);
+      yield chunk.text;
     }
+    // only an export sent to its end: its manifest needs no second walk
+    this.summaries.put(filter, headSeq, tally.finish());
   }
 
   /** How many entries of the cut match the filter. */
@@ -109,12 +119,8 @@ export class AuditExportService {
         ? await publishedCheckpointCovering(this.tree, cut, this.config.transparencyLog.publishMaxDelayMs)
         : null;
     const anchor = published ? new TlogAnchorBuilder(published) : null;
-    const digest = new ExportDigest();
-    for await (const page of this.pages(req.filter, cut))
-      for (const e of page) {
-        digest.add(exportLine(e));
-        anchor?.push(e.seq);
-      }
+    const digest = this.summaries.get(req.filter, cut) ?? (await this.summarise(req.filter, cut));
+    anchor?.pushRuns(digest.runs);
     const tlog: TlogAnchor = anchor
       ? await anchor.finish(this.tree)
       : {
@@ -137,21 +143,49 @@ export class AuditExportService {
       firstSeq: digest.firstSeq,
       lastSeq: digest.lastSeq,
       complete: digest.complete,
-      digest: digest.hex(),
+      digest: digest.digest,
       checkpoint: cut > 0n ? await this.checkpoints.checkpointAt(cut) : null,
       tlog,
     };
     return this.signer.sign(claims, 'audit-manifest+jwt');
   }
 
-  private async *pages(filter: ExportFilter, headSeq: bigint): AsyncGenerator<AccessEntry[]> {
-    let after: { seq: bigint; occurredAt: Date | null } = { seq: 0n, occurredAt: null };
-    for (;;) {
-      const page = await this.repo.exportPage(filter, after, headSeq, PAGE);
-      if (page.length) yield page;
-      if (page.length < PAGE) return;
-      const last = page[page.length - 1];
-      after = { seq: BigInt(last.seq), occurredAt: last.occurredAt };
+  /** The manifest's sums of an export this gateway did not just send: a walk of hashes only. */
+  private async summarise(filter: ExportFilter, headSeq: bigint): Promise<ExportSummary> {
+    const tally = new ExportTally();
+    for await (const chunk of this.chunks(filter, headSeq, null)) tally.add(chunk);
+    const summary = tally.finish();
+    this.summaries.put(filter, headSeq, summary);
+    return summary;
+  }
+
+  /**
+   * The export's keyset pages, as PostgreSQL writes them, in order. Each page's end is found
+   * first (a light query on the keys), so that up to EXPORT_PAGES_IN_FLIGHT pages are written at
+   * once on their own connections while the caller handles the one before.
+   */
+  private async *chunks(
+    filter: ExportFilter,
+    headSeq: bigint,
+    text: ExportChunkText,
+  ): AsyncGenerator<ExportChunk> {
+    const inFlight: Promise<ExportChunk | null>[] = [];
+    let from: { seq: bigint; occurredAt: string | null } | null = { seq: 0n, occurredAt: null };
+    const launch = async (): Promise<void> => {
+      if (from === null) return;
+      const after = from;
+      const until = await this.repo.exportKeyAt(filter, after, headSeq, EXPORT_PAGE);
+      from = until;
+      const p = this.repo.exportChunk(filter, after, headSeq, EXPORT_PAGE, text, until ?? undefined);
+      p.catch(() => undefined); // awaited in order below; not unhandled when the consumer stops first
+      inFlight.push(p);
+    };
+    while (inFlight.length < EXPORT_PAGES_IN_FLIGHT && from !== null) await launch();
+    while (inFlight.length > 0) {
+      const chunk = await (inFlight.shift() as Promise<ExportChunk | null>);
+      if (!chunk) return;
+      if (from !== null) await launch();
+      yield chunk;
     }
   }
 

@@ -54,11 +54,31 @@ export class TlogAnchorBuilder {
 
   /** The next exported entry (seqs increase). */
   push(seq: string): void {
+    this.pushIndex(Number(BigInt(seq) - 1n));
+  }
+
+  private pushIndex(index: number): void {
     if (this.tooLarge) return;
-    this.planner.push(Number(BigInt(seq) - 1n));
+    this.planner.push(index);
     if (this.planner.ranges.length > MAX_TLOG_PROOF_HASHES) {
       this.tooLarge = true;
       this.planner.ranges.length = 0;
+    }
+  }
+
+  /**
+   * The exported entries as runs of consecutive seqs (ExportSummary.runs), or null when there
+   * were too many runs for a proof of at most MAX_TLOG_PROOF_HASHES hashes.
+   */
+  pushRuns(runs: readonly (readonly [string, string])[] | null): void {
+    if (runs === null) {
+      this.tooLarge = true;
+      this.planner.ranges.length = 0;
+      return;
+    }
+    for (const [first, last] of runs) {
+      const end = Number(BigInt(last));
+      for (let seq = Number(BigInt(first)); seq <= end && !this.tooLarge; seq++) this.pushIndex(seq - 1);
     }
   }
 

@@ -10,3 +10,4 @@ export * from './export-files.cleaner';
 export * from './export-jobs.service';
 export * from './export-jobs.worker';
 export * from './line-limits';
+export * from './export-summary';

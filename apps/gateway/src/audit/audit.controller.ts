@@ -116,7 +116,8 @@ export class AuditController {
       .header('x-audit-head-seq', headSeq.toString())
       .header('x-audit-entries', String(total))
       .header('cache-control', 'no-store')
-      .send(Readable.from(this.exports.body(filter, format, headSeq)));
+      // a byte stream (not object mode): it pulls the next page only once the last is mostly sent
+      .send(Readable.from(this.exports.body(filter, format, headSeq), { objectMode: false }));
   }
 
   @Get('audit/export/manifest')
