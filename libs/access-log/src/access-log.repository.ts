@@ -1,4 +1,5 @@
 import type { DataSource, QueryRunner } from 'typeorm';
+import { type PgClient } from '@broker/database';
 import type { AccessEntry } from './access-entry';
 
 /** Columns in insert order; the mapping to AccessEntry is `toEntry` below. */
@@ -143,10 +144,39 @@ const INSERT_SEALED = (() => {
     UPDATE access_log_head SET seq = $${n + 1}, hash = $${n + 2}, updated_at = now() WHERE id = 1`;
 })();
 
+/** The chain head, locked for the rest of the transaction. */
+const LOCK_HEAD = 'SELECT seq, hash FROM access_log_head WHERE id = 1 FOR UPDATE';
+
+/** The parameters of INSERT_SEALED for `entries` (sealed, at least one). */
+function insertParams(entries: readonly AccessEntry[]): unknown[] {
+  const n = entries.length;
+  const columns: unknown[][] = COLUMNS.map(() => new Array<unknown>(n));
+  for (let row = 0; row < n; row++) {
+    const v = values(entries[row]);
+    for (let col = 0; col < v.length; col++) columns[col][row] = v[col];
+  }
+  // the text[] columns go as array literals, one per row (a two-dimensional array must be rectangular)
+  for (const col of ARRAY_COLUMNS) columns[col] = columns[col].map((v) => arrayLiteral(v as string[] | null));
+  const last = entries[n - 1];
+  columns.push(last.seq as never, last.hash as never);
+  return columns;
+}
+
 /** A PostgreSQL array literal of strings (each element quoted, `"` and `\` escaped), or null. */
 export function arrayLiteral(a: readonly string[] | null): string | null {
   if (a === null) return null;
   return `{${a.map((s) => `"${s.replace(/[\\"]/g, '\\$&')}"`).join(',')}}`;
+}
+
+interface HeadRow {
+  seq: string;
+  hash: string;
+}
+
+/** The locked head row. */
+function headOf(rows: HeadRow[]): { seq: bigint; hash: string } {
+  if (rows.length !== 1) throw new Error('access_log_head is missing: migrations not applied?');
+  return { seq: BigInt(rows[0].seq), hash: rows[0].hash };
 }
 
 /** Which entries an export holds (absent keys do not filter). */
@@ -188,11 +218,12 @@ export class AccessLogRepository {
 
   /** Locks the chain head for the rest of the caller's transaction and returns it. */
   async lockHead(q: QueryRunner): Promise<{ seq: bigint; hash: string }> {
-    const rows: { seq: string; hash: string }[] = await q.query(
-      'SELECT seq, hash FROM access_log_head WHERE id = 1 FOR UPDATE',
-    );
-    if (rows.length !== 1) throw new Error('access_log_head is missing: migrations not applied?');
-    return { seq: BigInt(rows[0].seq), hash: rows[0].hash };
+    return headOf(await q.query(LOCK_HEAD));
+  }
+
+  /** lockHead on a node-postgres connection in a transaction (the appender's group commit), as a prepared statement. */
+  async lockHeadOn(c: PgClient): Promise<{ seq: bigint; hash: string }> {
+    return headOf((await c.query<HeadRow>({ name: 'access_log_lock_head', text: LOCK_HEAD })).rows);
   }
 
   /**
@@ -202,13 +233,16 @@ export class AccessLogRepository {
    */
   async insertSealed(q: QueryRunner, entries: AccessEntry[]): Promise<void> {
     if (entries.length === 0) return;
-    const columns: unknown[][] = COLUMNS.map(() => new Array<unknown>(entries.length));
-    entries.forEach((e, row) => values(e).forEach((v, col) => (columns[col][row] = v)));
-    // the text[] columns go as array literals, one per row (a two-dimensional array must be rectangular)
-    for (const col of ARRAY_COLUMNS)
-      columns[col] = columns[col].map((v) => arrayLiteral(v as string[] | null));
-    const last = entries[entries.length - 1];
-    await q.query(INSERT_SEALED, [...columns, last.seq, last.hash]);
+    await q.query(INSERT_SEALED, insertParams(entries));
+  }
+
+  /**
+   * insertSealed on a node-postgres connection in a transaction (the appender's group commit):
+   * a prepared statement, parsed and planned once per connection instead of once per batch.
+   */
+  async insertSealedOn(c: PgClient, entries: readonly AccessEntry[]): Promise<void> {
+    if (entries.length === 0) return;
+    await c.query({ name: 'access_log_insert_sealed', text: INSERT_SEALED, values: insertParams(entries) });
   }
 
   /**
