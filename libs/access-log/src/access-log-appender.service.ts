@@ -53,6 +53,12 @@ function salted(entry: NewAccessEntry): NewAccessEntry {
   return entry.salt ? entry : { ...entry, salt: newSalt() };
 }
 
+/** The head after `sealed` (at least one entry). */
+function lastHead(sealed: readonly AccessEntry[]): { seq: bigint; hash: string } {
+  const last = sealed[sealed.length - 1];
+  return { seq: BigInt(last.seq), hash: last.hash };
+}
+
 /**
  * Appends entries to the hash chain and resolves only once they are committed.
  *
@@ -79,6 +85,11 @@ export class AccessLogAppender implements OnModuleInit, OnModuleDestroy {
   private lastCommitAt = 0;
   private probing = false;
   private closed = false;
+  /**
+   * The head this process's last group commit left, while no failure makes it uncertain: the next
+   * batch follows it in one statement (insertSealedIfHeadOn) instead of a locked transaction.
+   */
+  private knownHead?: { seq: bigint; hash: string };
   private deadlineTimer?: NodeJS.Timeout;
   private probeTimer?: NodeJS.Timeout;
 
@@ -222,30 +233,46 @@ export class AccessLogAppender implements OnModuleInit, OnModuleDestroy {
 
   /**
    * One group commit on `client`, a connection of the appender's pool used as node-postgres
-   * gives it (no TypeORM QueryRunner on this path): BEGIN, the withdrawal read, the head lock, the
-   * insert that also moves the head, COMMIT; five round trips, the three with parameters as
-   * prepared statements. Every statement is bounded by the pool's statement and query timeouts;
-   * after a client-side failure (no answer) the connection is closed, not rolled back: a ROLLBACK
-   * would queue behind the unanswered statement, and the server rolls back a transaction whose
-   * connection is gone (or ends it at idle_in_transaction_session_timeout).
+   * gives it (no TypeORM QueryRunner on this path), the parametrised statements prepared once per
+   * connection. First the withdrawal read (its own statement: under READ COMMITTED every statement
+   * reads what was committed when it starts, in a transaction or not), outside the head lock;
+   * then, when this process knows the head its last commit left, one statement that inserts the
+   * entries and moves the head only if the head is still that one (two round trips in all). When
+   * the head is unknown (the first batch, after a failure) or another writer moved it: the locked
+   * transaction of docs/adr/0002 (BEGIN, head FOR UPDATE, insert and head move, COMMIT).
+   * Every statement is bounded by the pool's statement and query timeouts; after a client-side
+   * failure (no answer) the connection is closed, not rolled back: a ROLLBACK would queue behind
+   * the unanswered statement, and the server rolls back a transaction whose connection is gone
+   * (or ends it at idle_in_transaction_session_timeout).
    */
   private async writeBatch(client: PgClient, entries: NewAccessEntry[]): Promise<AccessEntry[]> {
     let failure: unknown;
     let open = false;
+    const known = this.knownHead;
+    // set again only by a commit whose answer came
+    this.knownHead = undefined;
     try {
-      await client.query({ text: 'BEGIN ISOLATION LEVEL READ COMMITTED' });
-      open = true;
       // before the head lock, not under it: a consent withdrawn while the register answered
       // turns its disclosure into a CONSENT_REVOKED refusal, which the caller then answers
       const checked = await refuseWithdrawn(pgRunner(client), this.withdrawals, entries);
-      // the documents too, but for each entry's seq and prevHash: under the lock, sealing is one
-      // SHA-256 per entry, and the insert and the head's move one statement (docs/adr/0010)
+      // the documents too, but for each entry's seq and prevHash: sealing is then one SHA-256
+      // per entry, and the insert and the head's move one statement (docs/adr/0010)
       const prepared = checked.map(prepareEntry);
+      if (known) {
+        const sealed = sealPrepared(prepared, known);
+        if (await this.repo.insertSealedIfHeadOn(client, sealed, known)) {
+          this.knownHead = lastHead(sealed);
+          return sealed;
+        }
+      }
+      await client.query({ text: 'BEGIN ISOLATION LEVEL READ COMMITTED' });
+      open = true;
       const head = await this.repo.lockHeadOn(client);
       const sealed = sealPrepared(prepared, head);
       await this.repo.insertSealedOn(client, sealed);
       await client.query({ text: 'COMMIT' });
       open = false;
+      this.knownHead = lastHead(sealed);
       return sealed;
     } catch (e) {
       failure = e;

@@ -130,19 +130,34 @@ const COLUMN_TYPES: Record<(typeof COLUMNS)[number], string> = {
 
 const ARRAY_COLUMNS = COLUMNS.flatMap((c, i) => (COLUMN_TYPES[c] === 'text[]' ? [i] : []));
 
-/** The entries' insert and the head's move in one statement: $1..$21 one array per column, then the new head. */
-const INSERT_SEALED = (() => {
+/** The entries' insert: $1..$21 one array per column (text[] columns as one literal per row). */
+const INSERT_ROWS = (() => {
   const arrays = COLUMNS.map(
     (c, i) => `$${i + 1}::${COLUMN_TYPES[c] === 'text[]' ? 'text' : COLUMN_TYPES[c]}[]`,
   );
   const select = COLUMNS.map((c, i) => (COLUMN_TYPES[c] === 'text[]' ? `c${i}::text[]` : `c${i}`));
-  const n = COLUMNS.length;
-  return `WITH inserted AS (
-      INSERT INTO access_log (${COLUMNS.join(', ')})
-      SELECT ${select.join(', ')} FROM unnest(${arrays.join(', ')}) AS u(${COLUMNS.map((_, i) => `c${i}`).join(', ')})
-    )
-    UPDATE access_log_head SET seq = $${n + 1}, hash = $${n + 2}, updated_at = now() WHERE id = 1`;
+  return `INSERT INTO access_log (${COLUMNS.join(', ')})
+      SELECT ${select.join(', ')} FROM unnest(${arrays.join(', ')}) AS u(${COLUMNS.map((_, i) => `c${i}`).join(', ')})`;
 })();
+
+/** The entries' insert and the head's move in one statement: the column arrays, then the new head. */
+const INSERT_SEALED = `WITH inserted AS (
+      ${INSERT_ROWS}
+    )
+    UPDATE access_log_head SET seq = $${COLUMNS.length + 1}, hash = $${COLUMNS.length + 2}, updated_at = now() WHERE id = 1`;
+
+/**
+ * INSERT_SEALED for a writer that knows the head it follows: the head moves only if it is still
+ * (`$24`, `$25`), in the same statement, and the entries go in only if it moved. The UPDATE takes
+ * the head's row lock as `FOR UPDATE` does (it waits for another writer's transaction, then
+ * re-reads the row), so two writers can never both follow one head.
+ */
+const INSERT_SEALED_IF_HEAD = `WITH moved AS (
+      UPDATE access_log_head SET seq = $${COLUMNS.length + 1}, hash = $${COLUMNS.length + 2}, updated_at = now()
+      WHERE id = 1 AND seq = $${COLUMNS.length + 3} AND hash = $${COLUMNS.length + 4}
+      RETURNING 1
+    )
+    ${INSERT_ROWS} WHERE EXISTS (SELECT 1 FROM moved)`;
 
 /** The chain head, locked for the rest of the transaction. */
 const LOCK_HEAD = 'SELECT seq, hash FROM access_log_head WHERE id = 1 FOR UPDATE';
@@ -243,6 +258,30 @@ export class AccessLogRepository {
   async insertSealedOn(c: PgClient, entries: readonly AccessEntry[]): Promise<void> {
     if (entries.length === 0) return;
     await c.query({ name: 'access_log_insert_sealed', text: INSERT_SEALED, values: insertParams(entries) });
+  }
+
+  /**
+   * The group commit's one-statement append (autocommit, its own transaction) when the writer
+   * knows the head its entries follow (`after`, the head its own last commit left): inserts the
+   * sealed entries and moves the head only if the head is still `after`. False when another
+   * writer moved it since (nothing written): the caller seals again under the head lock.
+   */
+  async insertSealedIfHeadOn(
+    c: PgClient,
+    entries: readonly AccessEntry[],
+    after: { seq: bigint; hash: string },
+  ): Promise<boolean> {
+    if (entries.length === 0) return true;
+    const values = insertParams(entries);
+    values.push(after.seq.toString(), after.hash);
+    const r = await c.query({
+      name: 'access_log_insert_sealed_if_head',
+      text: INSERT_SEALED_IF_HEAD,
+      values,
+    });
+    if (r.rowCount === entries.length) return true;
+    if (!r.rowCount) return false;
+    throw new Error(`access log: ${r.rowCount} of ${entries.length} sealed entries inserted`);
   }
 
   /**

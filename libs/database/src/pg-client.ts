@@ -10,7 +10,7 @@ export interface PgQueryConfig {
 
 /** The part of a node-postgres client (checked out of the pool) that hot paths use. */
 export interface PgClient {
-  query<R = Record<string, unknown>>(config: PgQueryConfig): Promise<{ rows: R[] }>;
+  query<R = Record<string, unknown>>(config: PgQueryConfig): Promise<{ rows: R[]; rowCount: number | null }>;
   release(err?: Error): void;
 }
 
