@@ -145,11 +145,52 @@ describe('access-log appender: bounded queue over a stalled database', () => {
     const after = `after-${randomUUID()}`;
     await expect(appender.append(entry(after))).resolves.toMatchObject({ correlationId: after });
     expect(appender.writable).toBe(true);
-    // give anything the stalled connections had sent a moment to land: nothing of it may commit
+    // give anything the stalled connections had sent a moment to land: nothing that waited in
+    // the queue may commit; the one in flight had its one-statement append sent (it follows the
+    // head of the warm-up commit), so, as a COMMIT whose answer never came, it may have committed:
+    // refused all the same, the log may name an answer that was not sent, never the reverse
     await sleep(500);
-    expect(await logged([...ids, after])).toEqual([after]);
+    const written = await logged([...ids, after]);
+    expect(written.filter((id) => id !== ids[0])).toEqual([after]);
     const report = await verifyAccessLog(main, repo);
     expect(report.ok).toBe(true);
+  });
+
+  it('chains after a head another writer moved (the one-statement append misses and seals under the lock), also under concurrency', async () => {
+    const tag = randomUUID();
+    const a = new AccessLogAppender(main, repo, new ConsentStore(main));
+    const b = new AccessLogAppender(main, repo, new ConsentStore(main));
+    const seqsOf = (es: AccessEntry[]) => es.map((e) => Number(e.seq));
+    // a: the locked transaction (head unknown), then the one statement after its own head
+    const a1 = await a.append(entry(`a1-${tag}`));
+    const a2 = await a.append(entry(`a2-${tag}`));
+    // b moves the head behind a's back; a's next one-statement append must miss and re-seal
+    const b1 = await b.append(entry(`b1-${tag}`));
+    const a3 = await a.append(entry(`a3-${tag}`));
+    // appendWithin (the batch path) moves it too
+    const q = main.createQueryRunner();
+    await q.connect();
+    await q.startTransaction();
+    const [w1] = await b.appendWithin(q, [entry(`w1-${tag}`)]);
+    await q.commitTransaction();
+    await q.release();
+    const a4 = await a.append(entry(`a4-${tag}`));
+    const serial = [a1, a2, b1, a3, w1, a4];
+    expect(seqsOf(serial)).toEqual(serial.map((_, i) => Number(a1.seq) + i));
+    serial.slice(1).forEach((e, i) => expect(e.prevHash).toBe(serial[i].hash));
+    // both writers at once, many batches each: one chain, no seq twice
+    const both = await Promise.all(
+      Array.from({ length: 300 }, (_, i) => (i % 2 ? a : b).append(entry(`c${i}-${tag}`))),
+    );
+    const seqs = seqsOf(both).sort((x, y) => x - y);
+    expect(new Set(seqs).size).toBe(both.length);
+    expect(seqs[seqs.length - 1] - seqs[0]).toBe(both.length - 1);
+    const head = await repo.head();
+    expect(head.seq).toBe(BigInt(seqs[seqs.length - 1]));
+    const report = await verifyAccessLog(main, repo);
+    expect(report.ok).toBe(true);
+    a.onModuleDestroy();
+    b.onModuleDestroy();
   });
 
   it('stores what it sealed, field for field, through the one-statement insert (odd strings, arrays, a batch above the insert slice)', async () => {

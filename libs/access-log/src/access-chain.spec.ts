@@ -198,6 +198,12 @@ describe('canonicalDocument and entryHash', () => {
     expect(entryHash(salted)).not.toBe(entryHash(e));
   });
 
+  it('draws salts from a pool without ever giving the same bytes twice, across refills', () => {
+    const salts = Array.from({ length: 1000 }, () => newSalt());
+    for (const s of salts) expect(Buffer.from(s, 'base64url')).toHaveLength(16);
+    expect(new Set(salts).size).toBe(salts.length);
+  });
+
   it('ignores properties that are not part of the entry (e.g. a stored hash)', () => {
     const e = sealable();
     expect(entryHash({ ...e, hash: 'f'.repeat(64) } as Sealable)).toBe(entryHash(e));

@@ -66,9 +66,26 @@ export function canonicalObject(e: NewAccessEntry & { seq: string; prevHash: str
   return doc;
 }
 
-/** A fresh per-entry salt: 16 random bytes, base64url (see NewAccessEntry.salt). */
+/** Salts drawn per call to the CSPRNG: one draw of 4 KiB instead of one per entry (~14 µs each under load). */
+const SALT_BYTES = 16;
+const SALT_POOL_BYTES = 256 * SALT_BYTES;
+let saltPool = Buffer.alloc(0);
+let saltOffset = 0;
+
+/**
+ * A fresh per-entry salt: 16 random bytes, base64url (see NewAccessEntry.salt). The bytes come
+ * from the same CSPRNG as randomBytes(16), drawn 4 KiB at a time; each 16 bytes are used once
+ * (encoded to a string at once, the buffer never handed out) and the pool is replaced, not
+ * reused, when spent.
+ */
 export function newSalt(): string {
-  return randomBytes(16).toString('base64url');
+  if (saltOffset + SALT_BYTES > saltPool.length) {
+    saltPool = randomBytes(SALT_POOL_BYTES);
+    saltOffset = 0;
+  }
+  const salt = saltPool.toString('base64url', saltOffset, saltOffset + SALT_BYTES);
+  saltOffset += SALT_BYTES;
+  return salt;
 }
 
 /**

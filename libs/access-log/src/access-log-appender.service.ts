@@ -1,6 +1,13 @@
 import { Logger, type OnModuleDestroy, type OnModuleInit } from '@nestjs/common';
 import type { DataSource, QueryRunner } from 'typeorm';
-import { releaseQueryRunner, sqlState } from '@broker/database';
+import {
+  type PgClient,
+  pgPool,
+  pgRunner,
+  releasePgClient,
+  releaseQueryRunner,
+  sqlState,
+} from '@broker/database';
 import { BrokerError, ErrorCode } from '@broker/errors';
 import type { AccessEntry, NewAccessEntry } from './access-entry';
 import { newSalt, prepareEntry, sealPrepared } from './access-chain';
@@ -46,6 +53,12 @@ function salted(entry: NewAccessEntry): NewAccessEntry {
   return entry.salt ? entry : { ...entry, salt: newSalt() };
 }
 
+/** The head after `sealed` (at least one entry). */
+function lastHead(sealed: readonly AccessEntry[]): { seq: bigint; hash: string } {
+  const last = sealed[sealed.length - 1];
+  return { seq: BigInt(last.seq), hash: last.hash };
+}
+
 /**
  * Appends entries to the hash chain and resolves only once they are committed.
  *
@@ -72,6 +85,11 @@ export class AccessLogAppender implements OnModuleInit, OnModuleDestroy {
   private lastCommitAt = 0;
   private probing = false;
   private closed = false;
+  /**
+   * The head this process's last group commit left, while no failure makes it uncertain: the next
+   * batch follows it in one statement (insertSealedIfHeadOn) instead of a locked transaction.
+   */
+  private knownHead?: { seq: bigint; hash: string };
   private deadlineTimer?: NodeJS.Timeout;
   private probeTimer?: NodeJS.Timeout;
 
@@ -182,12 +200,10 @@ export class AccessLogAppender implements OnModuleInit, OnModuleDestroy {
       while (this.queue.length > 0) {
         // the connection first, entries after: waiting for it counts against each entry's
         // deadline, never against the transaction that answers it
-        let q: QueryRunner | undefined;
+        let client: PgClient;
         try {
-          q = this.ds.createQueryRunner();
-          await q.connect();
+          client = await pgPool(this.ds).connect();
         } catch (e) {
-          if (q) await releaseQueryRunner(q, e);
           // none of the waiting entries was sent anywhere: refusing them all is exact
           this.fail(this.queue.splice(0), e);
           continue;
@@ -195,12 +211,12 @@ export class AccessLogAppender implements OnModuleInit, OnModuleDestroy {
         this.expire();
         const batch = this.queue.splice(0, MAX_BATCH);
         if (batch.length === 0) {
-          await q.release();
+          client.release();
           continue;
         }
         try {
           const sealed = await this.writeBatch(
-            q,
+            client,
             batch.map((p) => p.entry),
           );
           this.appended += sealed.length;
@@ -216,33 +232,55 @@ export class AccessLogAppender implements OnModuleInit, OnModuleDestroy {
   }
 
   /**
-   * One group commit on `q`. Every statement is bounded by the pool's statement and query
-   * timeouts; after a client-side failure (no answer) the connection is closed, not rolled
-   * back: a ROLLBACK would queue behind the unanswered statement, and the server rolls back a
-   * transaction whose connection is gone (or ends it at idle_in_transaction_session_timeout).
+   * One group commit on `client`, a connection of the appender's pool used as node-postgres
+   * gives it (no TypeORM QueryRunner on this path), the parametrised statements prepared once per
+   * connection. First the withdrawal read (its own statement: under READ COMMITTED every statement
+   * reads what was committed when it starts, in a transaction or not), outside the head lock;
+   * then, when this process knows the head its last commit left, one statement that inserts the
+   * entries and moves the head only if the head is still that one (two round trips in all). When
+   * the head is unknown (the first batch, after a failure) or another writer moved it: the locked
+   * transaction of docs/adr/0002 (BEGIN, head FOR UPDATE, insert and head move, COMMIT).
+   * Every statement is bounded by the pool's statement and query timeouts; after a client-side
+   * failure (no answer) the connection is closed, not rolled back: a ROLLBACK would queue behind
+   * the unanswered statement, and the server rolls back a transaction whose connection is gone
+   * (or ends it at idle_in_transaction_session_timeout).
    */
-  private async writeBatch(q: QueryRunner, entries: NewAccessEntry[]): Promise<AccessEntry[]> {
+  private async writeBatch(client: PgClient, entries: NewAccessEntry[]): Promise<AccessEntry[]> {
     let failure: unknown;
+    let open = false;
+    const known = this.knownHead;
+    // set again only by a commit whose answer came
+    this.knownHead = undefined;
     try {
-      await q.startTransaction('READ COMMITTED');
       // before the head lock, not under it: a consent withdrawn while the register answered
       // turns its disclosure into a CONSENT_REVOKED refusal, which the caller then answers
-      const checked = await refuseWithdrawn(q, this.withdrawals, entries);
-      // the documents too, but for each entry's seq and prevHash: under the lock, sealing is one
-      // SHA-256 per entry, and the insert and the head's move one statement (docs/adr/0010)
+      const checked = await refuseWithdrawn(pgRunner(client), this.withdrawals, entries);
+      // the documents too, but for each entry's seq and prevHash: sealing is then one SHA-256
+      // per entry, and the insert and the head's move one statement (docs/adr/0010)
       const prepared = checked.map(prepareEntry);
-      const head = await this.repo.lockHead(q);
+      if (known) {
+        const sealed = sealPrepared(prepared, known);
+        if (await this.repo.insertSealedIfHeadOn(client, sealed, known)) {
+          this.knownHead = lastHead(sealed);
+          return sealed;
+        }
+      }
+      await client.query({ text: 'BEGIN ISOLATION LEVEL READ COMMITTED' });
+      open = true;
+      const head = await this.repo.lockHeadOn(client);
       const sealed = sealPrepared(prepared, head);
-      await this.repo.insertSealed(q, sealed);
-      await q.commitTransaction();
+      await this.repo.insertSealedOn(client, sealed);
+      await client.query({ text: 'COMMIT' });
+      open = false;
+      this.knownHead = lastHead(sealed);
       return sealed;
     } catch (e) {
       failure = e;
       // a server error (a SQLSTATE) leaves the connection usable: roll back and keep it
-      if (sqlState(e) && q.isTransactionActive) await q.rollbackTransaction().catch(() => undefined);
+      if (sqlState(e) && open) await client.query({ text: 'ROLLBACK' }).catch(() => undefined);
       throw e;
     } finally {
-      await releaseQueryRunner(q, failure);
+      releasePgClient(client, failure);
     }
   }
 

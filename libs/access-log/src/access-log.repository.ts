@@ -1,4 +1,5 @@
 import type { DataSource, QueryRunner } from 'typeorm';
+import { type PgClient } from '@broker/database';
 import type { AccessEntry } from './access-entry';
 import { CANONICAL_VERSION } from './access-chain';
 
@@ -130,24 +131,68 @@ const COLUMN_TYPES: Record<(typeof COLUMNS)[number], string> = {
 
 const ARRAY_COLUMNS = COLUMNS.flatMap((c, i) => (COLUMN_TYPES[c] === 'text[]' ? [i] : []));
 
-/** The entries' insert and the head's move in one statement: $1..$21 one array per column, then the new head. */
-const INSERT_SEALED = (() => {
+/** The entries' insert: $1..$21 one array per column (text[] columns as one literal per row). */
+const INSERT_ROWS = (() => {
   const arrays = COLUMNS.map(
     (c, i) => `$${i + 1}::${COLUMN_TYPES[c] === 'text[]' ? 'text' : COLUMN_TYPES[c]}[]`,
   );
   const select = COLUMNS.map((c, i) => (COLUMN_TYPES[c] === 'text[]' ? `c${i}::text[]` : `c${i}`));
-  const n = COLUMNS.length;
-  return `WITH inserted AS (
-      INSERT INTO access_log (${COLUMNS.join(', ')})
-      SELECT ${select.join(', ')} FROM unnest(${arrays.join(', ')}) AS u(${COLUMNS.map((_, i) => `c${i}`).join(', ')})
-    )
-    UPDATE access_log_head SET seq = $${n + 1}, hash = $${n + 2}, updated_at = now() WHERE id = 1`;
+  return `INSERT INTO access_log (${COLUMNS.join(', ')})
+      SELECT ${select.join(', ')} FROM unnest(${arrays.join(', ')}) AS u(${COLUMNS.map((_, i) => `c${i}`).join(', ')})`;
 })();
+
+/** The entries' insert and the head's move in one statement: the column arrays, then the new head. */
+const INSERT_SEALED = `WITH inserted AS (
+      ${INSERT_ROWS}
+    )
+    UPDATE access_log_head SET seq = $${COLUMNS.length + 1}, hash = $${COLUMNS.length + 2}, updated_at = now() WHERE id = 1`;
+
+/**
+ * INSERT_SEALED for a writer that knows the head it follows: the head moves only if it is still
+ * (`$24`, `$25`), in the same statement, and the entries go in only if it moved. The UPDATE takes
+ * the head's row lock as `FOR UPDATE` does (it waits for another writer's transaction, then
+ * re-reads the row), so two writers can never both follow one head.
+ */
+const INSERT_SEALED_IF_HEAD = `WITH moved AS (
+      UPDATE access_log_head SET seq = $${COLUMNS.length + 1}, hash = $${COLUMNS.length + 2}, updated_at = now()
+      WHERE id = 1 AND seq = $${COLUMNS.length + 3} AND hash = $${COLUMNS.length + 4}
+      RETURNING 1
+    )
+    ${INSERT_ROWS} WHERE EXISTS (SELECT 1 FROM moved)`;
+
+/** The chain head, locked for the rest of the transaction. */
+const LOCK_HEAD = 'SELECT seq, hash FROM access_log_head WHERE id = 1 FOR UPDATE';
+
+/** The parameters of INSERT_SEALED for `entries` (sealed, at least one). */
+function insertParams(entries: readonly AccessEntry[]): unknown[] {
+  const n = entries.length;
+  const columns: unknown[][] = COLUMNS.map(() => new Array<unknown>(n));
+  for (let row = 0; row < n; row++) {
+    const v = values(entries[row]);
+    for (let col = 0; col < v.length; col++) columns[col][row] = v[col];
+  }
+  // the text[] columns go as array literals, one per row (a two-dimensional array must be rectangular)
+  for (const col of ARRAY_COLUMNS) columns[col] = columns[col].map((v) => arrayLiteral(v as string[] | null));
+  const last = entries[n - 1];
+  columns.push(last.seq as never, last.hash as never);
+  return columns;
+}
 
 /** A PostgreSQL array literal of strings (each element quoted, `"` and `\` escaped), or null. */
 export function arrayLiteral(a: readonly string[] | null): string | null {
   if (a === null) return null;
   return `{${a.map((s) => `"${s.replace(/[\\"]/g, '\\$&')}"`).join(',')}}`;
+}
+
+interface HeadRow {
+  seq: string;
+  hash: string;
+}
+
+/** The locked head row. */
+function headOf(rows: HeadRow[]): { seq: bigint; hash: string } {
+  if (rows.length !== 1) throw new Error('access_log_head is missing: migrations not applied?');
+  return { seq: BigInt(rows[0].seq), hash: rows[0].hash };
 }
 
 /** Which entries an export holds (absent keys do not filter). */
@@ -297,11 +342,12 @@ export class AccessLogRepository {
 
   /** Locks the chain head for the rest of the caller's transaction and returns it. */
   async lockHead(q: QueryRunner): Promise<{ seq: bigint; hash: string }> {
-    const rows: { seq: string; hash: string }[] = await q.query(
-      'SELECT seq, hash FROM access_log_head WHERE id = 1 FOR UPDATE',
-    );
-    if (rows.length !== 1) throw new Error('access_log_head is missing: migrations not applied?');
-    return { seq: BigInt(rows[0].seq), hash: rows[0].hash };
+    return headOf(await q.query(LOCK_HEAD));
+  }
+
+  /** lockHead on a node-postgres connection in a transaction (the appender's group commit), as a prepared statement. */
+  async lockHeadOn(c: PgClient): Promise<{ seq: bigint; hash: string }> {
+    return headOf((await c.query<HeadRow>({ name: 'access_log_lock_head', text: LOCK_HEAD })).rows);
   }
 
   /**
@@ -311,13 +357,40 @@ export class AccessLogRepository {
    */
   async insertSealed(q: QueryRunner, entries: AccessEntry[]): Promise<void> {
     if (entries.length === 0) return;
-    const columns: unknown[][] = COLUMNS.map(() => new Array<unknown>(entries.length));
-    entries.forEach((e, row) => values(e).forEach((v, col) => (columns[col][row] = v)));
-    // the text[] columns go as array literals, one per row (a two-dimensional array must be rectangular)
-    for (const col of ARRAY_COLUMNS)
-      columns[col] = columns[col].map((v) => arrayLiteral(v as string[] | null));
-    const last = entries[entries.length - 1];
-    await q.query(INSERT_SEALED, [...columns, last.seq, last.hash]);
+    await q.query(INSERT_SEALED, insertParams(entries));
+  }
+
+  /**
+   * insertSealed on a node-postgres connection in a transaction (the appender's group commit):
+   * a prepared statement, parsed and planned once per connection instead of once per batch.
+   */
+  async insertSealedOn(c: PgClient, entries: readonly AccessEntry[]): Promise<void> {
+    if (entries.length === 0) return;
+    await c.query({ name: 'access_log_insert_sealed', text: INSERT_SEALED, values: insertParams(entries) });
+  }
+
+  /**
+   * The group commit's one-statement append (autocommit, its own transaction) when the writer
+   * knows the head its entries follow (`after`, the head its own last commit left): inserts the
+   * sealed entries and moves the head only if the head is still `after`. False when another
+   * writer moved it since (nothing written): the caller seals again under the head lock.
+   */
+  async insertSealedIfHeadOn(
+    c: PgClient,
+    entries: readonly AccessEntry[],
+    after: { seq: bigint; hash: string },
+  ): Promise<boolean> {
+    if (entries.length === 0) return true;
+    const values = insertParams(entries);
+    values.push(after.seq.toString(), after.hash);
+    const r = await c.query({
+      name: 'access_log_insert_sealed_if_head',
+      text: INSERT_SEALED_IF_HEAD,
+      values,
+    });
+    if (r.rowCount === entries.length) return true;
+    if (!r.rowCount) return false;
+    throw new Error(`access log: ${r.rowCount} of ${entries.length} sealed entries inserted`);
   }
 
   /**

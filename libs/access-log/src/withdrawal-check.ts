@@ -1,4 +1,3 @@
-import type { QueryRunner } from 'typeorm';
 import { ErrorCode } from '@broker/errors';
 import type { NewAccessEntry } from './access-entry';
 
@@ -14,12 +13,21 @@ export function consentKey(c: ConsentKey): string {
 }
 
 /**
+ * What the withdrawal read needs of the caller's open transaction: one parameterised query that
+ * answers its rows. A TypeORM QueryRunner is one (the batch release); the appender's group
+ * commit passes its node-postgres connection (@broker/database pgRunner).
+ */
+export interface TransactionQuery {
+  query(sql: string, params?: unknown[]): Promise<unknown>;
+}
+
+/**
  * Port: which of these consents are withdrawn, read inside the caller's open transaction `q`
  * (keys as `consentKey`). The consent ledger (libs/consent) implements it: the access log owns
  * no consent table, and is handed this check through Nest (WITHDRAWAL_CHECK).
  */
 export interface WithdrawalCheck {
-  withdrawnAmong(q: QueryRunner, consents: readonly ConsentKey[]): Promise<Set<string>>;
+  withdrawnAmong(q: TransactionQuery, consents: readonly ConsentKey[]): Promise<Set<string>>;
 }
 
 export const WITHDRAWAL_CHECK = Symbol('WITHDRAWAL_CHECK');
@@ -30,7 +38,7 @@ export const WITHDRAWAL_CHECK = Symbol('WITHDRAWAL_CHECK');
  * writes them, so that a withdrawal committed while the register answered still refuses.
  */
 export async function refuseWithdrawn(
-  q: QueryRunner,
+  q: TransactionQuery,
   check: WithdrawalCheck,
   entries: readonly NewAccessEntry[],
 ): Promise<NewAccessEntry[]> {

@@ -1,6 +1,6 @@
 import { Logger } from '@nestjs/common';
-import type { DataSource, QueryRunner } from 'typeorm';
-import { consentKey, type ConsentKey } from '@broker/access-log';
+import type { DataSource } from 'typeorm';
+import { consentKey, type ConsentKey, type TransactionQuery } from '@broker/access-log';
 import { BrokerError, ErrorCode } from '@broker/errors';
 import type { Consent } from './consent';
 import type { ConsentRevocations } from './consent-revocations';
@@ -191,8 +191,8 @@ export class ConsentStore implements ConsentLedger {
   }
 
   /** revokedAmong inside the caller's transaction (the access-log append, the batch release). */
-  withdrawnAmong(q: QueryRunner, consents: readonly ConsentKey[]): Promise<Set<string>> {
-    return this.withdrawn((sql, params) => q.query(sql, params), consents);
+  withdrawnAmong(q: TransactionQuery, consents: readonly ConsentKey[]): Promise<Set<string>> {
+    return this.withdrawn((sql, params) => q.query(sql, params) as Promise<ConsentKey[]>, consents);
   }
 
   private async withdrawn(

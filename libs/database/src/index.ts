@@ -2,3 +2,4 @@ export * from './database';
 export * from './database.module';
 export * from './transaction';
 export * from './runtime-role';
+export * from './pg-client';
