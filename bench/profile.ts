@@ -45,6 +45,7 @@ import {
   start,
   stop,
   waitFor,
+  waitForGraphql,
 } from './support';
 
 const PROFILE_S = Number(process.env.BENCH_PROFILE_S ?? 10);
@@ -199,22 +200,6 @@ async function main(): Promise<void> {
         threads: {},
       };
     };
-    const graphqlReady = async (port: string): Promise<void> => {
-      for (let i = 0; i < 240; i++) {
-        try {
-          const res = await request(`http://127.0.0.1:${port}/graphql`, {
-            method: 'POST',
-            headers: { 'content-type': 'application/json' },
-            body: '{"query":"{ __typename }"}',
-          });
-          await res.body.dump();
-          return;
-        } catch {
-          await new Promise((r) => setTimeout(r, 250));
-        }
-      }
-      throw new Error(`port ${port} never answered`);
-    };
 
     const consent = await memberOneConsent(trust, subjectOf, ['name', 'birth', 'address'], {
       lifetimeS: 3600,
@@ -237,7 +222,7 @@ async function main(): Promise<void> {
         'bareRegister',
         'bench/bare-gateway.js',
         { PORT: brPort, BARE_RNPP_URL: `http://127.0.0.1:${rnppPort}`, BARE_RNPP_FIELDS: RNPP_FIELDS },
-        graphqlReady,
+        waitForGraphql,
         brPort,
         plain,
       ),
@@ -248,7 +233,7 @@ async function main(): Promise<void> {
         'bare',
         'bench/bare-gateway.js',
         { PORT: barePort, BARE_PERSON: JSON.stringify(record) },
-        graphqlReady,
+        waitForGraphql,
         barePort,
         plain,
       ),

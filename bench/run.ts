@@ -34,6 +34,7 @@ import {
   saveResult,
   start,
   waitFor,
+  waitForGraphql,
 } from './support';
 
 const DURATION_S = Number(process.env.BENCH_DURATION_S ?? 10);
@@ -45,23 +46,6 @@ const LOAD = { connections: CONNECTIONS, durationS: DURATION_S };
 const RNPP_FIELDS = 'surname,givenNames,birthDate,birthPlace,address';
 const QUERY =
   'query Q($m: ID!) { person(matricule: $m) { matricule surname givenNames birthDate birthPlace { locality country } address { street houseNumber postalCode locality commune } } }';
-
-async function waitForPort(port: number): Promise<void> {
-  for (let i = 0; i < 200; i++) {
-    try {
-      const res = await request(`http://127.0.0.1:${port}/graphql`, {
-        method: 'POST',
-        headers: { 'content-type': 'application/json' },
-        body: '{"query":"{ __typename }"}',
-      });
-      await res.body.dump();
-      return;
-    } catch {
-      await new Promise((r) => setTimeout(r, 250));
-    }
-  }
-  throw new Error(`port ${port} never answered`);
-}
 
 async function appendRate(
   databaseUrl: string,
@@ -146,8 +130,8 @@ async function main(): Promise<void> {
       BARE_RNPP_FIELDS: RNPP_FIELDS,
     });
     children.push(bareRegisterApp);
-    await waitForPort(Number(barePort));
-    await waitForPort(Number(bareRegisterPort));
+    await waitForGraphql(barePort);
+    await waitForGraphql(bareRegisterPort);
 
     const consent = await memberOneConsent(trust, subject, ['name', 'birth', 'address']);
     const body = JSON.stringify({ query: QUERY, variables: { m: subject } });

@@ -84,6 +84,24 @@ export function cpuSeconds(pid: number): number {
   return (Number(fields[11]) + Number(fields[12])) / 100;
 }
 
+/** Waits until a GraphQL server on 127.0.0.1:`port` answers `{ __typename }` (about a minute at most). */
+export async function waitForGraphql(port: number | string): Promise<void> {
+  for (let i = 0; i < 240; i++) {
+    try {
+      const res = await request(`http://127.0.0.1:${port}/graphql`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: '{"query":"{ __typename }"}',
+      });
+      await res.body.dump();
+      return;
+    } catch {
+      await new Promise((r) => setTimeout(r, 250));
+    }
+  }
+  throw new Error(`port ${port} never answered`);
+}
+
 /** Waits until `url` answers 200 (about a minute at most). */
 export async function waitFor(url: string): Promise<void> {
   for (let i = 0; i < 240; i++) {
