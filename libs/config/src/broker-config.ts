@@ -60,6 +60,8 @@ export interface BrokerConfig {
   /** The origin browsers see (`https://broker.example.lu`) for cookie POSTs' Origin check; else the request's own. */
   publicOrigin: string | undefined;
   logLevel: 'error' | 'warn' | 'log' | 'debug';
+  /** LOG_FORMAT: `json` (one object per line, the production default) or `pretty` (for people, the development default). */
+  logFormat: 'json' | 'pretty';
   /** The broker's own private signing key (JWK, EC P-256 or Ed25519) for checkpoints and export manifests. */
   signingKeyFile: string | undefined;
   /** How often the chain head is signed (a checkpoint is also made for every export). */
@@ -303,6 +305,9 @@ export function loadBrokerConfig(env: Env = process.env, use: ConfigUse = 'serve
   const logLevel = (env.LOG_LEVEL ?? 'log') as BrokerConfig['logLevel'];
   if (!['error', 'warn', 'log', 'debug'].includes(logLevel))
     problems.push(`LOG_LEVEL must be error, warn, log or debug`);
+  const logFormat = env.LOG_FORMAT || (mode === 'production' ? 'json' : 'pretty');
+  if (logFormat !== 'json' && logFormat !== 'pretty')
+    problems.push(`LOG_FORMAT must be json or pretty, got "${logFormat}"`);
   const migrate = env.DB_MIGRATE ?? (mode === 'production' ? 'off' : 'auto');
   if (migrate !== 'auto' && migrate !== 'off')
     problems.push(`DB_MIGRATE must be auto or off, got "${migrate}"`);
@@ -350,6 +355,7 @@ export function loadBrokerConfig(env: Env = process.env, use: ConfigUse = 'serve
     maxDocumentBytes: intVar(env, 'GRAPHQL_MAX_DOCUMENT_BYTES', 16 * 1024, 1024, 1024 * 1024, problems),
     publicOrigin: originVar(env, 'BROKER_PUBLIC_ORIGIN', problems),
     logLevel,
+    logFormat: logFormat === 'pretty' ? 'pretty' : 'json',
     signingKeyFile: env.BROKER_SIGNING_KEY_FILE || undefined,
     checkpointIntervalS: intVar(env, 'CHECKPOINT_INTERVAL_S', 60, 1, 86400, problems),
     maxStaffTokenLifetimeS: intVar(env, 'STAFF_TOKEN_MAX_LIFETIME_S', 300, 60, 3600, problems),
