@@ -32,7 +32,11 @@ describe('redactText', () => {
 
   it('masks JWT-shaped strings and bearer credentials', () => {
     expect(redactText(`consent ${JWT} refused`)).toBe('consent [token] refused');
-    expect(redactText('Authorization: Bearer abc.def-123')).toBe('Authorization: Bearer [token]');
+    expect(redactText('Authorization: Bearer abc.def-123456789')).toBe('Authorization: Bearer [token]');
+    expect(redactText('Basic dXNlcjpwYXNzd29yZA==')).toBe('Basic [token]');
+    expect(redactText('missing or non-Bearer Authorization header')).toBe(
+      'missing or non-Bearer Authorization header',
+    );
     expect(redactText(`header=${JWT.split('.')[0]}.${JWT.split('.')[1]}.`)).toBe('header=[token]');
   });
 });

@@ -6,8 +6,11 @@
 
 /** A compact JWS/JWE/JWT: base64url JSON header (always `eyJ`, `{"`), then dot-separated parts. */
 const JWT = /\beyJ[A-Za-z0-9_-]*(?:\.[A-Za-z0-9_-]*){1,4}/g;
-/** A credential after its HTTP scheme, whatever its shape (an opaque API key included). */
-const CREDENTIAL = /\b(Bearer|Basic)\s+[^\s"',;]+/gi;
+/**
+ * A credential after its HTTP scheme, whatever its shape (an opaque API key included); 16
+ * characters at least, so that prose ("non-Bearer Authorization header") stays readable.
+ */
+const CREDENTIAL = /\b(Bearer|Basic)\s+[A-Za-z0-9._~+/=-]{16,}/gi;
 /** A run of exactly 13 digits: the shape of a matricule, checksum or not. */
 const MATRICULE = /(?<!\d)\d{13}(?!\d)/g;
 
