@@ -79,3 +79,36 @@ export function createLogger(settings: LogSettings, name?: string, to?: Destinat
   // process-wide root logger (tests start several gateways in one process).
   return new NestPinoLogger(createPino(settings, name, to) as unknown as PinoLogger, {});
 }
+
+/**
+ * The Fastify `logger` option of the processes that are plain Fastify servers (the witness, the
+ * register simulators): the same masking and timestamps, JSON lines or pino-pretty.
+ */
+export function fastifyLoggerOptions(format: LogFormat, level: string): LoggerOptions {
+  return {
+    ...brokerPinoOptions(level as pino.LevelWithSilent),
+    ...(format === 'pretty'
+      ? {
+          transport: {
+            target: 'pino-pretty',
+            options: { translateTime: 'SYS:HH:MM:ss.l', ignore: 'pid,hostname' },
+          },
+        }
+      : {}),
+  };
+}
+
+/** The part of a pino logger (Fastify's included) that announce uses. */
+export interface AnnouncingLogger {
+  child(bindings: object, options: { level: string }): { info(msg: string): void };
+}
+
+/**
+ * A process's start-up line (where it listens): printed as is for people (LOG_FORMAT=pretty), an
+ * info record otherwise, written whatever the logger's level so that JSON output stays one
+ * object per line and still says where the process listens.
+ */
+export function announce(logger: AnnouncingLogger, format: LogFormat, text: string): void {
+  if (format === 'pretty') process.stdout.write(`${text}\n`);
+  else logger.child({}, { level: 'info' }).info(text);
+}
