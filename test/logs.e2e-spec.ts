@@ -10,7 +10,7 @@ import * as path from 'node:path';
 import { request } from 'undici';
 import type { DataItem } from '@broker/data-items';
 import { GRANTED_PURPOSE, mintConsent, mintMemberAssertion } from '@broker/testing';
-import { freePort, waitFor } from './support/processes';
+import { freePort, startWorker, waitFor } from './support/processes';
 import {
   codes,
   gql,
@@ -204,6 +204,23 @@ describe('application log', () => {
     expect(out.join('\n')).toMatch(/\[GraphQLRequests\] graphql request/);
     for (const line of out) expect(() => JSON.parse(line) as unknown).toThrow();
     expect(gw.stdout() + gw.stderr()).not.toContain(BAD_MATRICULE);
+  });
+
+  it('gives the worker the same JSON lines, with its context', async () => {
+    const worker = startWorker({ ...broker.env, LOG_FORMAT: 'json', LOG_LEVEL: 'log' });
+    try {
+      await waitFor('the worker', async () => worker.output().includes('processing'), 60_000, 200);
+    } finally {
+      await worker.stop();
+    }
+    const records = lines(worker.output()).map((l) => JSON.parse(l) as Record<string, unknown>);
+    expect(records).toContainEqual(
+      expect.objectContaining({
+        name: 'worker',
+        context: 'Worker',
+        msg: expect.stringContaining('processing'),
+      }),
+    );
   });
 
   it('refuses to boot with an unknown LOG_FORMAT, naming it', async () => {
