@@ -65,7 +65,7 @@ export async function main(): Promise<void> {
     latencyMs: config.latencyMs,
     failureRate: config.failureRate,
     malformedRate: config.malformedRate,
-    logger: fastifyLoggerOptions(logFormat, config.logLevel),
+    logger: fastifyLoggerOptions(logFormat, config.logLevel, 'ccss-simulator'),
   });
 
   let stopping = false;

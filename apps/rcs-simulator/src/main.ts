@@ -72,7 +72,7 @@ export async function main(): Promise<void> {
     apiKey: apiKey.key,
     latencyMs: config.latencyMs,
     failureRate: config.failureRate,
-    logger: fastifyLoggerOptions(logFormat, config.logLevel),
+    logger: fastifyLoggerOptions(logFormat, config.logLevel, 'rcs-simulator'),
   });
   if (apiKey.generated) {
     // The path only: the key itself is never printed.

@@ -54,7 +54,7 @@ export async function main(): Promise<void> {
     population,
     latencyMs: config.latencyMs,
     failureRate: config.failureRate,
-    logger: fastifyLoggerOptions(logFormat, config.logLevel),
+    logger: fastifyLoggerOptions(logFormat, config.logLevel, 'rnpp-simulator'),
   });
 
   let stopping = false;

@@ -45,7 +45,7 @@ export async function startWitness(
       name: config.name,
       mode: config.mode,
       trustOnFirstUse: config.trustOnFirstUse,
-      logger: options.logger ?? fastifyLoggerOptions(config.logFormat, config.logLevel),
+      logger: options.logger ?? fastifyLoggerOptions(config.logFormat, config.logLevel, 'witness'),
       service: (logger) =>
         new WitnessService({
           cosigner,

@@ -84,9 +84,9 @@ export function createLogger(settings: LogSettings, name?: string, to?: Destinat
  * The Fastify `logger` option of the processes that are plain Fastify servers (the witness, the
  * register simulators): the same masking and timestamps, JSON lines or pino-pretty.
  */
-export function fastifyLoggerOptions(format: LogFormat, level: string): LoggerOptions {
+export function fastifyLoggerOptions(format: LogFormat, level: string, name?: string): LoggerOptions {
   return {
-    ...brokerPinoOptions(level as pino.LevelWithSilent),
+    ...brokerPinoOptions(level as pino.LevelWithSilent, name),
     ...(format === 'pretty'
       ? {
           transport: {
