@@ -11,7 +11,8 @@ import {
   generatePopulation,
   MAX_POPULATION_SIZE,
 } from '../../rnpp-simulator/src/population';
-import { decimal, MAX_LATENCY_MS, readBaseConfig } from '@broker/simulation';
+import { decimal, MAX_LATENCY_MS, readBaseConfig, readLogFormat } from '@broker/simulation';
+import { announce, fastifyLoggerOptions, type LogFormat } from '@broker/logging';
 import { createAffiliationRegister } from './affiliations';
 import { buildSimulator } from './server';
 
@@ -49,8 +50,10 @@ export function readConfig(env: NodeJS.ProcessEnv, argv: readonly string[]): Sim
 /** Starts the simulator and stops it cleanly on SIGTERM/SIGINT. */
 export async function main(): Promise<void> {
   let config: SimulatorConfig;
+  let logFormat: LogFormat;
   try {
     config = readConfig(process.env, process.argv.slice(2));
+    logFormat = readLogFormat(process.env);
   } catch (error) {
     process.stderr.write(`ccss-simulator: ${(error as Error).message}\n`);
     process.exitCode = 2;
@@ -62,7 +65,7 @@ export async function main(): Promise<void> {
     latencyMs: config.latencyMs,
     failureRate: config.failureRate,
     malformedRate: config.malformedRate,
-    logger: { level: config.logLevel },
+    logger: fastifyLoggerOptions(logFormat, config.logLevel, 'ccss-simulator'),
   });
 
   let stopping = false;
@@ -85,8 +88,10 @@ export async function main(): Promise<void> {
   const address = app.server.address();
   const port = typeof address === 'object' && address !== null ? address.port : config.port;
   const host = config.host.includes(':') ? `[${config.host}]` : config.host;
-  process.stdout.write(
-    `ccss-simulator listening on http://${host}:${port} (SOAP 1.1 at /ccss, WSDL at /ccss?wsdl; ${population.size} persons, seed ${population.seed})\n`,
+  announce(
+    app.log,
+    logFormat,
+    `ccss-simulator listening on http://${host}:${port} (SOAP 1.1 at /ccss, WSDL at /ccss?wsdl; ${population.size} persons, seed ${population.seed})`,
   );
 }
 

@@ -1,9 +1,10 @@
 import 'reflect-metadata';
 import type { Socket } from 'node:net';
-import { Logger, type LogLevel } from '@nestjs/common';
+import { Logger } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import { FastifyAdapter, type NestFastifyApplication } from '@nestjs/platform-fastify';
 import { loadBrokerConfig, type BrokerConfig } from '@broker/config';
+import { createLogger } from '@broker/logging';
 import { ErrorCode } from '@broker/errors';
 import { GatewayModule } from './gateway.module';
 import { GatewayMetrics } from './health/gateway-metrics';
@@ -13,13 +14,6 @@ import type { Queue } from 'bullmq';
 import { BullMqDispatcher, CHUNK_DISPATCHER, type ChunkDispatcher } from '@broker/batch';
 import { MemberAuthenticatorService, StaffAuthenticatorService } from '@broker/consent';
 import { installQueueDashboard } from './ops/queue-dashboard';
-
-const LEVELS: Record<BrokerConfig['logLevel'], LogLevel[]> = {
-  error: ['error', 'fatal'],
-  warn: ['error', 'fatal', 'warn'],
-  log: ['error', 'fatal', 'warn', 'log'],
-  debug: ['error', 'fatal', 'warn', 'log', 'debug'],
-};
 
 /**
  * Requests that Node's HTTP parser refuses never reach Fastify's routing, so no correlation id
@@ -60,7 +54,7 @@ export async function createGateway(
     config.maxDocumentBytes,
   );
   const app = await NestFactory.create<NestFastifyApplication>(GatewayModule.forRoot(config), adapter, {
-    logger: LEVELS[config.logLevel],
+    logger: createLogger(config, 'gateway'),
     abortOnError: false,
   });
   const members = app.get(MemberAuthenticatorService);

@@ -17,7 +17,9 @@ import {
   loadRcsApiKey,
   MAX_LATENCY_MS,
   readBaseConfig,
+  readLogFormat,
 } from '@broker/simulation';
+import { announce, fastifyLoggerOptions, type LogFormat } from '@broker/logging';
 import { createRoleRegister } from './business-roles';
 import { buildSimulator } from './server';
 
@@ -53,18 +55,16 @@ export function readConfig(env: NodeJS.ProcessEnv, argv: readonly string[]): Sim
 /** Starts the simulator and stops it cleanly on SIGTERM/SIGINT. */
 export async function main(): Promise<void> {
   let config: SimulatorConfig;
+  let logFormat: LogFormat;
   let apiKey: LoadedApiKey;
   try {
     config = readConfig(process.env, process.argv.slice(2));
+    logFormat = readLogFormat(process.env);
     apiKey = loadRcsApiKey(process.env);
   } catch (error) {
     process.stderr.write(`rcs-simulator: ${(error as Error).message}\n`);
     process.exitCode = 2;
     return;
-  }
-  if (apiKey.generated) {
-    // The path only: the key itself is never printed.
-    process.stdout.write(`rcs-simulator: generated a development API key in ${apiKey.file} (mode 0600)\n`);
   }
   const population = generatePopulation({ size: config.population, seed: config.seed });
   const app = buildSimulator({
@@ -72,8 +72,16 @@ export async function main(): Promise<void> {
     apiKey: apiKey.key,
     latencyMs: config.latencyMs,
     failureRate: config.failureRate,
-    logger: { level: config.logLevel },
+    logger: fastifyLoggerOptions(logFormat, config.logLevel, 'rcs-simulator'),
   });
+  if (apiKey.generated) {
+    // The path only: the key itself is never printed.
+    announce(
+      app.log,
+      logFormat,
+      `rcs-simulator: generated a development API key in ${apiKey.file} (mode 0600)`,
+    );
+  }
 
   let stopping = false;
   const stop = (signal: NodeJS.Signals): void => {
@@ -95,8 +103,10 @@ export async function main(): Promise<void> {
   const address = app.server.address();
   const port = typeof address === 'object' && address !== null ? address.port : config.port;
   const host = config.host.includes(':') ? `[${config.host}]` : config.host;
-  process.stdout.write(
-    `rcs-simulator listening on http://${host}:${port} (API key from ${apiKey.file}; ${population.size} persons, seed ${population.seed})\n`,
+  announce(
+    app.log,
+    logFormat,
+    `rcs-simulator listening on http://${host}:${port} (API key from ${apiKey.file}; ${population.size} persons, seed ${population.seed})`,
   );
 }
 

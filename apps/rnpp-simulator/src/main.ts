@@ -4,7 +4,8 @@
  * RNPP_LOG_LEVEL (warn). Flags --population, --port, --seed and --host override the environment.
  */
 import { DEFAULT_POPULATION_SIZE, DEFAULT_SEED, generatePopulation, MAX_POPULATION_SIZE } from './population';
-import { decimal, MAX_LATENCY_MS, readBaseConfig } from '@broker/simulation';
+import { decimal, MAX_LATENCY_MS, readBaseConfig, readLogFormat } from '@broker/simulation';
+import { announce, fastifyLoggerOptions, type LogFormat } from '@broker/logging';
 import { buildSimulator } from './server';
 
 export interface SimulatorConfig {
@@ -39,8 +40,10 @@ export function readConfig(env: NodeJS.ProcessEnv, argv: readonly string[]): Sim
 /** Starts the simulator and stops it cleanly on SIGTERM/SIGINT. */
 export async function main(): Promise<void> {
   let config: SimulatorConfig;
+  let logFormat: LogFormat;
   try {
     config = readConfig(process.env, process.argv.slice(2));
+    logFormat = readLogFormat(process.env);
   } catch (error) {
     process.stderr.write(`rnpp-simulator: ${(error as Error).message}\n`);
     process.exitCode = 2;
@@ -51,7 +54,7 @@ export async function main(): Promise<void> {
     population,
     latencyMs: config.latencyMs,
     failureRate: config.failureRate,
-    logger: { level: config.logLevel },
+    logger: fastifyLoggerOptions(logFormat, config.logLevel, 'rnpp-simulator'),
   });
 
   let stopping = false;
@@ -77,8 +80,10 @@ export async function main(): Promise<void> {
   const address = app.server.address();
   const port = typeof address === 'object' && address !== null ? address.port : config.port;
   const host = config.host.includes(':') ? `[${config.host}]` : config.host;
-  process.stdout.write(
-    `rnpp-simulator listening on http://${host}:${port} (${population.size} persons, seed ${population.seed})\n`,
+  announce(
+    app.log,
+    logFormat,
+    `rnpp-simulator listening on http://${host}:${port} (${population.size} persons, seed ${population.seed})`,
   );
 }
 

@@ -3,9 +3,10 @@
  * (127.0.0.1), WITNESS_DATA_DIR (`.data/witness`: its key and its records, nobody else's),
  * WITNESS_KEY_FILE (default `<data dir>/witness-key.pem`), WITNESS_NAME
  * (`witness.dev.broker.local`), WITNESS_LOGS (comma-separated log vkeys; the origin is each key's
- * name), WITNESS_LOG_LEVEL (info), BROKER_MODE (production unless `development`: only development
+ * name), WITNESS_LOG_LEVEL (info), LOG_FORMAT (json, or pretty in development), BROKER_MODE (production unless `development`: only development
  * generates a missing key, and trusts log keys on first use when WITNESS_LOGS is unset).
  */
+import { announce } from '@broker/logging';
 import { readWitnessConfig, type WitnessConfig } from './witness-config';
 import { type RunningWitness, startWitness } from './witness-process';
 
@@ -23,7 +24,11 @@ export async function main(): Promise<void> {
   }
   if (witness.generatedKey) {
     // the path only: the key itself is never printed
-    process.stdout.write(`witness: generated a development key in ${config.keyFile} (mode 0600)\n`);
+    announce(
+      witness.app.log,
+      config.logFormat,
+      `witness: generated a development key in ${config.keyFile} (mode 0600)`,
+    );
   }
   let stopping = false;
   const stop = (signal: NodeJS.Signals): void => {
@@ -43,9 +48,8 @@ export async function main(): Promise<void> {
   const logs = config.trustOnFirstUse
     ? 'logs: trust on first use (development)'
     : `logs: ${config.logs.map((v) => v.name).join(', ')}`;
-  process.stdout.write(
-    `witness ${config.name} listening on ${witness.url} (${logs})\nwitness vkey: ${witness.vkey}\n`,
-  );
+  announce(witness.app.log, config.logFormat, `witness ${config.name} listening on ${witness.url} (${logs})`);
+  announce(witness.app.log, config.logFormat, `witness vkey: ${witness.vkey}`);
 }
 
 if (require.main === module) {

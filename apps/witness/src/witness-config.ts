@@ -4,7 +4,7 @@
  * BROKER_MODE=development generates a key at first start and trusts log keys on first use.
  */
 import { join } from 'node:path';
-import { modeOf } from '@broker/config';
+import { logFormatOf, modeOf } from '@broker/config';
 import { ED25519_NOTE_TYPE, isKeyName, NoteFormatError, parseVkey, type Vkey } from '@broker/transparency';
 
 export const DEFAULT_WITNESS_PORT = 4200;
@@ -26,6 +26,8 @@ export interface WitnessConfig {
   /** Development without WITNESS_LOGS: pin the first key seen for an origin. */
   trustOnFirstUse: boolean;
   logLevel: string;
+  /** LOG_FORMAT: json lines (the production default) or pino-pretty (the development default). */
+  logFormat: 'json' | 'pretty';
 }
 
 /** The configuration is invalid; the message lists every problem, one per line. */
@@ -48,6 +50,8 @@ export function readWitnessConfig(env: NodeJS.ProcessEnv): WitnessConfig {
   const logLevel = env.WITNESS_LOG_LEVEL || 'info';
   if (!LOG_LEVELS.includes(logLevel))
     problems.push(`WITNESS_LOG_LEVEL must be one of ${LOG_LEVELS.join(', ')}`);
+  const logFormat = logFormatOf(env);
+  if (logFormat.problem) problems.push(logFormat.problem);
   const logs = parseLogVkeys(env.WITNESS_LOGS ?? '', problems);
   const configured = (env.WITNESS_LOGS ?? '').trim() !== '';
   if (mode === 'production' && !configured) {
@@ -65,6 +69,7 @@ export function readWitnessConfig(env: NodeJS.ProcessEnv): WitnessConfig {
     logs,
     trustOnFirstUse: mode === 'development' && !configured,
     logLevel,
+    logFormat: logFormat.format,
   };
 }
 

@@ -6,6 +6,7 @@
 import { mkdir, open, readFile, unlink } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { FastifyInstance, FastifyServerOptions } from 'fastify';
+import { fastifyLoggerOptions } from '@broker/logging';
 import { Ed25519Cosigner } from '@broker/transparency';
 import { buildWitnessServer } from './server';
 import type { WitnessConfig } from './witness-config';
@@ -44,7 +45,7 @@ export async function startWitness(
       name: config.name,
       mode: config.mode,
       trustOnFirstUse: config.trustOnFirstUse,
-      logger: options.logger ?? { level: config.logLevel },
+      logger: options.logger ?? fastifyLoggerOptions(config.logFormat, config.logLevel, 'witness'),
       service: (logger) =>
         new WitnessService({
           cosigner,

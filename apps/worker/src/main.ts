@@ -1,16 +1,10 @@
 import 'reflect-metadata';
-import { Logger, type LogLevel } from '@nestjs/common';
+import { Logger } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
-import { loadBrokerConfig, type BrokerConfig } from '@broker/config';
+import { loadBrokerConfig } from '@broker/config';
+import { createLogger } from '@broker/logging';
 import { parseWorkerQueues } from './job-registry';
 import { BROKER_QUEUES, WorkerModule } from './worker.module';
-
-const LEVELS: Record<BrokerConfig['logLevel'], LogLevel[]> = {
-  error: ['error', 'fatal'],
-  warn: ['error', 'fatal', 'warn'],
-  log: ['error', 'fatal', 'warn', 'log'],
-  debug: ['error', 'fatal', 'warn', 'log', 'debug'],
-};
 
 /**
  * `npm run start:worker`: one worker process (start more to scale; none assumes it is alone).
@@ -22,7 +16,7 @@ async function main(): Promise<void> {
   // worker-only setting, read here: which queues this worker consumes (each needs exactly one processor)
   const queues = parseWorkerQueues(process.env.WORKER_QUEUES, BROKER_QUEUES);
   const app = await NestFactory.createApplicationContext(WorkerModule.forRoot(config, queues), {
-    logger: LEVELS[config.logLevel],
+    logger: createLogger(config, 'worker'),
     abortOnError: false,
   });
   app.enableShutdownHooks();

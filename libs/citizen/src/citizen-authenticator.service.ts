@@ -10,7 +10,7 @@ import {
 } from 'jose';
 import { request } from 'undici';
 import { BROKER_CONFIG, type BrokerConfig } from '@broker/config';
-import { MAX_TOKEN_LENGTH, TokenRejected, bearerToken, verifySignedToken } from '@broker/consent';
+import { MAX_TOKEN_LENGTH, TokenRejected, algName, bearerToken, verifySignedToken } from '@broker/consent';
 import { BrokerError, ErrorCode } from '@broker/errors';
 import { checkMatricule } from '@broker/matricule';
 import {
@@ -180,7 +180,7 @@ export class CitizenAuthenticatorService implements OnModuleInit {
     const { kid, alg } = header;
     if (typeof kid !== 'string' || kid === '') throw new TokenRejected('untrusted', 'no kid in the header');
     if (typeof alg !== 'string' || !REMOTE_ALGORITHMS.includes(alg))
-      throw new TokenRejected('untrusted', `alg ${String(alg)} is not accepted`);
+      throw new TokenRejected('untrusted', `alg ${algName(alg)} is not accepted`);
     let key: VerificationKey['key'];
     try {
       key = await remote({ kid, alg });

@@ -28,6 +28,7 @@ describe('loadBrokerConfig', () => {
       dbRuntimeRole: 'broker_app',
       dbRuntimePasswordFile: '.data/db-runtime-password',
       trustFile: undefined,
+      logFormat: 'pretty',
       signingKeyFile: undefined,
       checkpointIntervalS: 60,
       maxStaffTokenLifetimeS: 300,
@@ -204,6 +205,7 @@ describe('loadBrokerConfig', () => {
       GRAPHQL_MAX_DOCUMENT_BYTES: '2048',
       BROKER_PUBLIC_ORIGIN: 'https://broker.example.lu',
       LOG_LEVEL: 'debug',
+      LOG_FORMAT: 'pretty',
       GRAPHQL_MAX_BATCH_BODY_BYTES: '2048',
       BATCH_MAX_ITEMS: '500',
       BATCH_MAX_IN_FLIGHT: '2',
@@ -254,6 +256,7 @@ describe('loadBrokerConfig', () => {
       maxDocumentBytes: 2048,
       publicOrigin: 'https://broker.example.lu',
       logLevel: 'debug',
+      logFormat: 'pretty',
       signingKeyFile: '/etc/broker/signing-key.json',
       checkpointIntervalS: 30,
       maxStaffTokenLifetimeS: 120,
@@ -358,7 +361,10 @@ describe('loadBrokerConfig', () => {
         mode: 'production',
         migrateOnBoot: false,
         batchExecution: 'queue',
+        logFormat: 'json',
       });
+      // either format can be chosen in either mode
+      expect(loadBrokerConfig({ ...files, LOG_FORMAT: 'pretty' }).logFormat).toBe('pretty');
       expect(loadBrokerConfig({ ...files, BROKER_MODE: '' }).mode).toBe('production');
     });
 
@@ -498,6 +504,7 @@ describe('loadBrokerConfig', () => {
       ['BROKER_PUBLIC_ORIGIN', 'https://broker.example.lu/me', /^BROKER_PUBLIC_ORIGIN must be an origin/],
       ['BROKER_PUBLIC_ORIGIN', 'ftp://broker.example.lu', /^BROKER_PUBLIC_ORIGIN must be an origin/],
       ['LOG_LEVEL', 'verbose', /^LOG_LEVEL must be error, warn, log or debug$/],
+      ['LOG_FORMAT', 'text', /^LOG_FORMAT must be json or pretty, got "text"$/],
       [
         'CITIZEN_TOKEN_MAX_LIFETIME_S',
         '59',

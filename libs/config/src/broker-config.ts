@@ -60,6 +60,8 @@ export interface BrokerConfig {
   /** The origin browsers see (`https://broker.example.lu`) for cookie POSTs' Origin check; else the request's own. */
   publicOrigin: string | undefined;
   logLevel: 'error' | 'warn' | 'log' | 'debug';
+  /** LOG_FORMAT: `json` (one object per line, the production default) or `pretty` (for people, the development default). */
+  logFormat: 'json' | 'pretty';
   /** The broker's own private signing key (JWK, EC P-256 or Ed25519) for checkpoints and export manifests. */
   signingKeyFile: string | undefined;
   /** How often the chain head is signed (a checkpoint is also made for every export). */
@@ -289,6 +291,16 @@ export function modeOf(env: Env = process.env): BrokerConfig['mode'] | undefined
 }
 
 /**
+ * LOG_FORMAT of any process (the broker's, the witness, the simulators): `json` unless set, or
+ * `pretty` in development; the problem to report when it is neither.
+ */
+export function logFormatOf(env: Env = process.env): { format: 'json' | 'pretty'; problem?: string } {
+  const raw = env.LOG_FORMAT || (modeOf(env) === 'development' ? 'pretty' : 'json');
+  if (raw === 'json' || raw === 'pretty') return { format: raw };
+  return { format: 'json', problem: `LOG_FORMAT must be json or pretty, got "${raw}"` };
+}
+
+/**
  * Reads and validates the configuration; throws ConfigError listing every problem. Production is
  * the default: only BROKER_MODE=development turns on the demo sign-in and generated keys (NODE_ENV
  * is not read, so that no generic setting switches them on).
@@ -303,6 +315,8 @@ export function loadBrokerConfig(env: Env = process.env, use: ConfigUse = 'serve
   const logLevel = (env.LOG_LEVEL ?? 'log') as BrokerConfig['logLevel'];
   if (!['error', 'warn', 'log', 'debug'].includes(logLevel))
     problems.push(`LOG_LEVEL must be error, warn, log or debug`);
+  const logFormat = logFormatOf(env);
+  if (logFormat.problem) problems.push(logFormat.problem);
   const migrate = env.DB_MIGRATE ?? (mode === 'production' ? 'off' : 'auto');
   if (migrate !== 'auto' && migrate !== 'off')
     problems.push(`DB_MIGRATE must be auto or off, got "${migrate}"`);
@@ -350,6 +364,7 @@ export function loadBrokerConfig(env: Env = process.env, use: ConfigUse = 'serve
     maxDocumentBytes: intVar(env, 'GRAPHQL_MAX_DOCUMENT_BYTES', 16 * 1024, 1024, 1024 * 1024, problems),
     publicOrigin: originVar(env, 'BROKER_PUBLIC_ORIGIN', problems),
     logLevel,
+    logFormat: logFormat.format,
     signingKeyFile: env.BROKER_SIGNING_KEY_FILE || undefined,
     checkpointIntervalS: intVar(env, 'CHECKPOINT_INTERVAL_S', 60, 1, 86400, problems),
     maxStaffTokenLifetimeS: intVar(env, 'STAFF_TOKEN_MAX_LIFETIME_S', 300, 60, 3600, problems),

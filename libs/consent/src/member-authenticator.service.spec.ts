@@ -187,6 +187,16 @@ describe('MemberAuthenticatorService: RFC 8725 attacks are UNAUTHENTICATED', () 
     }
   });
 
+  it('does not repeat an alg that is no algorithm name (a refusal reason reaches the log)', async () => {
+    const token = compact(
+      { alg: '1234567890123', typ: 'JWT', kid: ccssEs.kid },
+      assertionClaims('ccss'),
+      () => 'AA',
+    );
+    const e = await expectRejected(token, /^untrusted: alg \(not a JWS algorithm\) is not allowed/);
+    expect(JSON.stringify(e.details)).not.toContain('1234567890123');
+  });
+
   it('refuses a jku header pointing elsewhere, signed by the attacker with the victim kid', async () => {
     const token = await signJwt(
       attacker,

@@ -11,6 +11,17 @@ export function bearerToken(authorization: string | undefined): string | undefin
 }
 
 /** Why a token was not accepted; `expired` is kept apart because it has its own error code. */
+/** JWS algorithm names (RFC 7518, RFC 8037) and `none`: the only header values a refusal repeats. */
+const JWS_ALG = /^(?:[HRP]S(?:256|384|512)|ES(?:256|256K|384|512)|EdDSA|Ed25519|Ed448|none)$/;
+
+/**
+ * A token header's alg as a refusal may name it: the sender's text is repeated only when it is an
+ * algorithm name, never an arbitrary string (a refusal's reason reaches the application log).
+ */
+export function algName(alg: unknown): string {
+  return typeof alg === 'string' && JWS_ALG.test(alg) ? alg : '(not a JWS algorithm)';
+}
+
 export class TokenRejected extends Error {
   constructor(
     readonly reason: 'malformed' | 'untrusted' | 'signature' | 'claims' | 'expired',
@@ -81,7 +92,7 @@ export async function verifySignedTokenWithKey(token: string, opts: VerifyOption
   const key = opts.keysOf(unverified.iss)?.get(header.kid);
   if (!key) throw new TokenRejected('untrusted', 'issuer or kid not registered');
   if (!key.algorithms.includes(header.alg)) {
-    throw new TokenRejected('untrusted', `alg ${header.alg} is not allowed for this key`);
+    throw new TokenRejected('untrusted', `alg ${algName(header.alg)} is not allowed for this key`);
   }
   let payload: JWTPayload;
   try {

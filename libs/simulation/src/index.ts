@@ -9,6 +9,6 @@ export {
   simulateLatency,
   validateKnobs,
 } from './knobs';
-export { logCompletedRequests, simulatorLogger } from './request-log';
+export { logCompletedRequests, readLogFormat, simulatorLogger } from './request-log';
 export { pick, type Random, seededRandom } from './seeded-random';
 export { DEV_RCS_API_KEY_FILE, type LoadedApiKey, loadRcsApiKey, type RcsApiKeyOptions } from './rcs-api-key';

@@ -4,6 +4,8 @@
  * key).
  */
 import type { FastifyInstance, FastifyServerOptions } from 'fastify';
+import { logFormatOf } from '@broker/config';
+import type { LogFormat } from '@broker/logging';
 
 /** The Fastify `logger` option for a simulator: off by default, and requests serialised without their URL. */
 export function simulatorLogger(logger: FastifyServerOptions['logger']): FastifyServerOptions['logger'] {
@@ -34,4 +36,11 @@ export function logCompletedRequests(app: FastifyInstance): void {
       'request completed',
     );
   });
+}
+
+/** LOG_FORMAT of a simulator, as the broker reads it (libs/config); a bad value stops its boot. */
+export function readLogFormat(env: NodeJS.ProcessEnv): LogFormat {
+  const { format, problem } = logFormatOf(env);
+  if (problem) throw new RangeError(problem);
+  return format;
 }

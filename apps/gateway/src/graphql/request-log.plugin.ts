@@ -1,0 +1,74 @@
+import type { ApolloServerPlugin, GraphQLRequestContextWillSendResponse } from '@apollo/server';
+import { Logger } from '@nestjs/common';
+import { Kind } from 'graphql';
+import type { GatewayContext } from './gateway-context';
+
+const logger = new Logger('GraphQLRequests');
+
+/** What one completed GraphQL request leaves in the application log (docs/operations.md, "Logs"). */
+export interface RequestLogLine {
+  msg: 'graphql request';
+  correlationId: string;
+  /** The administration that asked (a member id of the trust file), when it was authenticated. */
+  member?: string;
+  /** A citizen asked (their identity is never logged: it is a matricule). */
+  citizen?: true;
+  /** `query person`, `mutation submitPersonBatch`: the operation type and its root fields. */
+  operation: string;
+  /** "OK", or the first error code of the answer. */
+  code: string;
+  /** Every distinct error code, when there were several. */
+  codes?: string[];
+  durationMs: number;
+}
+
+/** The operation as the schema names it: never the variables, nor the client's operation name. */
+function operationOf(rc: GraphQLRequestContextWillSendResponse<GatewayContext>): string {
+  const op = rc.operation;
+  if (!op) return 'unparsed';
+  const roots = op.selectionSet.selections
+    .map((s) => (s.kind === Kind.FIELD ? s.name.value : '...'))
+    .join(',');
+  return `${op.operation} ${roots}`.slice(0, 120);
+}
+
+/** The answer's error codes, as formatError left them (extensions.code). */
+function codesOf(rc: GraphQLRequestContextWillSendResponse<GatewayContext>): string[] {
+  const body = rc.response.body;
+  const errors = body.kind === 'single' ? body.singleResult.errors : body.initialResult.errors;
+  const codes = (errors ?? []).map((e) =>
+    typeof e.extensions?.code === 'string' ? e.extensions.code : 'INTERNAL_ERROR',
+  );
+  return [...new Set(codes)];
+}
+
+/**
+ * One log line per GraphQL request, written when its answer leaves: who asked, for which
+ * correlation id, what, with which outcome and how long it took. The access log (libs/access-log)
+ * remains the record of disclosures; this line is for operators.
+ */
+export function requestLogPlugin(): ApolloServerPlugin<GatewayContext> {
+  return {
+    requestDidStart() {
+      const started = performance.now();
+      return Promise.resolve({
+        willSendResponse(rc) {
+          const codes = codesOf(rc);
+          const ctx = rc.contextValue;
+          const line: RequestLogLine = {
+            msg: 'graphql request',
+            correlationId: ctx.correlationId,
+            ...(ctx.member ? { member: ctx.member.id } : {}),
+            ...(ctx.citizen ? { citizen: true as const } : {}),
+            operation: operationOf(rc),
+            code: codes[0] ?? 'OK',
+            ...(codes.length > 1 ? { codes } : {}),
+            durationMs: Math.round(performance.now() - started),
+          };
+          logger.log(line);
+          return Promise.resolve();
+        },
+      });
+    },
+  };
+}

@@ -1,0 +1,2 @@
+export * from './broker-logger';
+export * from './log-redaction';
