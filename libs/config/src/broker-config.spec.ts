@@ -74,6 +74,8 @@ describe('loadBrokerConfig', () => {
       workerConcurrency: 4,
       metricsPort: 9464,
       metricsPortExplicit: false,
+      workerMetricsPort: 9465,
+      workerMetricsPortExplicit: false,
       db: {
         poolSize: 20,
         statementTimeoutMs: 5000,
@@ -276,6 +278,8 @@ describe('loadBrokerConfig', () => {
       devIdpKeyFile: '/tmp/dev-idp.json',
       metricsPort: 9100,
       metricsPortExplicit: true,
+      workerMetricsPort: 9465,
+      workerMetricsPortExplicit: false,
       // DB_* and LOG_*: read in 'bounds every database wait'
       db: expect.any(Object),
       logAppend: expect.any(Object),
