@@ -95,7 +95,8 @@ export class LogIntegrator implements OnApplicationBootstrap, OnModuleDestroy {
     this.pageSize = opts.pageSize ?? 2000;
     this.maxPages = opts.maxPagesPerTick ?? 10;
     this.witnessRetryMs = opts.witnessRetryMs ?? 1000;
-    for (const w of witnesses) this.witnessState.set(w.name, { name: w.name, state: 'unknown', size: 0, failures: 0 });
+    for (const w of witnesses)
+      this.witnessState.set(w.name, { name: w.name, state: 'unknown', size: 0, failures: 0 });
   }
 
   onApplicationBootstrap(): void {

@@ -54,7 +54,9 @@ export function sourceCallSamples(
 ): { labels: { source: string; outcome: string; problem?: string }; value: number }[] {
   const counted = new Set(calls.filter((c) => c.outcome === 'ok').map((c) => c.source));
   return [
-    ...sources.filter((s) => !counted.has(s)).map((source) => ({ labels: { source, outcome: 'ok' }, value: 0 })),
+    ...sources
+      .filter((s) => !counted.has(s))
+      .map((source) => ({ labels: { source, outcome: 'ok' }, value: 0 })),
     ...calls.map((c) => ({
       labels: { source: c.source, outcome: c.outcome, ...(c.problem ? { problem: c.problem } : {}) },
       value: c.count,

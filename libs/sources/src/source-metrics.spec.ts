@@ -34,8 +34,12 @@ describe('SourceMetrics', () => {
     ]);
     expect(lines).toContain('# TYPE broker_source_calls_total counter');
     expect(lines).toContain('broker_source_call_duration_seconds_count{source="rnpp",outcome="ok"} 2');
-    expect(lines).toContain('broker_source_call_duration_seconds_bucket{le="0.005",source="rnpp",outcome="ok"} 1');
-    expect(lines).toContain('broker_source_call_duration_seconds_bucket{le="2.5",source="ccss",outcome="failed"} 3');
+    expect(lines).toContain(
+      'broker_source_call_duration_seconds_bucket{le="0.005",source="rnpp",outcome="ok"} 1',
+    );
+    expect(lines).toContain(
+      'broker_source_call_duration_seconds_bucket{le="2.5",source="ccss",outcome="failed"} 3',
+    );
   });
 
   it('counts nothing and observes nothing without a registry (an application without metrics)', () => {

@@ -23,7 +23,8 @@ export function graphqlOptions(config: BrokerConfig, metrics: GatewayMetrics): A
     plugins: [
       requestMetricsPlugin(metrics),
       requestLimitsPlugin(),
-      ...(production ? [ApolloServerPluginLandingPageDisabled()] : [])],
+      ...(production ? [ApolloServerPluginLandingPageDisabled()] : []),
+    ],
     formatError: makeFormatError(metrics),
     context: buildContext,
   };

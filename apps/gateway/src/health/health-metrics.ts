@@ -46,8 +46,10 @@ export class HealthMetrics {
     gauge('broker_log_integrator_active', 'This gateway holds the integrator lock (1) or not (0).', () => [
       { value: integrator.status().role === 'active' ? 1 : 0 },
     ]);
-    gauge('broker_log_ready', 'Every entry is in a published checkpoint, or became so within LOG_PUBLISH_MAX_DELAY_MS.', () =>
-      health.state().then((p) => logSamples(p.log, (s) => (health.logIsReady(s) ? 1 : 0))),
+    gauge(
+      'broker_log_ready',
+      'Every entry is in a published checkpoint, or became so within LOG_PUBLISH_MAX_DELAY_MS.',
+      () => health.state().then((p) => logSamples(p.log, (s) => (health.logIsReady(s) ? 1 : 0))),
     );
     gauge('broker_log_tree_size', 'Entries integrated in the transparency log tree.', () =>
       log((s) => s.integratedSize),
@@ -55,8 +57,10 @@ export class HealthMetrics {
     gauge('broker_log_published_size', 'Tree size of the latest published (witnessed) checkpoint.', () =>
       log((s) => s.publishedSize),
     );
-    gauge('broker_log_integration_delay_seconds', 'Age of the oldest entry not yet in the tree (0 when none).', () =>
-      log((s) => s.integrationDelayMs / 1000),
+    gauge(
+      'broker_log_integration_delay_seconds',
+      'Age of the oldest entry not yet in the tree (0 when none).',
+      () => log((s) => s.integrationDelayMs / 1000),
     );
     gauge(
       'broker_log_publication_delay_seconds',
@@ -91,7 +95,9 @@ export class HealthMetrics {
       help: 'Cosignature requests a witness refused or did not answer, by witness (this process, since boot).',
       labelNames: ['witness'],
       read: () =>
-        integrator.status().witnesses.map((w) => ({ labels: { witness: labelWord(w.name) }, value: w.failures })),
+        integrator
+          .status()
+          .witnesses.map((w) => ({ labels: { witness: labelWord(w.name) }, value: w.failures })),
     });
 
     sampledGauge(registry, {
@@ -114,7 +120,9 @@ export class HealthMetrics {
       labelNames: ['state'],
       read: async () => {
         const jobs = (await health.jobCounts()).jobs;
-        return jobs ? JOB_STATES.map((state) => ({ labels: { state }, value: jobs.byState[state] ?? 0 })) : [];
+        return jobs
+          ? JOB_STATES.map((state) => ({ labels: { state }, value: jobs.byState[state] ?? 0 }))
+          : [];
       },
     });
     gauge('broker_batch_items_pending', 'Batch items not yet settled (PostgreSQL).', async () => {
