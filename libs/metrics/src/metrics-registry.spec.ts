@@ -35,6 +35,14 @@ describe('metrics registry helpers', () => {
     expect(text).toContain('broker_n_total 7');
   });
 
+  it('leaves a gauge without labels absent (not 0) when its value could not be read', async () => {
+    const r = new Registry();
+    sampledGauge(r, { name: 'broker_maybe', help: 'm', read: () => [] });
+    const text = await r.metrics();
+    expect(text).toContain('# TYPE broker_maybe gauge');
+    expect(text).not.toMatch(/^broker_maybe /m);
+  });
+
   it('keeps label words plain and short, anything else becomes the fallback', () => {
     expect(labelWord('witness-1.lu')).toBe('witness-1.lu');
     expect(labelWord('a"b')).toBe('other');

@@ -74,6 +74,8 @@ export function sampledGauge<T extends string>(registry: Registry, m: SampledMet
     async collect() {
       const samples = await m.read();
       this.reset();
+      // reset() gives a gauge without labels the value 0: a figure that could not be read is absent, not 0
+      if (samples.length === 0 && !m.labelNames?.length) this.remove();
       for (const s of samples) {
         if (s.labels) this.set(s.labels, s.value);
         else this.set(s.value);
