@@ -75,7 +75,9 @@ export class HealthMetrics {
         return s?.checkpointAgeMs != null ? [{ value: s.checkpointAgeMs / 1000 }] : [];
       },
     );
-    // witnesses are asked by the active integrator only: the other gateways show none
+    // witnesses are asked by the active integrator only: the other gateways show none. Their names
+    // come from the trust file (an operator's bounded list, no personal data); prom-client escapes them
+
     sampledGauge(registry, {
       name: 'broker_log_witness_cosigning',
       help: 'Whether the witness cosigned the last checkpoint it was asked to (1) or not (0); active integrator only.',
@@ -85,7 +87,7 @@ export class HealthMetrics {
         return st.role !== 'active'
           ? []
           : st.witnesses.map((w) => ({
-              labels: { witness: labelWord(w.name) },
+              labels: { witness: w.name },
               value: w.state === 'cosigning' ? 1 : 0,
             }));
       },
@@ -95,9 +97,7 @@ export class HealthMetrics {
       help: 'Cosignature requests a witness refused or did not answer, by witness (this process, since boot).',
       labelNames: ['witness'],
       read: () =>
-        integrator
-          .status()
-          .witnesses.map((w) => ({ labels: { witness: labelWord(w.name) }, value: w.failures })),
+        integrator.status().witnesses.map((w) => ({ labels: { witness: w.name }, value: w.failures })),
     });
 
     sampledGauge(registry, {
