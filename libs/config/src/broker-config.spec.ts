@@ -575,6 +575,16 @@ describe('loadBrokerConfig', () => {
       ).toBe('0.0.0.0');
     });
 
+    it('reads WORKER_METRICS_PORT (default 9465, explicit when set) and refuses one out of range', () => {
+      expect(loadBrokerConfig({ ...DEV, WORKER_METRICS_PORT: '9100' })).toMatchObject({
+        workerMetricsPort: 9100,
+        workerMetricsPortExplicit: true,
+      });
+      expect(configError({ ...DEV, WORKER_METRICS_PORT: '-1' }).problems).toEqual([
+        'WORKER_METRICS_PORT must be an integer in [0, 65535], got "-1"',
+      ]);
+    });
+
     it('accepts METRICS_PORT=0 (a free port) and refuses one out of range', () => {
       expect(loadBrokerConfig({ ...DEV, METRICS_PORT: '0' }).metricsPort).toBe(0);
       expect(configError({ ...DEV, METRICS_PORT: '70000' }).problems).toEqual([
