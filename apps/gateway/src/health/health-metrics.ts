@@ -49,7 +49,7 @@ export class HealthMetrics {
     gauge(
       'broker_log_ready',
       'Every entry is in a published checkpoint, or became so within LOG_PUBLISH_MAX_DELAY_MS.',
-      () => health.state().then((p) => logSamples(p.log, (s) => (health.logIsReady(s) ? 1 : 0))),
+      () => health.state().then((p) => logSamples(p.log, (s) => (health.logReady(s) ? 1 : 0))),
     );
     gauge('broker_log_tree_size', 'Entries integrated in the transparency log tree.', () =>
       log((s) => s.integratedSize),

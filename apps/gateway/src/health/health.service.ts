@@ -67,8 +67,8 @@ export class HealthService {
     });
   }
 
-  /** Every entry is in a published checkpoint, or became so recently enough. */
-  private logReady(s: LogState): boolean {
+  /** Every entry is in a published checkpoint, or became so recently enough (readiness, broker_log_ready). */
+  logReady(s: LogState): boolean {
     return s.publicationDelayMs <= this.config.transparencyLog.publishMaxDelayMs;
   }
 
@@ -80,11 +80,6 @@ export class HealthService {
   /** The batch queue's jobs by state and the batch jobs by state, read at most once per GAUGES_CACHE_MS (metrics). */
   jobCounts(): Promise<JobCounts> {
     return this.gauges.get();
-  }
-
-  /** Whether the transparency log is ready (the broker_log_ready gauge). */
-  logIsReady(s: LogState): boolean {
-    return this.logReady(s);
   }
 
   private async probe(): Promise<Probes> {
