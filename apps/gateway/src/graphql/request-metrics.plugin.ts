@@ -35,11 +35,9 @@ export function codeLabel(errors: readonly { extensions?: Record<string, unknown
 /** Observes each GraphQL request's duration (from receipt to the answer) in broker_request_duration_seconds. */
 export function requestMetricsPlugin(metrics: GatewayMetrics): ApolloServerPlugin {
   return {
-    // eslint-disable-next-line @typescript-eslint/require-await -- Apollo's hooks are async by signature
     async requestDidStart() {
       const started = performance.now();
       return {
-        // eslint-disable-next-line @typescript-eslint/require-await
         async willSendResponse(ctx: GraphQLRequestContextWillSendResponse<object>) {
           const body = ctx.response.body;
           const errors = body.kind === 'single' ? body.singleResult.errors : undefined;
