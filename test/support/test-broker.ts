@@ -10,7 +10,7 @@ import { loadOrCreateSigningKey } from '@broker/audit';
 import { loadOrCreateNoteKey } from '@broker/log-tree';
 import { loadBrokerConfig } from '@broker/config';
 import { createGateway } from '../../apps/gateway/src/bootstrap';
-import { MetricsServer } from '../../apps/gateway/src/health/metrics-server';
+import { MetricsServer } from '@broker/metrics';
 import { createTestDatabase, makeTrustFixture, type TrustFixture } from '@broker/testing';
 import type { TrustDocument } from '@broker/trust';
 import type { TestCcss, TestRcs } from './simulators';

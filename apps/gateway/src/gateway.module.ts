@@ -8,6 +8,7 @@ import { BatchModule } from '@broker/batch';
 import { CitizenModule } from '@broker/citizen';
 import { DisclosureModule } from '@broker/disclosure';
 import { LogTreeModule } from '@broker/log-tree';
+import { MetricsModule } from '@broker/metrics';
 import { TrustModule } from '@broker/trust';
 import { AuditController } from './audit/audit.controller';
 import { AccessReportsController } from './citizen/access-reports.controller';
@@ -24,8 +25,8 @@ import { graphqlOptions } from './graphql/graphql-options';
 import { GatewayMetrics } from './health/gateway-metrics';
 import { HealthController } from './health/health.controller';
 import { HealthService } from './health/health.service';
-import { MetricsServer } from './health/metrics-server';
-import { MetricsModule } from './health/metrics.module';
+import { GatewayMetricsModule } from './health/gateway-metrics.module';
+import { HealthMetrics } from './health/health-metrics';
 import { LogController } from './log/log.controller';
 import { MemberAuthGuard } from './person/member-auth.guard';
 import { PersonResolver } from './person/person.resolver';
@@ -38,7 +39,12 @@ export class GatewayModule {
       module: GatewayModule,
       imports: [
         BrokerConfigModule.forRoot(config),
-        MetricsModule,
+        MetricsModule.forRoot({
+          port: config.metricsPort,
+          explicit: config.metricsPortExplicit,
+          variable: 'METRICS_PORT',
+        }),
+        GatewayMetricsModule,
         TrustModule,
         DatabaseModule,
         DisclosureModule,
@@ -71,7 +77,7 @@ export class GatewayModule {
         CitizenBodyParsers,
         CitizenCsrfHooks,
         HealthService,
-        MetricsServer,
+        HealthMetrics,
       ],
     };
   }

@@ -3,6 +3,7 @@ import { AUDIT_EXPORT_QUEUE, AuditWorkerModule, ExportJobsWorker } from '@broker
 import { BatchModule, BatchWorkerService, PERSON_BATCH_QUEUE } from '@broker/batch';
 import { BrokerConfigModule, type BrokerConfig } from '@broker/config';
 import { DatabaseModule } from '@broker/database';
+import { MetricsModule } from '@broker/metrics';
 import { TrustModule } from '@broker/trust';
 import { buildJobRegistry, type QueueProcessorRegistration } from './job-registry';
 
@@ -15,7 +16,7 @@ export const QUEUE_PROCESSORS: QueueProcessorRegistration[] = [
   { queue: AUDIT_EXPORT_QUEUE, processor: ExportJobsWorker },
 ];
 
-/** The worker process: no HTTP; BullMQ processors for batch chunks and export jobs, and the reconciler. */
+/** The worker process: no public HTTP (only its loopback /metrics); BullMQ processors for batch chunks and export jobs, and the reconciler. */
 @Module({})
 export class WorkerModule {
   /** Throws a JobRegistryError (the worker does not boot) when a queue has no processor or two. */
@@ -24,7 +25,19 @@ export class WorkerModule {
     const batch = BatchModule.forRoot({ role: 'worker' });
     return {
       module: WorkerModule,
-      imports: [BrokerConfigModule.forRoot(config), TrustModule, DatabaseModule, batch, AuditWorkerModule],
+      imports: [
+        BrokerConfigModule.forRoot(config),
+        // the worker's /metrics on loopback WORKER_METRICS_PORT: jobs, queue depth, sources, log appends, process
+        MetricsModule.forRoot({
+          port: config.workerMetricsPort,
+          explicit: config.workerMetricsPortExplicit,
+          variable: 'WORKER_METRICS_PORT',
+        }),
+        TrustModule,
+        DatabaseModule,
+        batch,
+        AuditWorkerModule,
+      ],
       providers: [...new Set(registry.values())],
     };
   }

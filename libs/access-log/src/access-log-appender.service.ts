@@ -29,6 +29,14 @@ export interface AppendQueueLimits {
   deadlineMs: number;
 }
 
+/** What the appender tells the metrics (AccessLogMetrics): observations only, on the hot path. */
+export interface AppendObserver {
+  /** Seconds from append() to its group's commit, once per entry committed. */
+  appendSeconds(seconds: number): void;
+  /** Entries in one committed group. */
+  groupSize(entries: number): void;
+}
+
 const DEFAULT_QUEUE_LIMITS: AppendQueueLimits = { queueMaxEntries: 5000, deadlineMs: 2000 };
 
 /** Most entries sealed in one group commit: larger batches take the head lock fewer times under contention from several processes (bench:log). */
@@ -92,6 +100,8 @@ export class AccessLogAppender implements OnModuleInit, OnModuleDestroy {
   private knownHead?: { seq: bigint; hash: string };
   private deadlineTimer?: NodeJS.Timeout;
   private probeTimer?: NodeJS.Timeout;
+  /** Set by AccessLogMetrics when the application has a registry. */
+  observer?: AppendObserver;
 
   /** `ds` is the appender's own pool (LOG_DATA_SOURCE); appendWithin uses the caller's transaction. */
   constructor(
@@ -222,6 +232,7 @@ export class AccessLogAppender implements OnModuleInit, OnModuleDestroy {
           this.appended += sealed.length;
           this.recovered();
           batch.forEach((p, i) => p.resolve(sealed[i]));
+          this.observe(batch);
         } catch (e) {
           this.fail(batch, e);
         }
@@ -282,6 +293,15 @@ export class AccessLogAppender implements OnModuleInit, OnModuleDestroy {
     } finally {
       releasePgClient(client, failure);
     }
+  }
+
+  /** Each entry's wait and commit, and the group's size: the deadline already holds when it was queued. */
+  private observe(batch: readonly Pending[]): void {
+    const o = this.observer;
+    if (!o) return;
+    const now = Date.now();
+    o.groupSize(batch.length);
+    for (const p of batch) o.appendSeconds((now - (p.deadline - this.limits.deadlineMs)) / 1000);
   }
 
   /**

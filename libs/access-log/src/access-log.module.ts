@@ -3,6 +3,7 @@ import type { DataSource } from 'typeorm';
 import { BROKER_CONFIG, type BrokerConfig } from '@broker/config';
 import { DATA_SOURCE, LOG_DATA_SOURCE } from '@broker/database';
 import { AccessLogAppender } from './access-log-appender.service';
+import { AccessLogMetrics } from './access-log-metrics';
 import { AccessLogRepository } from './access-log.repository';
 import { WITHDRAWAL_CHECK, type WithdrawalCheck } from './withdrawal-check';
 
@@ -58,6 +59,7 @@ class PartitionKeeper implements OnModuleInit, OnModuleDestroy {
       ) => new AccessLogAppender(logDs, repo, withdrawals, config.logAppend),
     },
     PartitionKeeper,
+    AccessLogMetrics,
   ],
   exports: [AccessLogAppender, AccessLogRepository],
 })

@@ -1,6 +1,15 @@
-import { Inject, Injectable, Logger, type OnApplicationShutdown, type OnModuleInit } from '@nestjs/common';
+import {
+  Inject,
+  Injectable,
+  Logger,
+  Optional,
+  type OnApplicationShutdown,
+  type OnModuleInit,
+} from '@nestjs/common';
 import { UnrecoverableError, Worker, type Job } from 'bullmq';
+import type { Registry } from 'prom-client';
 import { BROKER_CONFIG, type BrokerConfig } from '@broker/config';
+import { METRICS_REGISTRY, observeQueueJobs } from '@broker/metrics';
 import { TRUST_REGISTRY, type TrustRegistry } from '@broker/trust';
 import { ExportFilesCleaner } from './export-files.cleaner';
 import { ExportJobProcessor, UnknownExportJob } from './export-job.processor';
@@ -20,6 +29,7 @@ export class ExportJobsWorker implements OnModuleInit, OnApplicationShutdown {
     @Inject(TRUST_REGISTRY) private readonly trust: TrustRegistry,
     @Inject(ExportJobProcessor) private readonly processor: ExportJobProcessor,
     @Inject(ExportFilesCleaner) private readonly cleaner: ExportFilesCleaner,
+    @Optional() @Inject(METRICS_REGISTRY) private readonly registry?: Registry,
   ) {}
 
   onModuleInit(): void {
@@ -32,6 +42,7 @@ export class ExportJobsWorker implements OnModuleInit, OnApplicationShutdown {
     this.worker.on('failed', (job, e) =>
       this.logger.warn(`export job ${job?.id ?? '?'} failed: ${e.message}`),
     );
+    if (this.registry) observeQueueJobs(this.registry, AUDIT_EXPORT_QUEUE, this.worker);
     this.cleaner.start();
   }
 

@@ -1,8 +1,17 @@
 import { existsSync, readdirSync } from 'node:fs';
 import { getPriority, setPriority } from 'node:os';
-import { Inject, Injectable, Logger, type OnApplicationShutdown, type OnModuleInit } from '@nestjs/common';
+import {
+  Inject,
+  Injectable,
+  Logger,
+  Optional,
+  type OnApplicationShutdown,
+  type OnModuleInit,
+} from '@nestjs/common';
 import { UnrecoverableError, Worker, type Job } from 'bullmq';
+import type { Registry } from 'prom-client';
 import { BROKER_CONFIG, type BrokerConfig } from '@broker/config';
+import { labelWord, METRICS_REGISTRY, observeQueueJobs, sampledGauge } from '@broker/metrics';
 import { BatchProcessorService, ChunkRetry } from './batch-processor.service';
 import { PERSON_BATCH_QUEUE, type PersonBatchChunkV1 } from './batch.types';
 import { CHUNK_DISPATCHER } from './chunk-dispatcher';
@@ -29,6 +38,7 @@ export class BatchWorkerService implements OnModuleInit, OnApplicationShutdown {
     @Inject(BatchProcessorService) private readonly processor: BatchProcessorService,
     @Inject(CHUNK_DISPATCHER) private readonly dispatcher: BullMqDispatcher,
     @Inject(BatchNotifier) private readonly notifier: BatchNotifier,
+    @Optional() @Inject(METRICS_REGISTRY) private readonly registry?: Registry,
   ) {}
 
   onModuleInit(): void {
@@ -46,6 +56,38 @@ export class BatchWorkerService implements OnModuleInit, OnApplicationShutdown {
     this.worker.on('failed', (job, e) => {
       if (job && job.attemptsMade >= (job.opts.attempts ?? 1))
         this.logger.warn(`chunk ${job.id} dead-lettered: ${e.message}`);
+    });
+    if (this.registry) this.instrument(this.registry, this.worker);
+  }
+
+  /** Job durations and dead letters as they happen; the queue's depth by state read at scrape time (from Redis). */
+  private instrument(registry: Registry, worker: Worker<PersonBatchChunkV1>): void {
+    observeQueueJobs(registry, PERSON_BATCH_QUEUE, worker);
+    // one Redis count per scrape for both gauges
+    let last: { at: number; counts: Promise<Record<string, number>> } | undefined;
+    const counts = () => {
+      if (!last || Date.now() - last.at > 1000) last = { at: Date.now(), counts: this.dispatcher.counts() };
+      return last.counts;
+    };
+    sampledGauge(registry, {
+      name: 'broker_batch_queue_jobs',
+      help: 'Batch chunks in the queue, by BullMQ state (waiting, active, delayed, failed: the dead letters...).',
+      labelNames: ['state'],
+      // Redis not answering: the series are absent (and broker_batch_queue_up says why), never stale
+      read: () =>
+        counts().then(
+          (c) => Object.entries(c).map(([state, n]) => ({ labels: { state: labelWord(state) }, value: n })),
+          () => [],
+        ),
+    });
+    sampledGauge(registry, {
+      name: 'broker_batch_queue_up',
+      help: 'The batch queue answered its last count (1) or not (0).',
+      read: () =>
+        counts().then(
+          () => [{ value: 1 }],
+          () => [{ value: 0 }],
+        ),
     });
   }
 

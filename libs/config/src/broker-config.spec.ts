@@ -75,6 +75,8 @@ describe('loadBrokerConfig', () => {
       workerConcurrency: 4,
       metricsPort: 9464,
       metricsPortExplicit: false,
+      workerMetricsPort: 9465,
+      workerMetricsPortExplicit: false,
       db: {
         poolSize: 20,
         statementTimeoutMs: 5000,
@@ -279,6 +281,8 @@ describe('loadBrokerConfig', () => {
       devIdpKeyFile: '/tmp/dev-idp.json',
       metricsPort: 9100,
       metricsPortExplicit: true,
+      workerMetricsPort: 9465,
+      workerMetricsPortExplicit: false,
       // DB_* and LOG_*: read in 'bounds every database wait'
       db: expect.any(Object),
       logAppend: expect.any(Object),
@@ -576,6 +580,16 @@ describe('loadBrokerConfig', () => {
           BROKER_SIGNING_KEY_FILE: '/k.json',
         }).gatewayHost,
       ).toBe('0.0.0.0');
+    });
+
+    it('reads WORKER_METRICS_PORT (default 9465, explicit when set) and refuses one out of range', () => {
+      expect(loadBrokerConfig({ ...DEV, WORKER_METRICS_PORT: '9100' })).toMatchObject({
+        workerMetricsPort: 9100,
+        workerMetricsPortExplicit: true,
+      });
+      expect(configError({ ...DEV, WORKER_METRICS_PORT: '-1' }).problems).toEqual([
+        'WORKER_METRICS_PORT must be an integer in [0, 65535], got "-1"',
+      ]);
     });
 
     it('accepts METRICS_PORT=0 (a free port) and refuses one out of range', () => {

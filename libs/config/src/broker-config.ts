@@ -106,6 +106,10 @@ export interface BrokerConfig {
   metricsPort: number;
   /** METRICS_PORT was set: a port in use then stops the gateway; the default falls back to a free port. */
   metricsPortExplicit: boolean;
+  /** Port of the worker's Prometheus listener, on 127.0.0.1 only (WORKER_METRICS_PORT; 0: a free port). */
+  workerMetricsPort: number;
+  /** WORKER_METRICS_PORT was set: a port in use then stops the worker; the default falls back to a free port. */
+  workerMetricsPortExplicit: boolean;
   /** Bounds on every PostgreSQL connection of the main pool (docs/operations.md). */
   db: DatabaseLimits;
   /** The access-log appender's own pool and its group-commit queue (docs/operations.md). */
@@ -394,6 +398,8 @@ export function loadBrokerConfig(env: Env = process.env, use: ConfigUse = 'serve
     devIdpKeyFile: env.BROKER_DEV_IDP_KEY_FILE || '.data/dev-idp-key.json',
     metricsPort: intVar(env, 'METRICS_PORT', 9464, 0, 65535, problems),
     metricsPortExplicit: (env.METRICS_PORT ?? '') !== '',
+    workerMetricsPort: intVar(env, 'WORKER_METRICS_PORT', 9465, 0, 65535, problems),
+    workerMetricsPortExplicit: (env.WORKER_METRICS_PORT ?? '') !== '',
     ...databaseLimits(env, problems),
     transparencyLog: {
       noteKeyFile: env.BROKER_NOTE_KEY_FILE || undefined,

@@ -40,6 +40,8 @@ export interface WitnessStatus {
   /** The size it last cosigned. */
   size: number;
   reason?: string;
+  /** Cosignature requests it refused or did not answer, since this process started (metrics). */
+  failures: number;
 }
 
 /** This process's integrator, for readiness and metrics. */
@@ -93,7 +95,8 @@ export class LogIntegrator implements OnApplicationBootstrap, OnModuleDestroy {
     this.pageSize = opts.pageSize ?? 2000;
     this.maxPages = opts.maxPagesPerTick ?? 10;
     this.witnessRetryMs = opts.witnessRetryMs ?? 1000;
-    for (const w of witnesses) this.witnessState.set(w.name, { name: w.name, state: 'unknown', size: 0 });
+    for (const w of witnesses)
+      this.witnessState.set(w.name, { name: w.name, state: 'unknown', size: 0, failures: 0 });
   }
 
   onApplicationBootstrap(): void {
@@ -318,6 +321,7 @@ export class LogIntegrator implements OnApplicationBootstrap, OnModuleDestroy {
     } else {
       w.state = outcome.kind === 'refused' ? 'refusing' : 'unreachable';
       w.reason = outcome.reason;
+      w.failures++;
     }
     if (w.state !== before && w.state !== 'cosigning')
       this.logger.warn(`witness ${name} is ${w.state}: ${outcome.kind === 'cosigned' ? '' : outcome.reason}`);

@@ -13,6 +13,8 @@ export interface LogState {
   integrationDelayMs: number;
   /** Age of the oldest entry not yet covered by a published checkpoint (0 when none). */
   publicationDelayMs: number;
+  /** Age of the latest published checkpoint (since it was signed); null before the first one. */
+  checkpointAgeMs: number | null;
 }
 
 function sizeParam(name: string, raw: string | undefined): number {
@@ -117,6 +119,14 @@ export class LogProofsService {
       ageOf(tree.size),
       ageOf(publishedSize),
     ]);
-    return { entries, integratedSize: tree.size, publishedSize, integrationDelayMs, publicationDelayMs };
+    const checkpointAgeMs = published ? Math.max(0, now - published.createdAt.getTime()) : null;
+    return {
+      entries,
+      integratedSize: tree.size,
+      publishedSize,
+      integrationDelayMs,
+      publicationDelayMs,
+      checkpointAgeMs,
+    };
   }
 }

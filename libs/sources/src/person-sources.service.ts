@@ -1,8 +1,9 @@
+import { performance } from 'node:perf_hooks';
 import { Inject, Injectable } from '@nestjs/common';
 import { BrokerError, ErrorCode } from '@broker/errors';
 import { SOURCE_REGISTRY, type SourceRegistry } from './catalogue';
 import { SOURCE_ADAPTERS, type SourceAdapter } from './source-adapter';
-import { SourceCallStats, type SourceCallCount } from './source-call-stats';
+import { SourceCallStats, type SourceCallCount, type SourceCallListener } from './source-call-stats';
 
 /** One source's part of a person read that failed: its items and fields are left out of the answer. */
 export interface SourceFailure {
@@ -65,9 +66,16 @@ export class PersonSourcesService {
     return this.calls.snapshot();
   }
 
+  /** Tells `listener` of every call's duration from now on (the metrics' histogram). */
+  observeCalls(listener: SourceCallListener): void {
+    this.calls.listener = listener;
+  }
+
   /** Reads `items` (catalogue names) of the person `subject`; see the class comment for failures. */
   async read(subject: string, items: Iterable<string>): Promise<SourcedPerson> {
     const plans = this.registry.plan(items);
+    const started = performance.now();
+    const took = () => (performance.now() - started) / 1000;
     const outcomes = await Promise.all(
       plans.map((p) =>
         this.adapters
@@ -75,11 +83,11 @@ export class PersonSourcesService {
           .fetch(subject, p.registerFields)
           .then(
             (values) => {
-              this.calls.record(p.source, 'ok');
+              this.calls.record(p.source, 'ok', undefined, took());
               return { plan: p, values, error: undefined };
             },
             (error: unknown) => {
-              this.countFailure(p.source, error);
+              this.countFailure(p.source, error, took());
               return { plan: p, values: undefined, error };
             },
           ),
@@ -113,12 +121,12 @@ export class PersonSourcesService {
   }
 
   /** Counts a failed call with the problem its SOURCE_UNAVAILABLE will carry (see sourceError). */
-  private countFailure(source: string, error: unknown): void {
-    if (!(error instanceof BrokerError)) return this.calls.record(source, 'failed', 'internal');
+  private countFailure(source: string, error: unknown, seconds: number): void {
+    if (!(error instanceof BrokerError)) return this.calls.record(source, 'failed', 'internal', seconds);
     if (error.code === ErrorCode.PERSON_NOT_FOUND && this.isAuthoritative(source))
-      return this.calls.record(source, 'not_found');
+      return this.calls.record(source, 'not_found', undefined, seconds);
     const problem = error.code === ErrorCode.SOURCE_UNAVAILABLE ? error.details?.problem : 'refused';
-    this.calls.record(source, 'failed', typeof problem === 'string' ? problem : undefined);
+    this.calls.record(source, 'failed', typeof problem === 'string' ? problem : undefined, seconds);
   }
 }
 

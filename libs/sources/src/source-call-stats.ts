@@ -19,12 +19,18 @@ function labelSafe(problem: string): string {
   return /^[a-z][a-z0-9_-]{0,39}$/.test(problem) ? problem : 'other';
 }
 
-/** Process-local counts of source calls by source and outcome (the gateway's `/metrics`). */
+/** Told of each call's duration (the metrics' histogram); must be cheap, it runs on the request path. */
+export type SourceCallListener = (source: string, outcome: SourceCallOutcome, seconds: number) => void;
+
+/** Process-local counts of source calls by source and outcome (the gateway's and worker's `/metrics`). */
 export class SourceCallStats {
   private readonly counts = new Map<string, SourceCallCount>();
+  /** Set by the metrics (SourceMetrics) when the application has a registry. */
+  listener?: SourceCallListener;
 
-  /** Counts one call of `source`. */
-  record(source: string, outcome: SourceCallOutcome, problem?: string): void {
+  /** Counts one call of `source`, which took `seconds` when known. */
+  record(source: string, outcome: SourceCallOutcome, problem?: string, seconds?: number): void {
+    if (seconds !== undefined) this.listener?.(source, outcome, seconds);
     const p = outcome === 'failed' ? labelSafe(problem ?? 'other') : undefined;
     const key = `${source}\u0000${outcome}\u0000${p ?? ''}`;
     const c = this.counts.get(key);
@@ -36,4 +42,24 @@ export class SourceCallStats {
   snapshot(): SourceCallCount[] {
     return [...this.counts.values()].map((c) => ({ ...c }));
   }
+}
+
+/**
+ * The samples of broker_source_calls_total: every counter so far, and each source's `ok` series
+ * from the start (at 0), so that a rate over it exists before the first call.
+ */
+export function sourceCallSamples(
+  sources: readonly string[],
+  calls: readonly SourceCallCount[],
+): { labels: { source: string; outcome: string; problem?: string }; value: number }[] {
+  const counted = new Set(calls.filter((c) => c.outcome === 'ok').map((c) => c.source));
+  return [
+    ...sources
+      .filter((s) => !counted.has(s))
+      .map((source) => ({ labels: { source, outcome: 'ok' }, value: 0 })),
+    ...calls.map((c) => ({
+      labels: { source: c.source, outcome: c.outcome, ...(c.problem ? { problem: c.problem } : {}) },
+      value: c.count,
+    })),
+  ];
 }

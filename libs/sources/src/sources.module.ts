@@ -9,6 +9,7 @@ import type { RegisterCallOptions } from './register-call-policy';
 import { RnppSourceProvider } from './rnpp/rnpp-http.source';
 import { RnppAdapter } from './rnpp/rnpp.adapter';
 import { SOURCE_ADAPTERS, type SourceAdapter } from './source-adapter';
+import { SourceMetrics } from './source-metrics';
 
 function callOptions(s: RegisterSettings): RegisterCallOptions {
   return {
@@ -93,6 +94,7 @@ export class RegisterAdaptersProvider implements OnModuleDestroy {
       inject: [SOURCE_ADAPTERS],
       useFactory: (a: SourceAdapter[]) => new PersonSourcesService(a),
     },
+    SourceMetrics,
   ],
   exports: [PERSON_SOURCE, SOURCE_ADAPTERS, PersonSourcesService],
 })

@@ -6,6 +6,7 @@ import { makeFormatError } from './error-mapper';
 import { buildContext } from './gateway-context';
 import { REQUEST_LIMITS, requestLimitsPlugin } from './request-limits.plugin';
 import { requestLogPlugin } from './request-log.plugin';
+import { requestMetricsPlugin } from './request-metrics.plugin';
 
 /** Apollo options: schema from code, coded errors, limits; introspection and sandbox off in production. */
 export function graphqlOptions(config: BrokerConfig, metrics: GatewayMetrics): ApolloDriverConfig {
@@ -21,6 +22,7 @@ export function graphqlOptions(config: BrokerConfig, metrics: GatewayMetrics): A
     csrfPrevention: true,
     parseOptions: { maxTokens: REQUEST_LIMITS.maxTokens },
     plugins: [
+      requestMetricsPlugin(metrics),
       requestLimitsPlugin(),
       requestLogPlugin(),
       ...(production ? [ApolloServerPluginLandingPageDisabled()] : []),

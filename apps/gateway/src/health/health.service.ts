@@ -2,15 +2,12 @@ import { Inject, Injectable } from '@nestjs/common';
 import type { DataSource } from 'typeorm';
 import { AccessLogAppender } from '@broker/access-log';
 import { BatchRepository, CHUNK_DISPATCHER, type ChunkDispatcher } from '@broker/batch';
-import { MemberAuthenticatorService } from '@broker/consent';
 import { BROKER_CONFIG, type BrokerConfig } from '@broker/config';
 import { DATA_SOURCE } from '@broker/database';
-import { LogIntegrator, LogProofsService, type LogState } from '@broker/log-tree';
+import { LogProofsService, type LogState } from '@broker/log-tree';
 import { PersonSourcesService } from '@broker/sources';
-import { GatewayMetrics } from './gateway-metrics';
 import { readinessReport, type SourceReadiness } from './readiness';
 import { SharedCache, within } from './shared-cache';
-import { renderSourceMetrics } from './source-metrics';
 
 /** How long a readiness probe (PostgreSQL, each source, the queue) is reused. */
 export const READINESS_CACHE_MS = 2000;
@@ -19,7 +16,14 @@ export const GAUGES_CACHE_MS = 5000;
 /** Longest wait for one probe or count: a stalled dependency makes a gauge absent, never a hung scrape. */
 const PROBE_WAIT_MS = 2000;
 
-interface Probes {
+/** What the batch gauges show; null where the queue or the database did not answer in time. */
+export interface JobCounts {
+  queue: Record<string, number> | null;
+  jobs: { byState: Record<string, number>; pendingItems: number } | null;
+}
+
+/** Each dependency's last probe. */
+export interface Probes {
   database: boolean;
   /** Every source, in catalogue order. */
   sources: SourceReadiness[];
@@ -29,25 +33,22 @@ interface Probes {
 }
 
 /**
- * Readiness and metrics, cheap whatever the scrape rate: what costs a database, source or Redis
- * call is computed at most once per cache period and shared by concurrent callers; counters and
- * the access log's state are read live.
+ * Readiness and the state behind the gateway's gauges (health-metrics.ts), cheap whatever the
+ * probe and scrape rates: what costs a database, source or Redis call is computed at most once per
+ * cache period and shared by concurrent callers.
  */
 @Injectable()
 export class HealthService {
   private readonly probes = new SharedCache<Probes>(READINESS_CACHE_MS, () => this.probe());
-  private readonly gauges = new SharedCache<Record<string, number>>(GAUGES_CACHE_MS, () => this.count());
+  private readonly gauges = new SharedCache<JobCounts>(GAUGES_CACHE_MS, () => this.count());
 
   constructor(
     @Inject(DATA_SOURCE) private readonly ds: DataSource,
     @Inject(PersonSourcesService) private readonly sources: PersonSourcesService,
     @Inject(AccessLogAppender) private readonly appender: AccessLogAppender,
-    @Inject(MemberAuthenticatorService) private readonly auth: MemberAuthenticatorService,
-    @Inject(GatewayMetrics) private readonly metrics: GatewayMetrics,
     @Inject(CHUNK_DISPATCHER) private readonly dispatcher: ChunkDispatcher,
     @Inject(BatchRepository) private readonly batches: BatchRepository,
     @Inject(LogProofsService) private readonly log: LogProofsService,
-    @Inject(LogIntegrator) private readonly integrator: LogIntegrator,
     @Inject(BROKER_CONFIG) private readonly config: BrokerConfig,
   ) {}
 
@@ -66,47 +67,19 @@ export class HealthService {
     });
   }
 
-  /** Every entry is in a published checkpoint, or became so recently enough. */
-  private logReady(s: LogState): boolean {
+  /** Every entry is in a published checkpoint, or became so recently enough (readiness, broker_log_ready). */
+  logReady(s: LogState): boolean {
     return s.publicationDelayMs <= this.config.transparencyLog.publishMaxDelayMs;
   }
 
-  /** The Prometheus text exposition. */
-  async metricsText(): Promise<string> {
-    const { appended, failures, rejectedQueueFull, rejectedDeadline } = this.appender.stats;
-    const extra: Record<string, number> = {
-      broker_access_log_appended_total: appended,
-      broker_access_log_append_failures_total: failures,
-      'broker_access_log_rejected_total{reason="queue_full"}': rejectedQueueFull,
-      'broker_access_log_rejected_total{reason="deadline"}': rejectedDeadline,
-      broker_access_log_queued: this.appender.queued,
-      broker_access_log_writable: this.appender.writable ? 1 : 0,
-      broker_unauthenticated_total: this.auth.rejectedCount,
-    };
-    const [gauges, probes] = await Promise.all([this.gauges.get(), this.probes.get()]);
-    Object.assign(extra, gauges, this.logGauges(probes.log));
-    return this.metrics.render(extra, renderSourceMetrics(probes.sources, this.sources.callCounts()));
+  /** Each dependency's state, probed at most once per READINESS_CACHE_MS (readiness, metrics). */
+  state(): Promise<Probes> {
+    return this.probes.get();
   }
 
-  /** The transparency log's gauges: sizes, delays (integration and publication), witnesses (active integrator only). */
-  private logGauges(s: LogState | null): Record<string, number> {
-    const status = this.integrator.status();
-    const out: Record<string, number> = {
-      broker_log_integrator_active: status.role === 'active' ? 1 : 0,
-    };
-    if (s) {
-      out.broker_log_ready = this.logReady(s) ? 1 : 0;
-      out.broker_log_tree_size = s.integratedSize;
-      out.broker_log_published_size = s.publishedSize;
-      out.broker_log_integration_delay_seconds = s.integrationDelayMs / 1000;
-      out.broker_log_publication_delay_seconds = s.publicationDelayMs / 1000;
-    }
-    if (status.role === 'active') {
-      for (const w of status.witnesses)
-        out[`broker_log_witness_cosigning{witness="${w.name.replace(/["\\\n]/g, '_')}"}`] =
-          w.state === 'cosigning' ? 1 : 0;
-    }
-    return out;
+  /** The batch queue's jobs by state and the batch jobs by state, read at most once per GAUGES_CACHE_MS (metrics). */
+  jobCounts(): Promise<JobCounts> {
+    return this.gauges.get();
   }
 
   private async probe(): Promise<Probes> {
@@ -131,22 +104,12 @@ export class HealthService {
   }
 
   /** Queue depth and failures (BullMQ, or the in-process runner), and jobs by state (PostgreSQL). */
-  private async count(): Promise<Record<string, number>> {
-    const [counts, stats] = await Promise.all([
+  private async count(): Promise<JobCounts> {
+    const [queue, stats] = await Promise.all([
       this.queueCounts(),
       within(this.batches.stats(), PROBE_WAIT_MS, null),
     ]);
-    const out: Record<string, number> = {};
-    for (const [state, n] of Object.entries(counts ?? {}))
-      out[`broker_batch_queue_jobs{state="${state}"}`] = n;
-    out.broker_batch_queue_up = counts ? 1 : 0;
-    // the database's own health is in /health/ready: without an answer, the job gauges are absent
-    if (stats) {
-      for (const state of ['QUEUED', 'RUNNING', 'COMPLETED', 'FAILED'])
-        out[`broker_batch_jobs{state="${state}"}`] = stats.byState[state] ?? 0;
-      out.broker_batch_items_pending = stats.pendingItems;
-    }
-    return out;
+    return { queue, jobs: stats };
   }
 
   private queueCounts(): Promise<Record<string, number> | null> {

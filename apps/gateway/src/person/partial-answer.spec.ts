@@ -11,6 +11,7 @@ import {
 import { BrokerError, ErrorCode } from '@broker/errors';
 import { makeFormatError } from '../graphql/error-mapper';
 import { GatewayMetrics } from '../health/gateway-metrics';
+import { Registry } from 'prom-client';
 import { partialAnswer } from './partial-answer';
 import { PersonResolver } from './person.resolver';
 
@@ -65,7 +66,7 @@ async function run(
     rootValue: { person },
     variableValues: { m: M },
   });
-  const format = makeFormatError(new GatewayMetrics());
+  const format = makeFormatError(new GatewayMetrics(new Registry()));
   return { data: result.data, errors: (result.errors ?? []).map((e) => format(e.toJSON(), e)) };
 }
 

@@ -7,24 +7,37 @@ import {
   type OnApplicationBootstrap,
   type OnModuleDestroy,
 } from '@nestjs/common';
-import { BROKER_CONFIG, ConfigError, type BrokerConfig } from '@broker/config';
-import { HealthService } from './health.service';
+import type { Registry } from 'prom-client';
+import { ConfigError } from '@broker/config';
+import { METRICS_REGISTRY } from './metrics-registry';
 
 /** The metrics listener's address: loopback only, whatever GATEWAY_HOST (the scraper runs beside the gateway). */
 export const METRICS_HOST = '127.0.0.1';
 
+/** Where a process's metrics listener opens: the Nest token METRICS_LISTENER. */
+export interface MetricsListenerOptions {
+  port: number;
+  /** The port was set by the operator: a port in use then stops the process; the default falls back to a free port. */
+  explicit: boolean;
+  /** The variable that sets it (METRICS_PORT, WORKER_METRICS_PORT), named in errors and logs. */
+  variable: string;
+}
+
+export const METRICS_LISTENER = Symbol('METRICS_LISTENER');
+
 /**
- * `GET /metrics` (Prometheus text) on its own listener, 127.0.0.1:METRICS_PORT, so that the
- * public port never shows operational figures. Opens when the gateway starts (before the public
- * port), closes with it.
+ * `GET /metrics` (Prometheus text, from the application's registry) on its own listener,
+ * 127.0.0.1:<port>, so that no public port ever shows operational figures. Opens when the
+ * application starts (before the gateway's public port), closes with it. The gateway and the
+ * worker each have one (METRICS_PORT, WORKER_METRICS_PORT).
  */
 @Injectable()
 export class MetricsServer implements OnApplicationBootstrap, OnModuleDestroy {
   private server?: Server;
 
   constructor(
-    @Inject(BROKER_CONFIG) private readonly config: BrokerConfig,
-    @Inject(HealthService) private readonly health: HealthService,
+    @Inject(METRICS_LISTENER) private readonly options: MetricsListenerOptions,
+    @Inject(METRICS_REGISTRY) private readonly registry: Registry,
   ) {}
 
   /** `http://127.0.0.1:<port>/metrics` once listening (the actual port when METRICS_PORT=0). */
@@ -35,25 +48,25 @@ export class MetricsServer implements OnApplicationBootstrap, OnModuleDestroy {
   }
 
   async onApplicationBootstrap(): Promise<void> {
-    const port = this.config.metricsPort;
+    const { port, variable } = this.options;
     try {
       this.server = await this.listen(port);
       new Logger('Metrics').log(`metrics on ${this.url}`);
     } catch (e) {
       const inUse = (e as NodeJS.ErrnoException).code === 'EADDRINUSE';
-      // an operator's METRICS_PORT is kept or the gateway stops; the default port may be held by
-      // another gateway on the same machine (the demo beside a second one): take any free port
-      // and say where, rather than refuse to serve
-      if (!inUse || this.config.metricsPortExplicit) {
+      // an operator's port is kept or the process stops; the default port may be held by
+      // another gateway or worker on the same machine (the demo beside a second one): take any
+      // free port and say where, rather than refuse to serve
+      if (!inUse || this.options.explicit) {
         throw new ConfigError([
           inUse
-            ? `METRICS_PORT ${port} is already in use on ${METRICS_HOST} (another gateway on this machine? set METRICS_PORT to a free port, or 0 for any)`
-            : `METRICS_PORT ${port}: cannot listen on ${METRICS_HOST} (${(e as NodeJS.ErrnoException).code ?? (e as Error).message})`,
+            ? `${variable} ${port} is already in use on ${METRICS_HOST} (another process on this machine? set ${variable} to a free port, or 0 for any)`
+            : `${variable} ${port}: cannot listen on ${METRICS_HOST} (${(e as NodeJS.ErrnoException).code ?? (e as Error).message})`,
         ]);
       }
       this.server = await this.listen(0);
       new Logger('Metrics').warn(
-        `metrics on ${this.url}: the default port ${port} is in use (set METRICS_PORT to choose one)`,
+        `metrics on ${this.url}: the default port ${port} is in use (set ${variable} to choose one)`,
       );
     }
   }
@@ -84,9 +97,9 @@ export class MetricsServer implements OnApplicationBootstrap, OnModuleDestroy {
     if (path !== '/metrics') return this.plain(res, 404, 'NOT_FOUND: only /metrics here\n');
     if (req.method !== 'GET' && req.method !== 'HEAD') return this.plain(res, 405, 'METHOD_NOT_ALLOWED\n');
     try {
-      const text = await this.health.metricsText();
+      const text = await this.registry.metrics();
       res.writeHead(200, {
-        'content-type': 'text/plain; version=0.0.4; charset=utf-8',
+        'content-type': this.registry.contentType,
         'content-length': Buffer.byteLength(text),
         'cache-control': 'no-store',
       });

@@ -1,0 +1,4 @@
+export * from './metrics-registry';
+export * from './metrics-server';
+export * from './metrics.module';
+export * from './queue-metrics';
