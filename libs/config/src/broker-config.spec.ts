@@ -99,6 +99,7 @@ describe('loadBrokerConfig', () => {
         witnessTimeoutMs: 3000,
         witnessFailure: 'serve',
       },
+      quota: { requestsPerSecond: 5000, concurrentJobs: 4 },
       workerNice: 10,
     });
   });
@@ -213,6 +214,8 @@ describe('loadBrokerConfig', () => {
       BATCH_RETENTION_S: '3600',
       BATCH_RECONCILE_INTERVAL_S: '2',
       BATCH_EXECUTION: 'queue',
+      QUOTA_REQUESTS_PER_SECOND: '20',
+      QUOTA_CONCURRENT_JOBS: '1',
       BATCH_RESULTS_KEY_FILE: '/etc/broker/results.key',
       WORKER_CONCURRENCY: '8',
       METRICS_PORT: '9100',
@@ -286,7 +289,17 @@ describe('loadBrokerConfig', () => {
         witnessTimeoutMs: 1000,
         witnessFailure: 'refuse',
       },
+      quota: { requestsPerSecond: 20, concurrentJobs: 1 },
     });
+  });
+
+  it('refuses a quota default that is not a positive integer (QUOTA_*)', () => {
+    expect(
+      configError({ ...DEV, QUOTA_REQUESTS_PER_SECOND: '0', QUOTA_CONCURRENT_JOBS: '1.5' }).problems,
+    ).toEqual([
+      'QUOTA_REQUESTS_PER_SECOND must be an integer in [1, 1000000], got "0"',
+      'QUOTA_CONCURRENT_JOBS must be an integer in [1, 1000], got "1.5"',
+    ]);
   });
 
   it('keeps batch jobs on the queue in production and requires the results key there', () => {

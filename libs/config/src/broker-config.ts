@@ -110,6 +110,19 @@ export interface BrokerConfig {
   logAppend: LogAppendLimits;
   /** The witnessed transparency log (docs/adr/0010-witnessed-transparency-log.md). */
   transparencyLog: TransparencyLogSettings;
+  /** Per-member quotas for members whose trust-file entry sets none (QUOTA_*; docs/operations.md). */
+  quota: QuotaDefaults;
+}
+
+/** The default per-member quota: QUOTA_REQUESTS_PER_SECOND and QUOTA_CONCURRENT_JOBS. */
+export interface QuotaDefaults {
+  /**
+   * `person` requests per second per member, counted in Redis across all gateways. Generous by
+   * default (5,000): a quota is for a member that needs a lower one, not a capacity limit.
+   */
+  requestsPerSecond: number;
+  /** Batch jobs queued or running per member; the deployment's BATCH_MAX_IN_FLIGHT still caps it. */
+  concurrentJobs: number;
 }
 
 /** The Merkle tree's integrator, its note key and its witnesses (LOG_INTEGRATE_*, BROKER_NOTE_KEY_FILE, LOG_WITNESS_*). */
@@ -386,6 +399,10 @@ export function loadBrokerConfig(env: Env = process.env, use: ConfigUse = 'serve
       publishMaxDelayMs: intVar(env, 'LOG_PUBLISH_MAX_DELAY_MS', 10_000, 500, 3_600_000, problems),
       witnessTimeoutMs: intVar(env, 'LOG_WITNESS_TIMEOUT_MS', 3000, 100, 60_000, problems),
       witnessFailure: (env.LOG_WITNESS_FAILURE || 'serve') as 'serve' | 'refuse',
+    },
+    quota: {
+      requestsPerSecond: intVar(env, 'QUOTA_REQUESTS_PER_SECOND', 5000, 1, 1_000_000, problems),
+      concurrentJobs: intVar(env, 'QUOTA_CONCURRENT_JOBS', 4, 1, 1000, problems),
     },
   };
   if (config.transparencyLog.witnessFailure !== 'serve' && config.transparencyLog.witnessFailure !== 'refuse')
