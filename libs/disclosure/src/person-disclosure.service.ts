@@ -24,11 +24,11 @@ export interface Disclosure {
 }
 
 /**
- * The once-only path for one person: count the request against the member's quota, check the matricule, verify the consent, apply the
- * disclosure rule to every item asked whatever its source, read only those items from their
- * sources in parallel, and make the access-log entry durable before anything is returned. Every
- * decision, disclosure (full or partial) or refusal, leaves exactly one entry, naming the source
- * of each item and the items that failed.
+ * The once-only path for one person: count the request against the member's quota, check the
+ * matricule, verify the consent, apply the disclosure rule to every item asked whatever its
+ * source, read only those items from their sources in parallel, and make the access-log entry
+ * durable before anything is returned. Every decision, disclosure (full or partial) or refusal,
+ * leaves exactly one entry, naming the source of each item and the items that failed.
  */
 @Injectable()
 export class PersonDisclosureService {
