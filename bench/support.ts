@@ -278,7 +278,5 @@ export function batchBrokerEnv(o: {
     BATCH_RESULTS_KEY_FILE: resultsKey,
     BATCH_EXECUTION: 'queue',
     BATCH_MAX_IN_FLIGHT: '100',
-    // the member's default quota too: BATCH_MAX_IN_FLIGHT is only the ceiling above it
-    QUOTA_CONCURRENT_JOBS: '100',
   });
 }

@@ -297,8 +297,21 @@ describe('loadBrokerConfig', () => {
     expect(
       configError({ ...DEV, QUOTA_REQUESTS_PER_SECOND: '0', QUOTA_CONCURRENT_JOBS: '1.5' }).problems,
     ).toEqual([
-      'QUOTA_REQUESTS_PER_SECOND must be an integer in [1, 1000000], got "0"',
       'QUOTA_CONCURRENT_JOBS must be an integer in [1, 1000], got "1.5"',
+      'QUOTA_REQUESTS_PER_SECOND must be an integer in [1, 1000000], got "0"',
+    ]);
+  });
+
+  it('takes the concurrent-jobs quota from BATCH_MAX_IN_FLIGHT, and refuses one above it', () => {
+    expect(loadBrokerConfig({ ...DEV, BATCH_MAX_IN_FLIGHT: '50' }).quota.concurrentJobs).toBe(50);
+    expect(loadBrokerConfig({ ...DEV, BATCH_MAX_IN_FLIGHT: '50', QUOTA_CONCURRENT_JOBS: '3' }).quota).toEqual(
+      {
+        requestsPerSecond: 5000,
+        concurrentJobs: 3,
+      },
+    );
+    expect(configError({ ...DEV, QUOTA_CONCURRENT_JOBS: '5' }).problems).toEqual([
+      'QUOTA_CONCURRENT_JOBS must not be above BATCH_MAX_IN_FLIGHT (4), got 5',
     ]);
   });
 

@@ -121,7 +121,7 @@ export interface QuotaDefaults {
    * default (5,000): a quota is for a member that needs a lower one, not a capacity limit.
    */
   requestsPerSecond: number;
-  /** Batch jobs queued or running per member; the deployment's BATCH_MAX_IN_FLIGHT still caps it. */
+  /** Batch jobs queued or running per member (default and most: BATCH_MAX_IN_FLIGHT, the deployment's ceiling). */
   concurrentJobs: number;
 }
 
@@ -281,6 +281,24 @@ function databaseLimits(env: Env, problems: string[]): Pick<BrokerConfig, 'db' |
   return { db, logAppend };
 }
 
+/**
+ * The default quota of a member without its own. QUOTA_CONCURRENT_JOBS defaults to
+ * BATCH_MAX_IN_FLIGHT, so that a deployment that raised the ceiling keeps its members' limit, and
+ * may not exceed it (the ceiling would answer first: TOO_MANY_JOBS).
+ */
+function quotaDefaults(env: Env, problems: string[]): QuotaDefaults {
+  const ceiling = intVar(env, 'BATCH_MAX_IN_FLIGHT', 4, 1, 1000, []);
+  const concurrentJobs = intVar(env, 'QUOTA_CONCURRENT_JOBS', ceiling, 1, 1000, problems);
+  if (concurrentJobs > ceiling)
+    problems.push(
+      `QUOTA_CONCURRENT_JOBS must not be above BATCH_MAX_IN_FLIGHT (${ceiling}), got ${concurrentJobs}`,
+    );
+  return {
+    requestsPerSecond: intVar(env, 'QUOTA_REQUESTS_PER_SECOND', 5000, 1, 1_000_000, problems),
+    concurrentJobs,
+  };
+}
+
 /** An optional origin (`scheme://host[:port]`, nothing after), as browsers send it in `Origin`. */
 function originVar(env: Env, name: string, problems: string[]): string | undefined {
   const raw = env[name];
@@ -400,10 +418,7 @@ export function loadBrokerConfig(env: Env = process.env, use: ConfigUse = 'serve
       witnessTimeoutMs: intVar(env, 'LOG_WITNESS_TIMEOUT_MS', 3000, 100, 60_000, problems),
       witnessFailure: (env.LOG_WITNESS_FAILURE || 'serve') as 'serve' | 'refuse',
     },
-    quota: {
-      requestsPerSecond: intVar(env, 'QUOTA_REQUESTS_PER_SECOND', 5000, 1, 1_000_000, problems),
-      concurrentJobs: intVar(env, 'QUOTA_CONCURRENT_JOBS', 4, 1, 1000, problems),
-    },
+    quota: quotaDefaults(env, problems),
   };
   if (config.transparencyLog.witnessFailure !== 'serve' && config.transparencyLog.witnessFailure !== 'refuse')
     problems.push(
