@@ -122,6 +122,7 @@ describe('batch transactions: the chain head locked last, held results purged (r
       batchChunkSize: ITEMS,
       batchMaxItems: ITEMS,
       batchMaxInFlight: 20,
+      quota: { requestsPerSecond: 5000, concurrentJobs: 20 },
     };
     const accessRepo = new AccessLogRepository(ds);
     await accessRepo.ensurePartitions(new Date(), 1);

@@ -14,7 +14,8 @@ import { ConsentVerifierService, type Consent } from '@broker/consent';
 import { DATA_SOURCE, withTransaction } from '@broker/database';
 import { normaliseItems, type DataItem } from '@broker/data-items';
 import { assertDisclosureAllowed } from '@broker/disclosure';
-import { BrokerError, ErrorCode } from '@broker/errors';
+import { BrokerError, ErrorCode, isBrokerError } from '@broker/errors';
+import { memberQuota } from '@broker/quota';
 import { checkMatricule } from '@broker/matricule';
 import type { Member } from '@broker/trust';
 import { jobItemContext, type BatchAccessContext, type JobContextRef } from './batch-access-context';
@@ -28,6 +29,11 @@ const MAX_IDEMPOTENCY_KEY = 200;
 const SLICE = 250;
 /** Longest pause between two slices of consent verification. */
 const MAX_PAUSE_MS = 100;
+/**
+ * Retry-After of a concurrentJobs refusal: when a job ends is not known in advance, so a hint
+ * in the order of a small job's run (a member notified by batchCallbackUrl may resubmit then).
+ */
+const JOB_RETRY_AFTER_S = 10;
 
 /** The decision on one request at submission: queued, or refused with its code at once. */
 type Decision =
@@ -131,6 +137,18 @@ export class BatchSubmissionService {
             { limit: this.config.batchMaxInFlight },
           );
         }
+        // the member's own quota, under the same lock: the advisory lock serialises every
+        // submission of this member across gateways, and the count is of PostgreSQL's job rows
+        // (the truth), so two racing submissions cannot both pass and nothing has to be given
+        // back when a job ends or a worker dies (a Redis counter would need both)
+        const quota = memberQuota(member, this.config.quota).concurrentJobs;
+        if (open >= quota) {
+          throw new BrokerError(
+            ErrorCode.RATE_LIMITED,
+            `Your administration already has ${open} batch jobs queued or running (its quota is ${quota}); retry after one ends.`,
+            { retryAfterSeconds: JOB_RETRY_AFTER_S, quota: 'concurrentJobs', limit: quota },
+          );
+        }
         await this.repo.insertJob(q, {
           id: job.id,
           memberId: job.memberId,
@@ -181,6 +199,8 @@ export class BatchSubmissionService {
         return null;
       });
     } catch (e) {
+      if (isBrokerError(e, ErrorCode.RATE_LIMITED))
+        await this.logRateLimited(ctx, input.purpose, items, occurredAt);
       if (e instanceof BrokerError) throw e;
       if ((e as { code?: string }).code === '23505' && key !== null) {
         // a concurrent submission with the same key won the race: answer with its job
@@ -211,6 +231,30 @@ export class BatchSubmissionService {
     const stored = await this.repo.findJob(job.id);
     if (!stored) throw new BrokerError(ErrorCode.INTERNAL_ERROR);
     return stored;
+  }
+
+  /**
+   * A quota refusal is an authenticated refusal: one entry for the whole submission (no job was
+   * made, no subject is named), like the synchronous path's RATE_LIMITED.
+   */
+  private async logRateLimited(
+    ctx: BatchAccessContext,
+    purpose: string,
+    items: DataItem[],
+    occurredAt: Date,
+  ): Promise<void> {
+    await this.log.append(
+      accessEntry(
+        { ...ctx, purpose },
+        {
+          occurredAt,
+          subject: null,
+          itemsRequested: items,
+          outcome: 'REFUSED',
+          reasonCode: ErrorCode.RATE_LIMITED,
+        },
+      ),
+    );
   }
 
   private sameOrConflict(existing: StoredJob, requestHash: string): StoredJob {

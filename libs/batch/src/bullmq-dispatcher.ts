@@ -1,16 +1,15 @@
 import { Logger } from '@nestjs/common';
 import { Queue, type JobsOptions } from 'bullmq';
-import type { BrokerConfig } from '@broker/config';
+import { redisNamespace, type BrokerConfig } from '@broker/config';
 import { PERSON_BATCH_QUEUE, type PersonBatchChunkV1 } from './batch.types';
 import { chunkJobId, type ChunkDispatcher } from './chunk-dispatcher';
 
 /** How long a queue call may wait for Redis before the caller moves on (the reconciler catches up). */
 const REDIS_WAIT_MS = 3000;
 
-/** Redis key prefix: one namespace per broker and database, so deployments sharing a Redis never mix. */
+/** Redis key prefix of the queues: the broker's Redis namespace (shared with the quota counters). */
 export function queuePrefix(brokerId: string, databaseUrl: string): string {
-  const db = decodeURIComponent(new URL(databaseUrl).pathname.replace(/^\//, '')) || 'postgres';
-  return `broker:${brokerId}:${db}`;
+  return redisNamespace(brokerId, databaseUrl);
 }
 
 export function redisConnection(config: BrokerConfig): { url: string; maxRetriesPerRequest: null } {

@@ -102,6 +102,7 @@ describe('loadBrokerConfig', () => {
         witnessTimeoutMs: 3000,
         witnessFailure: 'serve',
       },
+      quota: { requestsPerSecond: 5000, concurrentJobs: 4 },
       workerNice: 10,
     });
   });
@@ -217,6 +218,8 @@ describe('loadBrokerConfig', () => {
       BATCH_RETENTION_S: '3600',
       BATCH_RECONCILE_INTERVAL_S: '2',
       BATCH_EXECUTION: 'queue',
+      QUOTA_REQUESTS_PER_SECOND: '20',
+      QUOTA_CONCURRENT_JOBS: '1',
       BATCH_RESULTS_KEY_FILE: '/etc/broker/results.key',
       WORKER_CONCURRENCY: '8',
       METRICS_PORT: '9100',
@@ -293,7 +296,30 @@ describe('loadBrokerConfig', () => {
         witnessTimeoutMs: 1000,
         witnessFailure: 'refuse',
       },
+      quota: { requestsPerSecond: 20, concurrentJobs: 1 },
     });
+  });
+
+  it('refuses a quota default that is not a positive integer (QUOTA_*)', () => {
+    expect(
+      configError({ ...DEV, QUOTA_REQUESTS_PER_SECOND: '0', QUOTA_CONCURRENT_JOBS: '1.5' }).problems,
+    ).toEqual([
+      'QUOTA_CONCURRENT_JOBS must be an integer in [1, 1000], got "1.5"',
+      'QUOTA_REQUESTS_PER_SECOND must be an integer in [1, 1000000], got "0"',
+    ]);
+  });
+
+  it('takes the concurrent-jobs quota from BATCH_MAX_IN_FLIGHT, and refuses one above it', () => {
+    expect(loadBrokerConfig({ ...DEV, BATCH_MAX_IN_FLIGHT: '50' }).quota.concurrentJobs).toBe(50);
+    expect(loadBrokerConfig({ ...DEV, BATCH_MAX_IN_FLIGHT: '50', QUOTA_CONCURRENT_JOBS: '3' }).quota).toEqual(
+      {
+        requestsPerSecond: 5000,
+        concurrentJobs: 3,
+      },
+    );
+    expect(configError({ ...DEV, QUOTA_CONCURRENT_JOBS: '5' }).problems).toEqual([
+      'QUOTA_CONCURRENT_JOBS must not be above BATCH_MAX_IN_FLIGHT (4), got 5',
+    ]);
   });
 
   it('keeps batch jobs on the queue in production and requires the results key there', () => {

@@ -116,6 +116,19 @@ export interface BrokerConfig {
   logAppend: LogAppendLimits;
   /** The witnessed transparency log (docs/adr/0010-witnessed-transparency-log.md). */
   transparencyLog: TransparencyLogSettings;
+  /** Per-member quotas for members whose trust-file entry sets none (QUOTA_*; docs/operations.md). */
+  quota: QuotaDefaults;
+}
+
+/** The default per-member quota: QUOTA_REQUESTS_PER_SECOND and QUOTA_CONCURRENT_JOBS. */
+export interface QuotaDefaults {
+  /**
+   * `person` requests per second per member, counted in Redis across all gateways. Generous by
+   * default (5,000): a quota is for a member that needs a lower one, not a capacity limit.
+   */
+  requestsPerSecond: number;
+  /** Batch jobs queued or running per member (default and most: BATCH_MAX_IN_FLIGHT, the deployment's ceiling). */
+  concurrentJobs: number;
 }
 
 /** The Merkle tree's integrator, its note key and its witnesses (LOG_INTEGRATE_*, BROKER_NOTE_KEY_FILE, LOG_WITNESS_*). */
@@ -274,6 +287,24 @@ function databaseLimits(env: Env, problems: string[]): Pick<BrokerConfig, 'db' |
   return { db, logAppend };
 }
 
+/**
+ * The default quota of a member without its own. QUOTA_CONCURRENT_JOBS defaults to
+ * BATCH_MAX_IN_FLIGHT, so that a deployment that raised the ceiling keeps its members' limit, and
+ * may not exceed it (the ceiling would answer first: TOO_MANY_JOBS).
+ */
+function quotaDefaults(env: Env, problems: string[]): QuotaDefaults {
+  const ceiling = intVar(env, 'BATCH_MAX_IN_FLIGHT', 4, 1, 1000, []);
+  const concurrentJobs = intVar(env, 'QUOTA_CONCURRENT_JOBS', ceiling, 1, 1000, problems);
+  if (concurrentJobs > ceiling)
+    problems.push(
+      `QUOTA_CONCURRENT_JOBS must not be above BATCH_MAX_IN_FLIGHT (${ceiling}), got ${concurrentJobs}`,
+    );
+  return {
+    requestsPerSecond: intVar(env, 'QUOTA_REQUESTS_PER_SECOND', 5000, 1, 1_000_000, problems),
+    concurrentJobs,
+  };
+}
+
 /** An optional origin (`scheme://host[:port]`, nothing after), as browsers send it in `Origin`. */
 function originVar(env: Env, name: string, problems: string[]): string | undefined {
   const raw = env[name];
@@ -408,6 +439,7 @@ export function loadBrokerConfig(env: Env = process.env, use: ConfigUse = 'serve
       witnessTimeoutMs: intVar(env, 'LOG_WITNESS_TIMEOUT_MS', 3000, 100, 60_000, problems),
       witnessFailure: (env.LOG_WITNESS_FAILURE || 'serve') as 'serve' | 'refuse',
     },
+    quota: quotaDefaults(env, problems),
   };
   if (config.transparencyLog.witnessFailure !== 'serve' && config.transparencyLog.witnessFailure !== 'refuse')
     problems.push(

@@ -1,2 +1,3 @@
 export * from './broker-config';
 export * from './config.module';
+export * from './redis-namespace';

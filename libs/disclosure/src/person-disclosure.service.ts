@@ -9,6 +9,7 @@ import {
 import { BrokerError, ErrorCode } from '@broker/errors';
 import { normaliseItems, type DataItem } from '@broker/data-items';
 import { checkMatricule } from '@broker/matricule';
+import { RequestRateLimiter } from '@broker/quota';
 import { PersonSourcesService, refusedRead, type SourceFailure } from '@broker/sources';
 import type { MemberAccessContext } from './access-context';
 import { assertDisclosureAllowed } from './disclosure-policy';
@@ -23,11 +24,11 @@ export interface Disclosure {
 }
 
 /**
- * The once-only path for one person: check the matricule, verify the consent, apply the
- * disclosure rule to every item asked whatever its source, read only those items from their
- * sources in parallel, and make the access-log entry durable before anything is returned. Every
- * decision, disclosure (full or partial) or refusal, leaves exactly one entry, naming the source
- * of each item and the items that failed.
+ * The once-only path for one person: count the request against the member's quota, check the
+ * matricule, verify the consent, apply the disclosure rule to every item asked whatever its
+ * source, read only those items from their sources in parallel, and make the access-log entry
+ * durable before anything is returned. Every decision, disclosure (full or partial) or refusal,
+ * leaves exactly one entry, naming the source of each item and the items that failed.
  */
 @Injectable()
 export class PersonDisclosureService {
@@ -37,6 +38,7 @@ export class PersonDisclosureService {
     @Inject(ConsentVerifierService) private readonly consents: ConsentVerifierService,
     @Inject(PersonSourcesService) private readonly sources: PersonSourcesService,
     @Inject(AccessLogAppender) private readonly log: AccessLogAppender,
+    @Inject(RequestRateLimiter) private readonly quota: RequestRateLimiter,
   ) {}
 
   /** Discloses `requested` items of the person `rawMatricule` to `ctx.member`, or throws a coded BrokerError. */
@@ -49,8 +51,22 @@ export class PersonDisclosureService {
     const occurredAt = new Date();
     let subject: string | null = null;
     let consent: Consent | undefined;
+    let limitedUnder: ConsentRef | undefined;
+    // the quota's Redis round trip runs while the consent is verified (neither discloses
+    // anything); its refusal still comes first, whatever the matricule or the consent
+    const admission = this.quota.admit(ctx.member);
     try {
       const checked = checkMatricule(rawMatricule);
+      const verifying = checked.valid ? settle(this.consents.verify(ctx.consentToken)) : undefined;
+      const limited = await admission;
+      if (checked.valid) subject = checked.matricule;
+      if (limited) {
+        // an authentic consent (even expired or withdrawn) is named in the refusal's entry
+        const verified = await verifying;
+        if (verified && 'consent' in verified) consent = verified.consent;
+        else limitedUnder = authenticConsentOf(verified?.error);
+        throw limited;
+      }
       if (!checked.valid) {
         throw new BrokerError(
           ErrorCode.INVALID_MATRICULE,
@@ -59,7 +75,7 @@ export class PersonDisclosureService {
         );
       }
       subject = checked.matricule;
-      consent = await this.consents.verify(ctx.consentToken);
+      consent = unsettle(await (verifying as Promise<Settled<Consent>>));
       assertDisclosureAllowed(ctx.member, consent, subject, items);
       // each answer is checked by its adapter before the entry: an answer that cannot leave is a failure
       const read = await this.sources.read(subject, items);
@@ -90,13 +106,31 @@ export class PersonDisclosureService {
       if (!(e instanceof BrokerError))
         this.logger.error(`unexpected failure: ${(e as Error).stack ?? String(e)}`);
       // an expired or withdrawn consent is authentic: its issuer, jti and purpose belong in the entry
-      const known =
-        consent ??
-        (e instanceof ConsentExpiredError || e instanceof ConsentRevokedError ? e.consent : undefined);
+      const known = consent ?? limitedUnder ?? authenticConsentOf(e);
       await this.log.append(accessEntry(ctx, refusal(occurredAt, subject, items, known, code, e)));
       throw e;
     }
   }
+}
+
+/** The consent an expired or withdrawn consent's refusal names (it is authentic), else undefined. */
+function authenticConsentOf(e: unknown): ConsentRef | undefined {
+  return e instanceof ConsentExpiredError || e instanceof ConsentRevokedError ? e.consent : undefined;
+}
+
+type Settled<T> = { consent: T } | { error: unknown };
+
+/** A promise that never rejects, so that it may be awaited later (or not at all) without an unhandled rejection. */
+function settle<T>(p: Promise<T>): Promise<Settled<T>> {
+  return p.then(
+    (consent) => ({ consent }),
+    (error: unknown) => ({ error }),
+  );
+}
+
+function unsettle<T>(s: Settled<T>): T {
+  if ('error' in s) throw s.error;
+  return s.consent;
 }
 
 function consentRef(c: ConsentRef): ConsentRef {

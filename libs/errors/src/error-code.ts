@@ -27,6 +27,7 @@ export enum ErrorCode {
   BATCH_TOO_LARGE = 'BATCH_TOO_LARGE',
   TOO_MANY_JOBS = 'TOO_MANY_JOBS',
   IDEMPOTENCY_CONFLICT = 'IDEMPOTENCY_CONFLICT',
+  RATE_LIMITED = 'RATE_LIMITED',
   LOG_NOT_PUBLISHED = 'LOG_NOT_PUBLISHED',
   INTERNAL_ERROR = 'INTERNAL_ERROR',
 }
@@ -225,6 +226,15 @@ export const ERROR_CATALOGUE: Record<ErrorCode, ErrorCodeDoc> = {
     logged: 'no',
     meaning: 'The idempotencyKey was already used by this member for a batch with different content.',
     remedy: 'Use a new idempotencyKey for a different batch; resend the same batch to get the same job.',
+  },
+  [ErrorCode.RATE_LIMITED]: {
+    origin: 'policy',
+    retryable: true,
+    logged: 'yes',
+    meaning:
+      'The member is over its quota: more `person` requests per second than its `quota.requestsPerSecond` (trust file; QUOTA_REQUESTS_PER_SECOND otherwise), shared by every gateway, or a `submitPersonBatch` while it already has its `quota.concurrentJobs` jobs queued or running (QUOTA_CONCURRENT_JOBS otherwise). Nothing was fetched or queued. The HTTP response carries `Retry-After` (whole seconds) and `extensions.retryAfterSeconds` says the same.',
+    remedy:
+      'Wait at least Retry-After seconds before sending again, and spread your requests; ask the broker operator for a higher quota if your procedure needs one.',
   },
   [ErrorCode.LOG_NOT_PUBLISHED]: {
     origin: 'broker',

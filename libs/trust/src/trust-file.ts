@@ -20,10 +20,15 @@ export function validateTrustDocument(doc: unknown, label = 'document'): TrustDo
   if (!validate(doc)) {
     const problems = (validate.errors ?? [])
       .slice(0, 20)
-      .map((e) => `${e.instancePath || '/'} ${e.message ?? ''}`);
+      .map((e) => `${e.instancePath || '/'} ${e.message ?? ''}${unknownProperty(e.params)}`);
     throw new TrustFileError(label, problems);
   }
   return doc;
+}
+
+/** Names the property an additionalProperties error is about (Ajv keeps it in params only). */
+function unknownProperty(params: Record<string, unknown>): string {
+  return typeof params.additionalProperty === 'string' ? ` (${params.additionalProperty})` : '';
 }
 
 /** Reads BROKER_TRUST_FILE (JSON or YAML), validates it and imports its keys. */

@@ -18,6 +18,14 @@ export interface Member {
   batchCallbackUrl?: string;
   /** purpose code -> data items the member may receive for it */
   grants: ReadonlyMap<string, ReadonlySet<DataItem>>;
+  /** The member's own limits from the trust file; each one left out is the broker's default (QUOTA_*). */
+  quota?: MemberQuota;
+}
+
+/** A member's quota (trust file `quota`): positive integers, validated by the schema. */
+export interface MemberQuota {
+  requestsPerSecond?: number;
+  concurrentJobs?: number;
 }
 
 /** A service whose consent tokens the broker accepts. */
@@ -47,6 +55,7 @@ export interface TrustDocument {
     jwks: { keys: JWK[] };
     batchCallbackUrl?: string;
     grants: { purpose: string; items: DataItem[] }[];
+    quota?: MemberQuota;
   }[];
   consentIssuers: { id: string; name?: string; jwks: { keys: JWK[] } }[];
   identityProviders?: { issuer: string; name?: string; jwks?: { keys: JWK[] }; jwksUri?: string }[];
@@ -100,6 +109,7 @@ export class TrustRegistry {
         keys: await importKeys(m.jwks.keys, `member ${m.id}`),
         batchCallbackUrl: m.batchCallbackUrl,
         grants,
+        ...(m.quota ? { quota: { ...m.quota } } : {}),
       });
     }
     const issuers = new Map<string, ConsentIssuer>();

@@ -7,6 +7,7 @@ import { buildContext } from './gateway-context';
 import { REQUEST_LIMITS, requestLimitsPlugin } from './request-limits.plugin';
 import { requestLogPlugin } from './request-log.plugin';
 import { requestMetricsPlugin } from './request-metrics.plugin';
+import { retryAfterPlugin } from './retry-after.plugin';
 
 /** Apollo options: schema from code, coded errors, limits; introspection and sandbox off in production. */
 export function graphqlOptions(config: BrokerConfig, metrics: GatewayMetrics): ApolloDriverConfig {
@@ -24,6 +25,7 @@ export function graphqlOptions(config: BrokerConfig, metrics: GatewayMetrics): A
     plugins: [
       requestMetricsPlugin(metrics),
       requestLimitsPlugin(),
+      retryAfterPlugin(),
       requestLogPlugin(),
       ...(production ? [ApolloServerPluginLandingPageDisabled()] : []),
     ],

@@ -29,6 +29,7 @@ const HTTP_STATUS: Record<ErrorCode, number> = {
   [ErrorCode.BATCH_TOO_LARGE]: 400,
   [ErrorCode.TOO_MANY_JOBS]: 429,
   [ErrorCode.IDEMPOTENCY_CONFLICT]: 409,
+  [ErrorCode.RATE_LIMITED]: 429,
   [ErrorCode.LOG_NOT_PUBLISHED]: 503,
   [ErrorCode.INTERNAL_ERROR]: 500,
 };
