@@ -2,6 +2,7 @@ import { Inject, Injectable } from '@nestjs/common';
 import type { Registry } from 'prom-client';
 import { MemberAuthenticatorService } from '@broker/consent';
 import { LogIntegrator, type LogState } from '@broker/log-tree';
+import { RequestRateLimiter } from '@broker/quota';
 import { labelWord, METRICS_REGISTRY, sampledCounter, sampledGauge, type Sample } from '@broker/metrics';
 import { HealthService } from './health.service';
 
@@ -25,6 +26,7 @@ export class HealthMetrics {
     @Inject(HealthService) health: HealthService,
     @Inject(LogIntegrator) integrator: LogIntegrator,
     @Inject(MemberAuthenticatorService) auth: MemberAuthenticatorService,
+    @Inject(RequestRateLimiter) quota: RequestRateLimiter,
   ) {
     const log = async (pick: (s: LogState) => number) => logSamples((await health.state()).log, pick);
     const gauge = (name: string, help: string, read: () => Promise<Sample[]> | Sample[]) =>
@@ -34,6 +36,11 @@ export class HealthMetrics {
       name: 'broker_unauthenticated_total',
       help: 'Requests refused because the member assertion was missing or invalid.',
       read: () => [{ value: auth.rejectedCount }],
+    });
+    sampledCounter(registry, {
+      name: 'broker_quota_fallback_decisions_total',
+      help: 'Quota decisions this process took alone because Redis did not answer (quotas are then per process).',
+      read: () => [{ value: quota.insuredDecisions() }],
     });
     sampledGauge(registry, {
       name: 'broker_source_ready',
