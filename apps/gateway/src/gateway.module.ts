@@ -25,6 +25,7 @@ import { graphqlOptions } from './graphql/graphql-options';
 import { GatewayMetrics } from './health/gateway-metrics';
 import { HealthController } from './health/health.controller';
 import { HealthService } from './health/health.service';
+import { QuotaModule } from '@broker/quota';
 import { GatewayMetricsModule } from './health/gateway-metrics.module';
 import { HealthMetrics } from './health/health-metrics';
 import { LogController } from './log/log.controller';
@@ -48,6 +49,7 @@ export class GatewayModule {
         TrustModule,
         DatabaseModule,
         DisclosureModule,
+        QuotaModule,
         AuditModule,
         BatchModule.forRoot({ role: 'gateway' }),
         CitizenModule,
