@@ -2,6 +2,7 @@ import 'reflect-metadata';
 import { Logger, type LogLevel } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import { loadBrokerConfig, type BrokerConfig } from '@broker/config';
+import { startTelemetry } from '@broker/telemetry';
 import { parseWorkerQueues } from './job-registry';
 import { BROKER_QUEUES, WorkerModule } from './worker.module';
 
@@ -18,6 +19,7 @@ const LEVELS: Record<BrokerConfig['logLevel'], LogLevel[]> = {
  * SIGTERM/SIGINT finish the chunks in hand and exit.
  */
 async function main(): Promise<void> {
+  startTelemetry('broker-worker');
   const config = loadBrokerConfig();
   // worker-only setting, read here: which queues this worker consumes (each needs exactly one processor)
   const queues = parseWorkerQueues(process.env.WORKER_QUEUES, BROKER_QUEUES);

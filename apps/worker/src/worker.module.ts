@@ -3,6 +3,7 @@ import { AUDIT_EXPORT_QUEUE, AuditWorkerModule, ExportJobsWorker } from '@broker
 import { BatchModule, BatchWorkerService, PERSON_BATCH_QUEUE } from '@broker/batch';
 import { BrokerConfigModule, type BrokerConfig } from '@broker/config';
 import { DatabaseModule } from '@broker/database';
+import { TelemetryModule } from '@broker/telemetry';
 import { TrustModule } from '@broker/trust';
 import { buildJobRegistry, type QueueProcessorRegistration } from './job-registry';
 
@@ -24,7 +25,14 @@ export class WorkerModule {
     const batch = BatchModule.forRoot({ role: 'worker' });
     return {
       module: WorkerModule,
-      imports: [BrokerConfigModule.forRoot(config), TrustModule, DatabaseModule, batch, AuditWorkerModule],
+      imports: [
+        BrokerConfigModule.forRoot(config),
+        TrustModule,
+        DatabaseModule,
+        batch,
+        AuditWorkerModule,
+        TelemetryModule,
+      ],
       providers: [...new Set(registry.values())],
     };
   }
