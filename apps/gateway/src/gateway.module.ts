@@ -28,6 +28,9 @@ import { MetricsServer } from './health/metrics-server';
 import { MetricsModule } from './health/metrics.module';
 import { LogController } from './log/log.controller';
 import { MemberAuthGuard } from './person/member-auth.guard';
+import { RequestTracingInterceptor } from './graphql/request-tracing';
+import { TelemetryModule } from '@broker/telemetry';
+import { APP_INTERCEPTOR } from '@nestjs/core';
 import { PersonResolver } from './person/person.resolver';
 
 /** The gateway process: GraphQL for members and citizens, the citizen page, health for operators and metrics on a loopback listener. */
@@ -46,6 +49,7 @@ export class GatewayModule {
         BatchModule.forRoot({ role: 'gateway' }),
         CitizenModule,
         LogTreeModule,
+        TelemetryModule,
         GraphQLModule.forRootAsync<ApolloDriverConfig>({
           driver: ApolloDriver,
           inject: [BROKER_CONFIG, GatewayMetrics],
@@ -72,6 +76,7 @@ export class GatewayModule {
         CitizenCsrfHooks,
         HealthService,
         MetricsServer,
+        { provide: APP_INTERCEPTOR, useClass: RequestTracingInterceptor },
       ],
     };
   }

@@ -5,6 +5,7 @@ import type { GatewayMetrics } from '../health/gateway-metrics';
 import { makeFormatError } from './error-mapper';
 import { buildContext } from './gateway-context';
 import { REQUEST_LIMITS, requestLimitsPlugin } from './request-limits.plugin';
+import { requestTracingPlugin } from './request-tracing';
 
 /** Apollo options: schema from code, coded errors, limits; introspection and sandbox off in production. */
 export function graphqlOptions(config: BrokerConfig, metrics: GatewayMetrics): ApolloDriverConfig {
@@ -19,7 +20,11 @@ export function graphqlOptions(config: BrokerConfig, metrics: GatewayMetrics): A
     allowBatchedHttpRequests: false,
     csrfPrevention: true,
     parseOptions: { maxTokens: REQUEST_LIMITS.maxTokens },
-    plugins: [requestLimitsPlugin(), ...(production ? [ApolloServerPluginLandingPageDisabled()] : [])],
+    plugins: [
+      requestTracingPlugin(),
+      requestLimitsPlugin(),
+      ...(production ? [ApolloServerPluginLandingPageDisabled()] : []),
+    ],
     formatError: makeFormatError(metrics),
     context: buildContext,
   };
