@@ -231,6 +231,8 @@ describe('traces (OpenTelemetry, OTLP/HTTP to a collector; real gateway and work
       {
         ...(await memberHeaders('trace-sync-1')),
         'consent-token': await consent(m),
+        // a member's own trace context is not followed: the gateway starts the trace
+        traceparent: `00-${'a'.repeat(32)}-${'b'.repeat(16)}-00`,
       },
     );
     expect(r.body.errors).toBeUndefined();
@@ -242,6 +244,7 @@ describe('traces (OpenTelemetry, OTLP/HTTP to a collector; real gateway and work
     expect(root.service).toBe('broker-gateway');
     expect(root.name).toBe('graphql query person');
     expect(root.parentSpanId ?? '').toBe('');
+    expect(root.traceId).not.toBe('a'.repeat(32));
     expect(attr(root, 'broker.member_id')).toBe(t().m1.id);
     expect(attr(root, 'broker.operation')).toBe('person');
     expect(attr(root, 'broker.outcome')).toBe('OK');

@@ -14,25 +14,22 @@ const requestSpans = new WeakMap<object, OpenSpan>();
  * was asked. The client's own operation name is not recorded: it is free text, the client's to
  * choose, and could carry anything.
  */
-function rootFields(op: OperationDefinitionNode): string {
+export function rootFields(op: OperationDefinitionNode): string {
   const names = op.selectionSet.selections.flatMap((s) => (s.kind === Kind.FIELD ? [s.name.value] : []));
   return [...new Set(names)].sort().join(',') || 'none';
 }
 
 /**
- * The root span of a GraphQL request: opened when Apollo starts the request (continuing the
- * caller's W3C `traceparent` when it sends one), ended with the answer's outcome code (the first
+ * The root span of a GraphQL request: opened when Apollo starts the request, ended with the answer's outcome code (the first
  * error's extensions.code, OK otherwise), the member who asked and the correlation id. Nothing
  * happens when tracing is off.
  */
 export function requestTracingPlugin(): ApolloServerPlugin<GatewayContext> {
   return {
     async requestDidStart({ contextValue }) {
-      const span = openSpan(
-        'graphql',
-        { [SPAN_ATTR.correlationId]: contextValue.correlationId },
-        contextValue.req.headers,
-      );
+      // a new trace, whatever traceparent the member sends: the gateway is the trust boundary, and
+      // a caller's sampled flag must not decide whether the broker traces its requests
+      const span = openSpan('graphql', { [SPAN_ATTR.correlationId]: contextValue.correlationId }, {});
       if (!span) return;
       requestSpans.set(contextValue, span);
       return {
