@@ -361,6 +361,35 @@ describe('traces (OpenTelemetry, OTLP/HTTP to a collector; real gateway and work
     expect(raw).not.toContain('/persons/');
   });
 
+  it('a gateway that stops (SIGTERM) exports the spans it still held', async () => {
+    // spans would wait a minute in the batch: only the shutdown's flush can send them in time
+    const slow = await spawnGateway({
+      ...broker.env,
+      OTEL_EXPORTER_OTLP_ENDPOINT: receiver.url,
+      OTEL_BSP_SCHEDULE_DELAY: '60000',
+      OTEL_SERVICE_NAME: 'flushing-gateway',
+    });
+    const m = persons[5];
+    const r = await gql(
+      `${slow.url}/graphql`,
+      personQuery('matricule surname'),
+      { m },
+      {
+        ...(await memberHeaders('trace-flush-1')),
+        'consent-token': await consent(m),
+      },
+    );
+    expect(r.body.data?.person?.matricule).toBe(m);
+    await new Promise((resolve) => setTimeout(resolve, 300));
+    expect(spansOf(receiver.posts).filter((s) => s.service === 'flushing-gateway')).toEqual([]);
+    await slow.stop();
+    const names = spansOf(receiver.posts)
+      .filter((s) => s.service === 'flushing-gateway')
+      .map((s) => s.name)
+      .sort();
+    expect(names).toEqual(['access-log append', 'graphql query person', 'register rnpp']);
+  });
+
   it('without an OTLP endpoint the process exports nothing (no SDK at all)', async () => {
     const m = persons[4];
     const r = await gql(
