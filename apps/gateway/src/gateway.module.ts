@@ -1,5 +1,6 @@
 import { ApolloDriver, type ApolloDriverConfig } from '@nestjs/apollo';
 import { Module, type DynamicModule } from '@nestjs/common';
+import { APP_INTERCEPTOR } from '@nestjs/core';
 import { GraphQLModule } from '@nestjs/graphql';
 import { BROKER_CONFIG, BrokerConfigModule, type BrokerConfig } from '@broker/config';
 import { DatabaseModule } from '@broker/database';
@@ -8,6 +9,7 @@ import { BatchModule } from '@broker/batch';
 import { CitizenModule } from '@broker/citizen';
 import { DisclosureModule } from '@broker/disclosure';
 import { LogTreeModule } from '@broker/log-tree';
+import { TelemetryModule, tracingEnabled } from '@broker/telemetry';
 import { TrustModule } from '@broker/trust';
 import { AuditController } from './audit/audit.controller';
 import { AccessReportsController } from './citizen/access-reports.controller';
@@ -21,6 +23,7 @@ import { ConsentRevocationsController } from './citizen/consent-revocations.cont
 import { SourcesResolver } from './citizen/sources.resolver';
 import { BatchResolver } from './batch/batch.resolver';
 import { graphqlOptions } from './graphql/graphql-options';
+import { RequestTracingInterceptor } from './graphql/request-tracing';
 import { GatewayMetrics } from './health/gateway-metrics';
 import { HealthController } from './health/health.controller';
 import { HealthService } from './health/health.service';
@@ -28,9 +31,6 @@ import { MetricsServer } from './health/metrics-server';
 import { MetricsModule } from './health/metrics.module';
 import { LogController } from './log/log.controller';
 import { MemberAuthGuard } from './person/member-auth.guard';
-import { RequestTracingInterceptor } from './graphql/request-tracing';
-import { TelemetryModule } from '@broker/telemetry';
-import { APP_INTERCEPTOR } from '@nestjs/core';
 import { PersonResolver } from './person/person.resolver';
 
 /** The gateway process: GraphQL for members and citizens, the citizen page, health for operators and metrics on a loopback listener. */
@@ -76,7 +76,8 @@ export class GatewayModule {
         CitizenCsrfHooks,
         HealthService,
         MetricsServer,
-        { provide: APP_INTERCEPTOR, useClass: RequestTracingInterceptor },
+        // only when traces are exported: without interceptors Nest calls resolvers directly
+        ...(tracingEnabled() ? [{ provide: APP_INTERCEPTOR, useClass: RequestTracingInterceptor }] : []),
       ],
     };
   }

@@ -1,6 +1,7 @@
 import { ApolloServerPluginLandingPageDisabled } from '@apollo/server/plugin/disabled';
 import type { ApolloDriverConfig } from '@nestjs/apollo';
 import type { BrokerConfig } from '@broker/config';
+import { tracingEnabled } from '@broker/telemetry';
 import type { GatewayMetrics } from '../health/gateway-metrics';
 import { makeFormatError } from './error-mapper';
 import { buildContext } from './gateway-context';
@@ -21,7 +22,7 @@ export function graphqlOptions(config: BrokerConfig, metrics: GatewayMetrics): A
     csrfPrevention: true,
     parseOptions: { maxTokens: REQUEST_LIMITS.maxTokens },
     plugins: [
-      requestTracingPlugin(),
+      ...(tracingEnabled() ? [requestTracingPlugin()] : []),
       requestLimitsPlugin(),
       ...(production ? [ApolloServerPluginLandingPageDisabled()] : []),
     ],
