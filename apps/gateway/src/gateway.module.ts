@@ -1,5 +1,6 @@
 import { ApolloDriver, type ApolloDriverConfig } from '@nestjs/apollo';
 import { Module, type DynamicModule } from '@nestjs/common';
+import { APP_INTERCEPTOR } from '@nestjs/core';
 import { GraphQLModule } from '@nestjs/graphql';
 import { BROKER_CONFIG, BrokerConfigModule, type BrokerConfig } from '@broker/config';
 import { DatabaseModule } from '@broker/database';
@@ -9,6 +10,7 @@ import { CitizenModule } from '@broker/citizen';
 import { DisclosureModule } from '@broker/disclosure';
 import { LogTreeModule } from '@broker/log-tree';
 import { MetricsModule } from '@broker/metrics';
+import { TelemetryModule, tracingEnabled } from '@broker/telemetry';
 import { TrustModule } from '@broker/trust';
 import { AuditController } from './audit/audit.controller';
 import { AccessReportsController } from './citizen/access-reports.controller';
@@ -22,6 +24,7 @@ import { ConsentRevocationsController } from './citizen/consent-revocations.cont
 import { SourcesResolver } from './citizen/sources.resolver';
 import { BatchResolver } from './batch/batch.resolver';
 import { graphqlOptions } from './graphql/graphql-options';
+import { RequestTracingInterceptor } from './graphql/request-tracing';
 import { GatewayMetrics } from './health/gateway-metrics';
 import { HealthController } from './health/health.controller';
 import { HealthService } from './health/health.service';
@@ -54,6 +57,7 @@ export class GatewayModule {
         BatchModule.forRoot({ role: 'gateway' }),
         CitizenModule,
         LogTreeModule,
+        TelemetryModule,
         GraphQLModule.forRootAsync<ApolloDriverConfig>({
           driver: ApolloDriver,
           inject: [BROKER_CONFIG, GatewayMetrics],
@@ -80,6 +84,8 @@ export class GatewayModule {
         CitizenCsrfHooks,
         HealthService,
         HealthMetrics,
+        // only when traces are exported: without interceptors Nest calls resolvers directly
+        ...(tracingEnabled() ? [{ provide: APP_INTERCEPTOR, useClass: RequestTracingInterceptor }] : []),
       ],
     };
   }

@@ -1,8 +1,9 @@
 import 'reflect-metadata';
 import { Logger } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
-import { loadBrokerConfig } from '@broker/config';
+import { loadBrokerConfig, type BrokerConfig } from '@broker/config';
 import { createLogger } from '@broker/logging';
+import { startTelemetry } from '@broker/telemetry';
 import { parseWorkerQueues } from './job-registry';
 import { BROKER_QUEUES, WorkerModule } from './worker.module';
 
@@ -12,6 +13,7 @@ import { BROKER_QUEUES, WorkerModule } from './worker.module';
  * SIGTERM/SIGINT finish the chunks in hand and exit.
  */
 async function main(): Promise<void> {
+  startTelemetry('broker-worker');
   const config = loadBrokerConfig();
   // worker-only setting, read here: which queues this worker consumes (each needs exactly one processor)
   const queues = parseWorkerQueues(process.env.WORKER_QUEUES, BROKER_QUEUES);

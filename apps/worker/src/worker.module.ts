@@ -4,6 +4,7 @@ import { BatchModule, BatchWorkerService, PERSON_BATCH_QUEUE } from '@broker/bat
 import { BrokerConfigModule, type BrokerConfig } from '@broker/config';
 import { DatabaseModule } from '@broker/database';
 import { MetricsModule } from '@broker/metrics';
+import { TelemetryModule } from '@broker/telemetry';
 import { TrustModule } from '@broker/trust';
 import { buildJobRegistry, type QueueProcessorRegistration } from './job-registry';
 
@@ -37,6 +38,7 @@ export class WorkerModule {
         DatabaseModule,
         batch,
         AuditWorkerModule,
+        TelemetryModule,
       ],
       providers: [...new Set(registry.values())],
     };

@@ -9,11 +9,15 @@ import {
   sqlState,
 } from '@broker/database';
 import { BrokerError, ErrorCode } from '@broker/errors';
+import { inSpan, SPAN_ATTR, tracingEnabled } from '@broker/telemetry';
 import type { AccessEntry, NewAccessEntry } from './access-entry';
 import { newSalt, prepareEntry, sealPrepared } from './access-chain';
 import { AccessEntryRejected, entryProblem } from './entry-strings';
 import type { AccessLogRepository } from './access-log.repository';
 import { refuseWithdrawn, type WithdrawalCheck } from './withdrawal-check';
+
+/** The span of one append (its entries' count only: an entry's fields stay in the log). */
+const APPEND_SPAN = 'access-log append';
 
 interface Pending {
   entry: NewAccessEntry;
@@ -139,6 +143,12 @@ export class AccessLogAppender implements OnModuleInit, OnModuleDestroy {
    * CONSENT_REVOKED one: the caller reads the resolved entry's outcome before answering.
    */
   append(entry: NewAccessEntry): Promise<AccessEntry> {
+    if (!tracingEnabled()) return this.enqueue(entry);
+    return inSpan(APPEND_SPAN, { [SPAN_ATTR.entries]: 1 }, () => this.enqueue(entry));
+  }
+
+  /** append's work: the entry joins the next group commit. */
+  private enqueue(entry: NewAccessEntry): Promise<AccessEntry> {
     // checked before the entry joins a batch: one bad value must not fail the others' commit
     const rejected = this.rejection([entry]);
     if (rejected) return Promise.reject(rejected);
@@ -165,7 +175,13 @@ export class AccessLogAppender implements OnModuleInit, OnModuleDestroy {
    * the caller commits: callers lock their own rows first and keep the transaction short.
    * An entry that cannot be recorded throws AccessEntryRejected before the head is locked.
    */
-  async appendWithin(q: QueryRunner, entries: readonly NewAccessEntry[]): Promise<AccessEntry[]> {
+  appendWithin(q: QueryRunner, entries: readonly NewAccessEntry[]): Promise<AccessEntry[]> {
+    if (!tracingEnabled() || entries.length === 0) return this.insertWithin(q, entries);
+    return inSpan(APPEND_SPAN, { [SPAN_ATTR.entries]: entries.length }, () => this.insertWithin(q, entries));
+  }
+
+  /** appendWithin's work, in the caller's transaction. */
+  private async insertWithin(q: QueryRunner, entries: readonly NewAccessEntry[]): Promise<AccessEntry[]> {
     if (entries.length === 0) return [];
     const rejected = this.rejection(entries);
     if (rejected) throw rejected;

@@ -8,6 +8,7 @@ import { SOURCE_REGISTRY, type DataItem } from '@broker/data-items';
 import { assertDisclosureAllowed } from '@broker/disclosure';
 import { BrokerError, ErrorCode } from '@broker/errors';
 import { NoSourceAnswered, PersonSourcesService, type SourceFailure } from '@broker/sources';
+import { annotateActiveSpan, SPAN_ATTR } from '@broker/telemetry';
 import { TRUST_REGISTRY, type TrustRegistry } from '@broker/trust';
 import { jobItemContext } from './batch-access-context';
 import { BatchRepository, type ItemSettlement, type PendingItem, type StoredJob } from './batch.repository';
@@ -77,6 +78,7 @@ export class BatchProcessorService {
   async processChunk(jobId: string, chunk: number, lastAttempt: boolean): Promise<ChunkOutcome> {
     const job = await this.repo.findJob(jobId);
     if (!job || job.state === 'COMPLETED' || job.state === 'FAILED') return { settled: 0, retry: 0 };
+    annotateActiveSpan({ [SPAN_ATTR.correlationId]: job.correlationId, [SPAN_ATTR.memberId]: job.memberId });
     const from = chunk * job.chunkSize;
     const pending = await this.repo.pendingItems(jobId, from, from + job.chunkSize);
     let decided: Pending[] = [];

@@ -11,8 +11,10 @@ import {
 import { UnrecoverableError, Worker, type Job } from 'bullmq';
 import type { Registry } from 'prom-client';
 import { BROKER_CONFIG, type BrokerConfig } from '@broker/config';
+import { ErrorCode } from '@broker/errors';
 import { labelWord, METRICS_REGISTRY, observeQueueJobs, sampledGauge } from '@broker/metrics';
-import { BatchProcessorService, ChunkRetry } from './batch-processor.service';
+import { OUTCOME_OK, SPAN_ATTR, SpanKind, openSpan, outcomeOf, withinSpan } from '@broker/telemetry';
+import { BatchProcessorService, ChunkRetry, type ChunkOutcome } from './batch-processor.service';
 import { PERSON_BATCH_QUEUE, type PersonBatchChunkV1 } from './batch.types';
 import { CHUNK_DISPATCHER } from './chunk-dispatcher';
 import { BullMqDispatcher, redisConnection } from './bullmq-dispatcher';
@@ -116,10 +118,34 @@ export class BatchWorkerService implements OnModuleInit, OnApplicationShutdown {
     await this.worker?.close();
   }
 
+  /**
+   * Runs the chunk in a span that continues the trace of the request that queued it (the
+   * payload's traceparent), so its register calls and log append join that request's tree.
+   */
+  private async tracedChunk(job: Job<PersonBatchChunkV1>, last: boolean): Promise<ChunkOutcome> {
+    const { jobId, chunk } = job.data;
+    const span = openSpan(
+      'batch chunk',
+      { [SPAN_ATTR.jobId]: jobId, [SPAN_ATTR.chunk]: chunk, 'broker.attempt': job.attemptsMade + 1 },
+      { traceparent: job.data.traceparent, tracestate: job.data.tracestate },
+      SpanKind.CONSUMER,
+    );
+    if (!span) return this.processor.processChunk(jobId, chunk, last);
+    try {
+      const outcome = await withinSpan(span, () => this.processor.processChunk(jobId, chunk, last));
+      span.set({ 'broker.settled': outcome.settled, 'broker.retry': outcome.retry });
+      span.end(outcome.retry > 0 || outcome.deadLettered ? ErrorCode.SOURCE_UNAVAILABLE : OUTCOME_OK);
+      return outcome;
+    } catch (e) {
+      span.end(outcomeOf(e));
+      throw e;
+    }
+  }
+
   private async process(job: Job<PersonBatchChunkV1>): Promise<unknown> {
     if (job.data.v !== 1) throw new UnrecoverableError(`unknown payload version ${String(job.data.v)}`);
     const last = job.attemptsMade + 1 >= (job.opts.attempts ?? 1);
-    const outcome = await this.processor.processChunk(job.data.jobId, job.data.chunk, last);
+    const outcome = await this.tracedChunk(job, last);
     this.processed++;
     if (outcome.finished) void this.notifier.jobFinished(job.data.jobId);
     if (outcome.retry > 0) throw new ChunkRetry(outcome);

@@ -13,6 +13,13 @@ export interface PersonBatchChunkV1 {
   jobId: string;
   /** Chunk number: items [chunk * chunkSize, (chunk + 1) * chunkSize). */
   chunk: number;
+  /**
+   * The W3C trace context of the request that queued the chunk, when tracing is on: the worker's
+   * chunk span continues that trace. Optional and ignorable: a worker without tracing, or an
+   * older one, processes the chunk the same.
+   */
+  traceparent?: string;
+  tracestate?: string;
 }
 
 /** The verified claims of an item's consent, kept to repeat the checks at release time. */

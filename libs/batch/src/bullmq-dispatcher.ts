@@ -1,6 +1,7 @@
 import { Logger } from '@nestjs/common';
 import { Queue, type JobsOptions } from 'bullmq';
 import { redisNamespace, type BrokerConfig } from '@broker/config';
+import { traceCarrier } from '@broker/telemetry';
 import { PERSON_BATCH_QUEUE, type PersonBatchChunkV1 } from './batch.types';
 import { chunkJobId, type ChunkDispatcher } from './chunk-dispatcher';
 
@@ -56,11 +57,13 @@ export class BullMqDispatcher implements ChunkDispatcher {
 
   async enqueue(jobId: string, chunks: readonly number[]): Promise<void> {
     if (chunks.length === 0) return;
+    // the submitting request's trace travels with each chunk, as data (the job is the only link)
+    const trace = traceCarrier();
     await withTimeout(
       this.queue.addBulk(
         chunks.map((chunk) => ({
           name: 'chunk',
-          data: { v: 1, jobId, chunk },
+          data: { v: 1, jobId, chunk, ...trace },
           opts: chunkJobOptions(this.config, chunkJobId(jobId, chunk)),
         })),
       ),

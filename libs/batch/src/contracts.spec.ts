@@ -17,6 +17,14 @@ describe('queue contracts', () => {
     expect(validate(payload)).toBe(true);
     expect(validate({ ...payload, matricule: '1980010112345' })).toBe(false);
     expect(validate({ ...payload, v: 2 })).toBe(false);
+    // the optional W3C trace context of the request that queued it (tracing on)
+    const traced: PersonBatchChunkV1 = {
+      ...payload,
+      traceparent: '00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01',
+      tracestate: 'vendor=1',
+    };
+    expect(validate(traced)).toBe(true);
+    expect(validate({ ...payload, traceparent: '1980010112345' })).toBe(false);
   });
 
   it('names the queue and the job ids as contracts/queues.md does', () => {

@@ -3,6 +3,7 @@ import { Inject, Injectable } from '@nestjs/common';
 import { BrokerError, ErrorCode } from '@broker/errors';
 import { SOURCE_REGISTRY, type SourceRegistry } from './catalogue';
 import { SOURCE_ADAPTERS, type SourceAdapter } from './source-adapter';
+import { inSpan, SPAN_ATTR, tracingEnabled } from '@broker/telemetry';
 import { SourceCallStats, type SourceCallCount, type SourceCallListener } from './source-call-stats';
 
 /** One source's part of a person read that failed: its items and fields are left out of the answer. */
@@ -78,19 +79,16 @@ export class PersonSourcesService {
     const took = () => (performance.now() - started) / 1000;
     const outcomes = await Promise.all(
       plans.map((p) =>
-        this.adapters
-          .get(p.source)!
-          .fetch(subject, p.registerFields)
-          .then(
-            (values) => {
-              this.calls.record(p.source, 'ok', undefined, took());
-              return { plan: p, values, error: undefined };
-            },
-            (error: unknown) => {
-              this.countFailure(p.source, error, took());
-              return { plan: p, values: undefined, error };
-            },
-          ),
+        this.tracedFetch(p.source, subject, p.registerFields).then(
+          (values) => {
+            this.calls.record(p.source, 'ok', undefined, took());
+            return { plan: p, values, error: undefined };
+          },
+          (error: unknown) => {
+            this.countFailure(p.source, error, took());
+            return { plan: p, values: undefined, error };
+          },
+        ),
       ),
     );
     const person: Record<string, unknown> & { matricule: string } = { matricule: subject };
@@ -118,6 +116,29 @@ export class PersonSourcesService {
     }
     if (failures.length === outcomes.length) throw new NoSourceAnswered(failures);
     return { values: person, sources: plans.map((p) => p.source), disclosed, failures };
+  }
+
+  /**
+   * One register call in its own span (a child of the request's or the chunk's): the source's
+   * name and the outcome code, never the subject nor the register's URL (the RNPP's holds the
+   * matricule).
+   */
+  private tracedFetch(
+    source: string,
+    subject: string,
+    fields: readonly string[],
+  ): Promise<Record<string, unknown>> {
+    const adapter = this.adapters.get(source)!;
+    if (!tracingEnabled()) return adapter.fetch(subject, fields);
+    return inSpan(`register ${source}`, { [SPAN_ATTR.source]: source }, async (set) => {
+      try {
+        return await adapter.fetch(subject, fields);
+      } catch (e) {
+        const problem = e instanceof BrokerError ? e.details?.problem : undefined;
+        if (typeof problem === 'string') set({ [SPAN_ATTR.problem]: problem });
+        throw e;
+      }
+    });
   }
 
   /** Counts a failed call with the problem its SOURCE_UNAVAILABLE will carry (see sourceError). */

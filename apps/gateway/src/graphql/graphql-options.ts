@@ -1,6 +1,7 @@
 import { ApolloServerPluginLandingPageDisabled } from '@apollo/server/plugin/disabled';
 import type { ApolloDriverConfig } from '@nestjs/apollo';
 import type { BrokerConfig } from '@broker/config';
+import { tracingEnabled } from '@broker/telemetry';
 import type { GatewayMetrics } from '../health/gateway-metrics';
 import { makeFormatError } from './error-mapper';
 import { buildContext } from './gateway-context';
@@ -8,6 +9,7 @@ import { REQUEST_LIMITS, requestLimitsPlugin } from './request-limits.plugin';
 import { requestLogPlugin } from './request-log.plugin';
 import { requestMetricsPlugin } from './request-metrics.plugin';
 import { retryAfterPlugin } from './retry-after.plugin';
+import { requestTracingPlugin } from './request-tracing';
 
 /** Apollo options: schema from code, coded errors, limits; introspection and sandbox off in production. */
 export function graphqlOptions(config: BrokerConfig, metrics: GatewayMetrics): ApolloDriverConfig {
@@ -23,6 +25,7 @@ export function graphqlOptions(config: BrokerConfig, metrics: GatewayMetrics): A
     csrfPrevention: true,
     parseOptions: { maxTokens: REQUEST_LIMITS.maxTokens },
     plugins: [
+      ...(tracingEnabled() ? [requestTracingPlugin()] : []),
       requestMetricsPlugin(metrics),
       requestLimitsPlugin(),
       retryAfterPlugin(),
