@@ -1,7 +1,7 @@
 import 'reflect-metadata';
 import { Logger } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
-import { loadBrokerConfig, type BrokerConfig } from '@broker/config';
+import { loadBrokerConfig } from '@broker/config';
 import { createLogger } from '@broker/logging';
 import { startTelemetry } from '@broker/telemetry';
 import { parseWorkerQueues } from './job-registry';
