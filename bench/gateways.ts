@@ -19,7 +19,7 @@
  */
 import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { loadavg, tmpdir } from 'node:os';
 import * as path from 'node:path';
 import { Client } from 'pg';
 import { request } from 'undici';
@@ -47,6 +47,8 @@ const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 2);
 const CONNECTIONS = Number(process.env.BENCH_CONNECTIONS ?? 32);
 const COUNTS = (process.env.BENCH_GATEWAYS ?? '1,2,4').split(',').map(Number);
 /** Load on each new gateway before it is measured: a cold process (JIT, pools) costs several times more per request. */
+/** Seconds the gateways are watched without load before each scenario. */
+const IDLE_S = Number(process.env.BENCH_IDLE_S ?? 2);
 const WARMUP_S = Number(process.env.BENCH_WARMUP_S ?? 3);
 const QUERY = 'query Q($m: ID!) { person(matricule: $m) { matricule surname givenNames birthDate } }';
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
@@ -166,9 +168,11 @@ type Scenario = HttpResult & {
   lockWaitersMean: number;
   lockWaitShare: number;
   spread: number[];
+  idleCpuMsPerS: number;
 };
 
 async function main(): Promise<void> {
+  const loadAtStart = loadavg();
   const haproxy = haproxyBinary();
   const dir = mkdtempSync(path.join(tmpdir(), 'broker-bench-gateways-'));
   const trust = await makeTrustFixture(dir);
@@ -220,6 +224,10 @@ async function main(): Promise<void> {
         : undefined;
       try {
         const pids = gateways.map((g) => g.child.pid!);
+        // what the gateways spend without requests (timers, integrator, health checks), per second each
+        const idle0 = pids.reduce((a, p) => a + cpuSeconds(p), 0);
+        await sleep(IDLE_S * 1000);
+        const idleCpuMsPerS = ((pids.reduce((a, p) => a + cpuSeconds(p), 0) - idle0) * 1000) / IDLE_S / n;
         const seq0 = Number((await admin.query('SELECT seq FROM access_log_head')).rows[0].seq);
         const gw0 = pids.reduce((a, p) => a + cpuSeconds(p), 0);
         const px0 = proxy ? cpuSeconds(proxy.child.pid!) : 0;
@@ -258,6 +266,7 @@ async function main(): Promise<void> {
           gateways: n,
           proxied,
           gatewayCpuMs: perRequest(gwCpu),
+          idleCpuMsPerS,
           proxyCpuMs: perRequest(pxCpu),
           postgresCpuMs: perRequest(pgCpu),
           entriesPerCommit: entries / Math.max(1, groups),
@@ -294,6 +303,7 @@ async function main(): Promise<void> {
         errors: rs.reduce((a, s) => a + s.errors + s.non2xx, 0),
         gatewayCpuMs: m((s) => s.gatewayCpuMs),
         proxyCpuMs: m((s) => s.proxyCpuMs),
+        idleCpuMsPerS: m((s) => s.idleCpuMsPerS),
         postgresCpuMs: m((s) => s.postgresCpuMs),
         entriesPerCommit: m((s) => s.entriesPerCommit),
         lockWaitersMean: m((s) => s.lockWaitersMean),
@@ -304,6 +314,7 @@ async function main(): Promise<void> {
     saveResult('gateways', {
       date: new Date().toISOString(),
       machine: machine(),
+      loadAverage: { start: loadAtStart, end: loadavg() },
       settings: { durationS: DURATION_S, rounds: ROUNDS, connections: CONNECTIONS, counts: COUNTS },
       scenarios: summary,
     });
@@ -317,6 +328,10 @@ async function main(): Promise<void> {
             `| ${s.proxied ? `${s.gateways} gateway${s.gateways > 1 ? 's' : ''} behind HAProxy` : '1 gateway, direct (baseline)'} | ${f(s.rps)} | ${f(s.p50, 1)} | ${f(s.p99, 1)} | ${s.errors} | ${f(s.gatewayCpuMs, 2)} | ${f(s.proxyCpuMs, 2)} | ${f(s.postgresCpuMs, 2)} | ${f(s.entriesPerCommit, 1)} | ${f(s.lockWaitersMean, 2)} | ${f(s.lockWaitShare * 100)} % |`,
         ),
         '',
+        `Idle CPU per gateway (ms per second, without requests): ${summary.map((s) => `${s.proxied ? `${s.gateways} proxied` : 'direct'} ${f(s.idleCpuMsPerS, 1)}`).join('; ')}.`,
+        `Machine: ${machine()}; load average (1, 5, 15 min) at start ${loadAtStart.map((l) => f(l, 1)).join(', ')}, at end ${loadavg()
+          .map((l) => f(l, 1))
+          .join(', ')}.`,
         `Rounds, requests/s: ${summary.map((s) => `${s.proxied ? `${s.gateways} proxied` : 'direct'} ${s.roundsRps.join(', ')}`).join('; ')}.`,
         `Requests each gateway was sent (last round, HAProxy's stot): ${summary
           .filter((s) => s.proxied)
