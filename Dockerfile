@@ -16,4 +16,7 @@ COPY --from=build /app/dist ./dist
 COPY contracts ./contracts
 # the citizen page (static files served by the gateway at /me)
 COPY apps/citizen-web/public ./apps/citizen-web/public
+# named volumes take the ownership of the directory they are mounted on: the unprivileged user
+# writes export files (gateways and workers share them) and the witness's state there
+RUN mkdir -p /data/exports /data/witness && chown -R node:node /data
 USER node

@@ -15,6 +15,7 @@ import { request } from 'undici';
 import { createTestDatabase, makeTrustFixture, GRANTED_PURPOSE } from '@broker/testing';
 import {
   batchBrokerEnv,
+  cpuSeconds,
   listPersons,
   machine,
   median,
@@ -61,7 +62,8 @@ async function main(): Promise<void> {
   try {
     children.push(start('apps/rnpp-simulator/src/main.js', { RNPP_PORT }));
     await waitFor(`http://127.0.0.1:${RNPP_PORT}/health`);
-    children.push(start('apps/gateway/src/main.js', env));
+    const gateway = start('apps/gateway/src/main.js', env);
+    children.push(gateway);
     await waitFor(`http://127.0.0.1:${GW_PORT}/health/ready`);
     const persons = await listPersons(RNPP_PORT, ITEMS);
     const member = () => memberOneAssertion(trust);
@@ -85,7 +87,16 @@ async function main(): Promise<void> {
     const probeText = await probe.body.text();
     if (!probeText.includes('"surname"')) throw new Error(`sync probe failed: ${probeText.slice(0, 200)}`);
     const syncRuns: number[] = [];
-    const runs: Record<1 | 2, { itemsPerS: number; submitMs: number; succeeded: number }[]> = {
+    const runs: Record<
+      1 | 2,
+      {
+        itemsPerS: number;
+        submitMs: number;
+        succeeded: number;
+        workerCpuMsPerItem: number;
+        gatewayCpuMsPerItem: number;
+      }[]
+    > = {
       1: [],
       2: [],
     };
@@ -103,6 +114,9 @@ async function main(): Promise<void> {
       for (const n of [1, 2] as const) {
         for (let w = 0; w < n; w++) workers.push(start('apps/worker/src/main.js', env));
         await new Promise((r) => setTimeout(r, 1500)); // workers connect
+        // CPU of the workers and the gateway over the job (docs/deployment.md sizes workers from it)
+        const workersCpu = () => workers.reduce((a, w) => a + cpuSeconds(w.pid!), 0);
+        const cpu0 = { workers: workersCpu(), gateway: cpuSeconds(gateway.pid!) };
         const t0 = performance.now();
         const sub = (await gql(
           await member(),
@@ -125,7 +139,13 @@ async function main(): Promise<void> {
           await new Promise((r) => setTimeout(r, 100));
         }
         const seconds = (performance.now() - t0) / 1000;
-        runs[n].push({ itemsPerS: ITEMS / seconds, submitMs, succeeded: job.succeeded });
+        runs[n].push({
+          itemsPerS: ITEMS / seconds,
+          submitMs,
+          succeeded: job.succeeded,
+          workerCpuMsPerItem: ((workersCpu() - cpu0.workers) * 1000) / ITEMS,
+          gatewayCpuMsPerItem: ((cpuSeconds(gateway.pid!) - cpu0.gateway) * 1000) / ITEMS,
+        });
         process.stderr.write(
           `round ${round + 1}/${ROUNDS}: sync ${syncRuns[round].toFixed(0)} req/s; ${n} worker(s): ${ITEMS} items in ${seconds.toFixed(1)} s = ${(ITEMS / seconds).toFixed(0)} items/s (submit ${submitMs.toFixed(0)} ms, ${job.succeeded} released, ${job.refused} refused, ${job.failed} failed)\n`,
         );
@@ -142,10 +162,14 @@ async function main(): Promise<void> {
       oneWorker: {
         itemsPerS: median(runs[1].map((r) => r.itemsPerS)),
         submitMs: median(runs[1].map((r) => r.submitMs)),
+        workerCpuMsPerItem: median(runs[1].map((r) => r.workerCpuMsPerItem)),
+        gatewayCpuMsPerItem: median(runs[1].map((r) => r.gatewayCpuMsPerItem)),
       },
       twoWorkers: {
         itemsPerS: median(runs[2].map((r) => r.itemsPerS)),
         submitMs: median(runs[2].map((r) => r.submitMs)),
+        workerCpuMsPerItem: median(runs[2].map((r) => r.workerCpuMsPerItem)),
+        gatewayCpuMsPerItem: median(runs[2].map((r) => r.gatewayCpuMsPerItem)),
       },
       raw: { syncRuns, runs },
     };
@@ -159,6 +183,8 @@ async function main(): Promise<void> {
         `| batch, 1 worker | ${f(result.oneWorker.itemsPerS)} | ${f(result.oneWorker.submitMs)} | ${(result.oneWorker.itemsPerS / result.syncRequestsPerS).toFixed(2)} |`,
         `| batch, 2 workers | ${f(result.twoWorkers.itemsPerS)} | ${f(result.twoWorkers.submitMs)} | ${(result.twoWorkers.itemsPerS / result.syncRequestsPerS).toFixed(2)} |`,
         `| 2 workers / 1 worker | ${(result.twoWorkers.itemsPerS / result.oneWorker.itemsPerS).toFixed(2)} | | |`,
+        '',
+        `CPU ms per item, workers / gateway (submission, consents): 1 worker ${result.oneWorker.workerCpuMsPerItem.toFixed(3)} / ${result.oneWorker.gatewayCpuMsPerItem.toFixed(3)}; 2 workers ${result.twoWorkers.workerCpuMsPerItem.toFixed(3)} / ${result.twoWorkers.gatewayCpuMsPerItem.toFixed(3)}.`,
         '',
       ].join('\n'),
     );
