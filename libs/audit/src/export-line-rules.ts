@@ -10,14 +10,19 @@ import type { ExportLine } from './export-format';
  */
 
 const SEQ = /^[1-9][0-9]*$/;
-const HASH = /^[0-9a-f]{64}$/;
 
 export function isSeq(v: unknown): v is string {
   return typeof v === 'string' && SEQ.test(v);
 }
 
+/** 64 lowercase hex digits (as /^[0-9a-f]{64}$/, by a loop: the regex was 5 % of a worker's time). */
 export function isHash(v: unknown): v is string {
-  return typeof v === 'string' && HASH.test(v);
+  if (typeof v !== 'string' || v.length !== 64) return false;
+  for (let i = 0; i < 64; i++) {
+    const c = v.charCodeAt(i);
+    if (c < 0x30 || (c > 0x39 && c < 0x61) || c > 0x66) return false;
+  }
+  return true;
 }
 
 /** Why a parsed line cannot be an export line of canonical version 1, if it cannot. */
