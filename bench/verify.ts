@@ -9,7 +9,13 @@
  * leaves). The CLI then runs as an auditor would, with --jwks, --log-vkey and --witness-vkey.
  * BENCH_VERIFY_ROWS changes the size, BENCH_VERIFY_RUNS the number of timed runs (default 2);
  * BENCH_VERIFY_BEFORE=path/to/dist/apps/cli/src/main.js also times another build of the CLI (an
- * older commit's) on the same file in the same run.
+ * older commit's) on the same file in the same run. Each run times the CLI twice: on one thread
+ * (--threads 1, the baseline) and in worker threads (one per core), and ends with a micro-baseline
+ * of SHA-256 alone over the same lines.
+ *
+ * Profile (one .cpuprofile per thread: the main thread and each worker):
+ *   BENCH_VERIFY_RUNS=1 BENCH_VERIFY_NODE_ARGS="--cpu-prof --cpu-prof-dir=bench/profiles/verify" npm run bench:verify
+ *   for f in bench/profiles/verify/*.cpuprofile; do node dist/bench/cpuprofile-summary.js "$f" 25; done
  */
 import { execFile } from 'node:child_process';
 import { createHash, generateKeyPairSync, hash } from 'node:crypto';

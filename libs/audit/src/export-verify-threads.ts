@@ -20,7 +20,8 @@ export interface ThreadPlan {
 /**
  * Verifies the ranges of `file` in `plan.threads` workers; `onRange` takes each result in file
  * order and returns false when it cannot use it. False when a range or `onRange` gave up (a line
- * over the limit, an unreadable file, a result that only a walk line by line reports exactly):
+ * over the limit, an unreadable file, a failed thread, a result that only a walk line by line
+ * reports exactly):
  * the caller then verifies the file on one thread.
  */
 export async function walkRangesInThreads(
@@ -36,7 +37,12 @@ export async function walkRangesInThreads(
   let nextTask = 0;
   let nextMerge = 0;
   try {
-    return await new Promise<boolean>((resolve, reject) => {
+    return await new Promise<boolean>((settle) => {
+      let settled = false;
+      const resolve = (ok: boolean): void => {
+        settled = true;
+        settle(ok);
+      };
       const give = (w: Worker): void => {
         if (nextTask >= count) return;
         const start = nextTask * plan.rangeBytes;
@@ -51,8 +57,11 @@ export async function walkRangesInThreads(
         w.postMessage(task);
       };
       for (const w of workers) {
-        w.on('error', reject);
+        // a thread that fails (cannot start, runs out of memory) costs time, not the report
+        w.on('error', () => resolve(false));
         w.on('message', (reply: RangeReply) => {
+          // replies still in flight once the walk is settled are dropped
+          if (settled) return;
           if ('fallback' in reply) return resolve(false);
           done.set(reply.id, reply.result);
           give(w);
