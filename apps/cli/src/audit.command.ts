@@ -220,7 +220,7 @@ export class AuditVerifyCommand extends CommandRunner {
   @Option({
     flags: '--threads <n>',
     description:
-      'worker threads for an NDJSON export of 8 MiB or more (default: one per core; 1: verify on the main thread only)',
+      'worker threads for an NDJSON export of 32 MiB or more (default: one per core; 1: verify on the main thread only)',
   })
   parseThreads(v: string): string {
     return v;
