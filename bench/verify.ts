@@ -9,11 +9,18 @@
  * leaves). The CLI then runs as an auditor would, with --jwks, --log-vkey and --witness-vkey.
  * BENCH_VERIFY_ROWS changes the size, BENCH_VERIFY_RUNS the number of timed runs (default 2);
  * BENCH_VERIFY_BEFORE=path/to/dist/apps/cli/src/main.js also times another build of the CLI (an
- * older commit's) on the same file in the same run.
+ * older commit's) on the same file in the same run. Each run times the CLI twice: on one thread
+ * (--threads 1, the baseline) and in worker threads (one per core), and ends with a micro-baseline
+ * of SHA-256 alone over the same lines.
+ *
+ * Profile (one .cpuprofile per thread: the main thread and each worker):
+ *   BENCH_VERIFY_RUNS=1 BENCH_VERIFY_NODE_ARGS="--cpu-prof --cpu-prof-dir=bench/profiles/verify" npm run bench:verify
+ *   for f in bench/profiles/verify/*.cpuprofile; do node dist/bench/cpuprofile-summary.js "$f" 25; done
  */
 import { execFile } from 'node:child_process';
-import { generateKeyPairSync } from 'node:crypto';
+import { createHash, generateKeyPairSync, hash } from 'node:crypto';
 import { createReadStream, createWriteStream, existsSync, mkdirSync, statSync, writeFileSync } from 'node:fs';
+import { availableParallelism, loadavg } from 'node:os';
 import * as path from 'node:path';
 import { SignJWT, exportJWK, generateKeyPair, type JWTPayload } from 'jose';
 import { GENESIS_HASH, newSalt, sealEntries, type NewAccessEntry } from '@broker/access-log';
@@ -167,6 +174,39 @@ async function readAndSplit(file: string): Promise<{ seconds: number; lines: num
   return { seconds: Number(process.hrtime.bigint() - started) / 1e9, lines };
 }
 
+/**
+ * What SHA-256 alone costs per row, on this machine, over the same bytes: each line hashed once
+ * with crypto.createHash (the floor of any verifier that hashes every line), and three one-shot
+ * crypto.hash per line (what the verifier computes per row: chain hash, leaf hash, about one
+ * interior node of the tree), on one thread, the file read a MiB at a time. CPU time of this
+ * thread (process.cpuUsage), so that a busy machine does not inflate it as it does wall time.
+ */
+async function hashBaseline(file: string): Promise<{ once: number; three: number }> {
+  let once = 0;
+  let three = 0;
+  const cpu = (since: NodeJS.CpuUsage): number => {
+    const u = process.cpuUsage(since);
+    return (u.user + u.system) / 1e6;
+  };
+  const node = Buffer.alloc(65);
+  for await (const chunk of createReadStream(file, { highWaterMark: 1 << 20 }) as AsyncIterable<Buffer>) {
+    let t = process.cpuUsage();
+    for (let s = 0, lf = chunk.indexOf(10); lf >= 0; s = lf + 1, lf = chunk.indexOf(10, s)) {
+      createHash('sha256').update(chunk.subarray(s, lf)).digest();
+    }
+    once += cpu(t);
+    t = process.cpuUsage();
+    for (let s = 0, lf = chunk.indexOf(10); lf >= 0; s = lf + 1, lf = chunk.indexOf(10, s)) {
+      const line = chunk.subarray(s, lf);
+      hash('sha256', line, 'hex');
+      hash('sha256', line, 'buffer');
+      hash('sha256', node, 'buffer');
+    }
+    three += cpu(t);
+  }
+  return { once, three };
+}
+
 async function main(): Promise<void> {
   const file = path.join(CACHE, `export-${ROWS}.ndjson`);
   if (!existsSync(file)) await makeExport(file);
@@ -208,18 +248,31 @@ async function main(): Promise<void> {
     );
     process.stderr.write(`audit verify before: ${v.seconds.toFixed(2)} s\n`);
   }
-  let best = Infinity;
+  // the same CLI on one thread (--threads 1: the walk line by line) and in worker threads (the
+  // default: one per core), alternately, so that both see the same machine
+  const best: Record<string, number> = {};
   let verdict = '';
   for (let run = 1; run <= RUNS; run++) {
-    const v = await timed(process.execPath, cli);
-    verdict = v.out.split('\n')[0];
-    if (!verdict.startsWith('OK:')) throw new Error(`audit verify did not pass: ${v.out}`);
-    best = Math.min(best, v.seconds);
-    rows.push(
-      `| audit verify, run ${run} | ${v.seconds.toFixed(2)} | ${rate(v.seconds)} | ${v.cpu.toFixed(2)} | ${rate(v.cpu)} | ${(v.peakKiB / 1024).toFixed(0)} | ${(split.seconds / v.seconds).toFixed(2)} |`,
-    );
-    process.stderr.write(`audit verify run ${run}: ${v.seconds.toFixed(2)} s\n`);
+    for (const [label, extra] of [
+      ['one thread (--threads 1)', ['--threads', '1']],
+      [`worker threads (${availableParallelism()}, one per core)`, []],
+    ] as const) {
+      const v = await timed(process.execPath, [...cli, ...extra]);
+      verdict = v.out.split('\n')[0];
+      if (!verdict.startsWith('OK:')) throw new Error(`audit verify did not pass: ${v.out}`);
+      best[label] = Math.min(best[label] ?? Infinity, v.seconds);
+      rows.push(
+        `| audit verify, ${label}, run ${run} | ${v.seconds.toFixed(2)} | ${rate(v.seconds)} | ${v.cpu.toFixed(2)} | ${rate(v.cpu)} | ${(v.peakKiB / 1024).toFixed(0)} | ${(split.seconds / v.seconds).toFixed(2)} |`,
+      );
+      process.stderr.write(`audit verify ${label} run ${run}: ${v.seconds.toFixed(2)} s\n`);
+    }
   }
+  const bests = Object.entries(best).map(([label, s]) => `${label} ${rate(s)} rows/s`);
+  const hashed = await hashBaseline(file);
+  rows.push(
+    `| micro-baseline: crypto.createHash('sha256') over every line, one thread | | | ${hashed.once.toFixed(2)} | ${rate(hashed.once)} | | |`,
+    `| micro-baseline: 3 one-shot crypto.hash per line (chain, leaf, one tree node), one thread | | | ${hashed.three.toFixed(2)} | ${rate(hashed.three)} | | |`,
+  );
   process.stdout.write(
     [
       `offline verification of a ${ROWS.toLocaleString('en')}-row NDJSON export (${mib.toFixed(0)} MiB), ${process.env.BENCH_VERIFY_NODE_ARGS ?? ''}`,
@@ -228,7 +281,9 @@ async function main(): Promise<void> {
       '|---|---|---|---|---|---|---|',
       ...rows,
       '',
-      `best audit verify: ${rate(best)} rows/s (target ≥ 500,000); ${verdict}`,
+      `best audit verify: ${bests.join('; ')} (target ≥ 500,000); load average ${loadavg()
+        .map((l) => l.toFixed(2))
+        .join(' ')} at the end; ${verdict}`,
       '',
     ].join('\n'),
   );

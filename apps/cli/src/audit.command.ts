@@ -78,13 +78,23 @@ export class AuditExportCommand extends CommandRunner {
 const MAX_MANIFEST_BYTES = 4 * 1024 * 1024;
 
 const VERIFY_USAGE =
-  'usage: audit verify FILE [--jwks URL|FILE] [--log-vkey VKEY --witness-vkey VKEY [--witness-vkey VKEY ...] [--quorum N]]';
+  'usage: audit verify FILE [--jwks URL|FILE] [--log-vkey VKEY --witness-vkey VKEY [--witness-vkey VKEY ...] [--quorum N]] [--threads N]';
 
 interface AuditVerifyOptions {
   jwks?: string;
   logVkey?: string;
   witnessVkey?: string[];
   quorum?: string;
+  threads?: string;
+}
+
+/** `--threads`: worker threads for a large NDJSON export (default: one per core; 1: none). */
+export function threadsArgument(argument: string | undefined): number | undefined {
+  if (argument === undefined) return undefined;
+  if (!/^[1-9][0-9]{0,2}$/.test(argument)) {
+    throw new UsageError(`--threads must be an integer from 1 to 999, got "${argument}"`);
+  }
+  return Number(argument);
 }
 
 /**
@@ -131,7 +141,10 @@ export class AuditVerifyCommand extends CommandRunner {
 
   async run([file]: string[], o: AuditVerifyOptions): Promise<void> {
     if (!file) return fail(VERIFY_USAGE);
-    const parsed = parseOrUsage(() => ({ policy: auditTlogPolicy(o) }), VERIFY_USAGE);
+    const parsed = parseOrUsage(
+      () => ({ policy: auditTlogPolicy(o), threads: threadsArgument(o.threads) }),
+      VERIFY_USAGE,
+    );
     if (!parsed) return;
     let manifestJws: string;
     try {
@@ -158,7 +171,13 @@ export class AuditVerifyCommand extends CommandRunner {
     } catch (e) {
       return fail(`FAILED: cannot read the broker keys from ${source}: ${(e as Error).message}`, 1);
     }
-    const report = await verifyExport({ file, manifestJws, jwks, tlog: parsed.policy });
+    const report = await verifyExport({
+      file,
+      manifestJws,
+      jwks,
+      tlog: parsed.policy,
+      threads: parsed.threads,
+    });
     process.stdout.write(`${formatReport(report)}\n`);
     if (!report.ok) process.exitCode = 1;
   }
@@ -195,6 +214,15 @@ export class AuditVerifyCommand extends CommandRunner {
     description: 'how many of the given witnesses must have cosigned the checkpoint (default: all of them)',
   })
   parseQuorum(v: string): string {
+    return v;
+  }
+
+  @Option({
+    flags: '--threads <n>',
+    description:
+      'worker threads for an NDJSON export of 32 MiB or more (default: one per core; 1: verify on the main thread only)',
+  })
+  parseThreads(v: string): string {
     return v;
   }
 }

@@ -1,25 +1,11 @@
 import { GENESIS_HASH } from '@broker/access-log';
-import {
-  ExportDigest,
-  lineDocument,
-  type CheckpointRef,
-  type ExportLine,
-  type ManifestClaims,
-} from './export-format';
+import { ExportDigest, lineDocument, type CheckpointRef, type ManifestClaims } from './export-format';
 import type { Problems } from './export-verify-report';
-import { isHash, isSeq } from './export-manifest';
+import { lineProblemText, shapeError, type LineProblem } from './export-line-rules';
+import type { RangeResult } from './export-range-walk';
 import type { Entry } from './export-readers';
 import type { TlogCheck } from './export-tlog-check';
 import { hashDocument, type DocumentHashes } from './fast-line';
-
-/** Why a parsed line cannot be an export line of canonical version 1, if it cannot. */
-function shapeError(l: ExportLine): string | undefined {
-  if (l.v !== 1) return `unsupported version v=${JSON.stringify(l.v ?? null)}`;
-  if (!isSeq(l.seq)) return 'seq is not a decimal string';
-  if (!isHash(l.hash)) return 'hash is not 64 lowercase hex digits';
-  if (!isHash(l.prevHash)) return 'prevHash is not 64 lowercase hex digits';
-  return undefined;
-}
 
 /** The state of the walk: constant size whatever the length of the file. */
 export class ChainCheck {
@@ -59,10 +45,7 @@ export class ChainCheck {
     }
     const computed = invalid === undefined ? hashed?.hash : undefined;
     if (!l || invalid !== undefined || computed === undefined) {
-      this.problems.add(
-        n,
-        `line ${n}: not a valid record (${invalid ?? 'a number that is not a safe integer'})`,
-      );
+      this.report({ kind: 'invalid', line: n, why: invalid ?? 'a number that is not a safe integer' });
       return;
     }
     const seqText = l.seq as string;
@@ -79,26 +62,87 @@ export class ChainCheck {
     const prev = this.prev;
     const outOfOrder = prev !== null && seq <= prev.seq;
     const next = prev !== null && seq === prev.seq + 1n;
-    let linkProblem: string | undefined;
+    let linkProblem: LineProblem | undefined;
     if (next && l.prevHash !== prev.hash) {
-      linkProblem = `prevHash of seq ${seqText} does not match line ${prev.line}`;
+      linkProblem = { kind: 'link', line: n, seq: seqText, prevLine: prev.line };
     } else if (prev === null && seq === 1n && l.prevHash !== GENESIS_HASH) {
-      linkProblem = 'prevHash of seq 1 is not the genesis hash';
+      linkProblem = { kind: 'genesis', line: n };
     }
     const gap = prev !== null && !outOfOrder && !next;
     if (gap) this.gaps++;
 
     // One problem per entry, the first in this order: later ones are usually consequences.
     if (computed !== hash) {
-      this.problems.add(n, `line ${n}: content altered (hash mismatch at seq ${seqText})`);
+      this.report({ kind: 'altered', line: n, seq: seqText });
     } else if (outOfOrder) {
-      this.problems.add(n, `line ${n}: out of order or duplicated (seq ${seqText} after seq ${prev.seq})`);
+      this.report({ kind: 'order', line: n, seq: seqText, after: prev.seq.toString() });
     } else if (linkProblem) {
-      this.problems.add(n, `line ${n}: chain link broken (${linkProblem})`);
+      this.report(linkProblem);
     } else if (gap && this.manifest?.complete) {
-      this.problems.add(n, `line ${n}: entry missing before seq ${seqText} (gap after seq ${prev.seq})`);
+      this.report({ kind: 'gap', line: n, seq: seqText, after: prev.seq.toString() });
     }
     if (!outOfOrder) this.prev = { seq, hash, line: n };
+  }
+
+  /**
+   * The result of a worker thread's byte range (export-range-walk.ts), the ranges in file order,
+   * its lines numbered after the `offset` lines before it. The range judged its lines on their
+   * own and against the entries before them in the range; its first valid entry is judged here,
+   * against the last entry in seq order of the ranges before. False when only a walk line by line
+   * can report the file as it does (the range's first entry out of order, more entries than the
+   * manifest counts): the caller then does one, with a fresh ChainCheck.
+   */
+  pushRange(r: RangeResult, offset: number): boolean {
+    if (r.entries === 0) return true;
+    const m = this.manifest;
+    // the "extra entry" problem names the line of entry count + 1, which the range did not note
+    if (m && this.entries + r.entries > m.count) return false;
+    const head = r.head;
+    const prev = this.prev;
+    let headProblem: LineProblem | undefined;
+    if (head) {
+      const seq = BigInt(head.seq);
+      // then the entries after it in the range were judged against the wrong entry
+      if (prev !== null && seq <= prev.seq) return false;
+      const next = prev !== null && seq === prev.seq + 1n;
+      const gap = prev !== null && !next;
+      if (gap) this.gaps++;
+      if (head.altered) {
+        // reported by the range, at its place
+      } else if (next && head.prevHash !== prev.hash) {
+        headProblem = { kind: 'link', line: head.line, seq: head.seq, prevLine: prev.line - offset };
+      } else if (prev === null && seq === 1n && head.prevHash !== GENESIS_HASH) {
+        headProblem = { kind: 'genesis', line: head.line };
+      } else if (gap && m?.complete) {
+        headProblem = { kind: 'gap', line: head.line, seq: head.seq, after: prev.seq.toString() };
+      }
+    }
+    this.entries += r.entries;
+    this.firstLine ??= offset + (r.firstEntryLine as number);
+    this.lastLine = offset + (r.lastEntryLine as number);
+    const kept = r.problems;
+    for (let i = 0; i <= kept.length; i++) {
+      if (headProblem && head?.at === i) this.report(headProblem, offset);
+      if (i < kept.length) this.report(kept[i], offset);
+    }
+    // past the range's kept problems, the list is full: the rest are only counted
+    const beyond = r.problemCount - kept.length + (headProblem && head && head.at > kept.length ? 1 : 0);
+    this.problems.drop(beyond);
+    if (r.firstSeq !== null && r.lastSeq !== null) {
+      this.digest.addHashLines(r.hashLines, r.firstSeq, r.lastSeq, r.contiguous);
+    }
+    this.tlog?.pushSubtrees(r.subtreeStarts, r.subtreeWidths, r.subtreeHashes);
+    if (r.checkpointHit) {
+      this.checkpointLine = offset + r.checkpointHit.line;
+      this.checkpointMatches = r.checkpointHit.matches;
+    }
+    this.gaps += r.gaps;
+    if (r.tail) this.prev = { seq: BigInt(r.tail.seq), hash: r.tail.hash, line: offset + r.tail.line };
+    return true;
+  }
+
+  private report(p: LineProblem, offset = 0): void {
+    this.problems.add(p.line + offset, lineProblemText(p, offset));
   }
 
   finish(notes: string[]): void {

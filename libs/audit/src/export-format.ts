@@ -1,5 +1,8 @@
 import { createHash } from 'node:crypto';
-import { canonicalJson, canonicalObject, type AccessEntry, type Json } from '@broker/access-log';
+import { canonicalObject, type AccessEntry, type Json } from '@broker/access-log';
+import { lineDocument } from './line-document';
+
+export { lineDocument } from './line-document';
 
 /**
  * The export formats (contracts/audit-export-line.schema.json, contracts/audit-manifest.schema.json,
@@ -53,9 +56,6 @@ export const CSV_COLUMNS_V3 = [...CSV_COLUMNS_V2, 'salt'] as const;
 /** The columns of an export: itemSources (`item:source`), itemsFailed and salt are empty where the entry has none. */
 export const CSV_COLUMNS = [...CSV_COLUMNS_V3, 'leafIndex'] as const;
 
-/** Members of an export line that are not part of the hashed canonical document. */
-const UNHASHED = new Set(['hash', 'leafIndex']);
-
 const ARRAY_COLUMNS = new Set(['itemsRequested', 'itemsDisclosed']);
 /** Array columns absent from the hashed line when empty (see canonicalObject). */
 const OPTIONAL_ARRAY_COLUMNS = new Set(['itemSources', 'itemsFailed']);
@@ -64,17 +64,6 @@ const NUMBER_COLUMNS = new Set(['v']);
 /** The NDJSON object of an entry: its canonical document, its leaf index (seq − 1) and its hash. */
 export function exportLine(e: AccessEntry): ExportLine {
   return { ...canonicalObject(e), leafIndex: Number(BigInt(e.seq) - 1n), hash: e.hash };
-}
-
-/**
- * The entry's canonical document as a line carries it (every member but `hash` and `leafIndex`):
- * the bytes the chain hash covers and the entry's transparency-log leaf. Throws a TypeError on
- * what canonicalJson refuses.
- */
-export function lineDocument(line: ExportLine): string {
-  const doc: ExportLine = {};
-  for (const [k, v] of Object.entries(line)) if (!UNHASHED.has(k)) doc[k] = v;
-  return canonicalJson(doc);
 }
 
 /** The hash a line should carry: SHA-256 of the canonical JSON of every field but `hash` and `leafIndex`. */
@@ -205,6 +194,20 @@ export class ExportDigest {
     this.lastSeq = seq;
     this.count++;
     this.h.update(`${String(line.hash)}\n`);
+  }
+
+  /**
+   * Adds lines already packed as the digest reads them (each line's hash followed by "\n", in
+   * order: a worker thread's range), with the range's first and last seq and whether its seqs
+   * follow one another.
+   */
+  addHashLines(packed: Uint8Array, firstSeq: string, lastSeq: string, contiguous: boolean): void {
+    if (this.lastSeq !== null && BigInt(firstSeq) !== BigInt(this.lastSeq) + 1n) this.contiguous = false;
+    if (!contiguous) this.contiguous = false;
+    this.firstSeq ??= firstSeq;
+    this.lastSeq = lastSeq;
+    this.count += packed.length / 65;
+    this.h.update(packed);
   }
 
   get complete(): boolean {

@@ -2,13 +2,14 @@ import type { JWK } from 'jose';
 import type { CheckpointRef, ManifestClaims } from './export-format';
 import type { Problems } from './export-verify-report';
 import { decodePayload, verifyJws } from './jws-rules';
+import { isHash, isSeq } from './export-line-rules';
+
+export { isHash, isSeq } from './export-line-rules';
 
 /** JOSE `typ` of export manifests. */
 export const MANIFEST_TYP = 'audit-manifest+jwt';
 /** JOSE `typ` of chain-head checkpoints. */
 export const CHECKPOINT_TYP = 'checkpoint+jwt';
-const SEQ = /^[1-9][0-9]*$/;
-const HASH = /^[0-9a-f]{64}$/;
 
 /** The manifest claims: `verified` when the signature holds, else the decoded claims for information. */
 export interface ManifestRead {
@@ -133,14 +134,6 @@ function tlogShapeError(t: unknown): string | undefined {
   if (!Array.isArray(a.proof) || !a.proof.every((h) => typeof h === 'string' && BASE64_HASH.test(h)))
     return 'tlog.proof must be a list of base64 SHA-256 hashes';
   return undefined;
-}
-
-export function isSeq(v: unknown): v is string {
-  return typeof v === 'string' && SEQ.test(v);
-}
-
-export function isHash(v: unknown): v is string {
-  return typeof v === 'string' && HASH.test(v);
 }
 
 function isoSeconds(s: number): string {

@@ -1,43 +1,13 @@
 import { createReadStream } from 'node:fs';
 import { readCsvRecords } from './csv-reader';
-import {
-  CSV_COLUMNS,
-  CSV_COLUMNS_V1,
-  CSV_COLUMNS_V2,
-  CSV_COLUMNS_V3,
-  lineFromCsv,
-  type ExportLine,
-} from './export-format';
+import { CSV_COLUMNS, CSV_COLUMNS_V1, CSV_COLUMNS_V2, CSV_COLUMNS_V3, lineFromCsv } from './export-format';
 import type { Problems } from './export-verify-report';
 import { isUtf8 } from 'node:buffer';
-import { fastLine, fastLineBytes, hashDocument, type DocumentHashes } from './fast-line';
+import { fastLineBytes } from './fast-line';
+import { ndjsonEntry, type Entry } from './ndjson-entry';
+
+export { ndjsonEntry, type Entry } from './ndjson-entry';
 import { LineTooLongError, MAX_HEADER_BYTES, MAX_LINE_BYTES } from './line-limits';
-
-/** One entry read from the file, or why it is not one. */
-export interface Entry {
-  line: number;
-  value: ExportLine | null;
-  invalid?: string;
-  /** Its chain and leaf hashes, when the reader computed them (the NDJSON fast path). */
-  hashed?: DocumentHashes;
-}
-
-/** One NDJSON line as an entry (`undefined`: blank); the fast path when the text allows it. */
-export function ndjsonEntry(n: number, text: string): Entry | undefined {
-  const fast = fastLine(text);
-  if (fast) return { line: n, value: fast.value, hashed: hashDocument(fast.document) };
-  if (text.trim() === '') return undefined;
-  let value: unknown;
-  try {
-    value = JSON.parse(text);
-  } catch {
-    return { line: n, value: null, invalid: 'not JSON' };
-  }
-  if (typeof value !== 'object' || value === null || Array.isArray(value)) {
-    return { line: n, value: null, invalid: 'not a JSON object' };
-  }
-  return { line: n, value: value as ExportLine };
-}
 
 const LF = 0x0a;
 const CR = 0x0d;

@@ -10,6 +10,7 @@ import {
 } from '@broker/transparency';
 import type { ExportLine, ManifestClaims } from './export-format';
 import type { Problems } from './export-verify-report';
+import { leafIndexProblem, lineProblemText } from './export-line-rules';
 
 /** What `audit verify` found about the export's anchor in the witnessed transparency log. */
 export interface TlogVerdict {
@@ -102,23 +103,25 @@ export class TlogCheck {
 
   /** A line whose hash was computed (`leaf`: SHA-256(0x00 ‖ its canonical document)). */
   push(n: number, line: ExportLine, leaf: Buffer): void {
-    const seq = BigInt(line.seq as string);
-    const expected = seq - 1n;
-    const given = line.leafIndex;
-    if (given === undefined) {
-      if (this.newFormat) {
-        this.problems.add(
-          n,
-          `line ${n}: no leafIndex (the manifest anchors the export in the transparency log)`,
-        );
-      }
-    } else if (typeof given !== 'number' || !Number.isSafeInteger(given) || BigInt(given) !== expected) {
-      this.problems.add(
-        n,
-        `line ${n}: leafIndex ${JSON.stringify(given)} is not seq - 1 (${expected}) at seq ${line.seq}`,
-      );
-    }
-    this.verifier?.push(Number(expected), leaf);
+    const problem = leafIndexProblem(n, line, this.newFormat);
+    if (problem) this.problems.add(n, lineProblemText(problem));
+    this.verifier?.push(Number(BigInt(line.seq as string) - 1n), leaf);
+  }
+
+  /** What a worker thread's range needs: whether lines need a leafIndex, and the tree's size if there is one to check. */
+  get rangeParams(): { leafIndexRequired: boolean; treeSize: number | null } {
+    return { leafIndexRequired: this.newFormat, treeSize: this.verifier ? this.verifier.size : null };
+  }
+
+  /**
+   * The leaves of a worker thread's range, as aligned subtrees (start index, width, 32-byte hash
+   * each, in order); their leafIndex problems came with the range's other line problems.
+   */
+  pushSubtrees(starts: Float64Array, widths: Float64Array, hashes: Uint8Array): void {
+    const v = this.verifier;
+    if (!v) return;
+    for (let i = 0; i < starts.length; i++)
+      v.pushSubtree(starts[i], widths[i], hashes.subarray(i * 32, i * 32 + 32));
   }
 
   /** Compares the recomputed root with the checkpoint's and writes the verdict. */

@@ -34,6 +34,20 @@ export class Problems {
     else this.dropped++;
   }
 
+  /** A copy, for a walk that may be abandoned (export-verifier.ts: threads, then one thread). */
+  clone(): Problems {
+    const copy = new Problems();
+    copy.list.push(...this.list);
+    copy.dropped = this.dropped;
+    return copy;
+  }
+
+  /** Counts `n` more problems past a full list (a worker thread's range counted them without their text). */
+  drop(n: number): void {
+    if (n > 0 && this.list.length < MAX_PROBLEMS) throw new Error('problems dropped before the list is full');
+    this.dropped += n;
+  }
+
   get count(): number {
     return this.list.length + this.dropped;
   }

@@ -78,6 +78,51 @@ describe('multi-leaf inclusion proofs', () => {
     );
   });
 
+  it('take runs of leaves as their aligned subtrees, with the same root', async () => {
+    /** The hash of the perfect subtree of hashes[start, start + width). */
+    const subtree = (hashes: Buffer[], start: number, width: number): Buffer =>
+      width === 1
+        ? hashes[start]
+        : nodeHash(subtree(hashes, start, width / 2), subtree(hashes, start + width / 2, width / 2));
+    await fc.assert(
+      fc.asyncProperty(sizeAndSubset, async ({ n, indexes }) => {
+        const { tree, hashes } = treeOf(n);
+        const proof = await proofOf(tree, n, indexes);
+        const v = new MultiProofVerifier(n, proof);
+        // each run of consecutive indexes, cut greedily into the largest aligned subtrees
+        for (let i = 0; i < indexes.length;) {
+          let end = i + 1;
+          while (end < indexes.length && indexes[end] === indexes[end - 1] + 1) end++;
+          for (let at = indexes[i]; at <= indexes[end - 1];) {
+            let width = 1;
+            while (at % (width * 2) === 0 && at + width * 2 <= indexes[end - 1] + 1) width *= 2;
+            v.pushSubtree(at, width, subtree(hashes, at, width));
+            at += width;
+          }
+          i = end;
+        }
+        expect(v.verify(await tree.root())).toEqual({ ok: true });
+        expect(v.leaves).toBe(indexes.length);
+      }),
+      { numRuns: 300 },
+    );
+    // a subtree that is not one, or that comes before the last leaf, is refused as a leaf would be
+    const { hashes } = treeOf(8);
+    const unaligned = new MultiProofVerifier(8, []);
+    unaligned.pushSubtree(2, 4, hashes[0]);
+    expect(unaligned.verify(Buffer.alloc(32))).toEqual({
+      ok: false,
+      reason: '[2, 6) is not an aligned subtree',
+    });
+    const v = new MultiProofVerifier(8, []);
+    for (let i = 0; i <= 5; i++) v.push(i, hashes[i]);
+    v.pushSubtree(4, 2, subtree(hashes, 4, 2));
+    expect(v.verify(Buffer.alloc(32))).toEqual({
+      ok: false,
+      reason: 'leaf index 4 does not come after leaf index 5',
+    });
+  });
+
   it('need no hash for a complete set, the root alone for an empty one', async () => {
     for (const n of [1, 2, 3, 7, 8, 9, 33]) {
       const { tree, hashes } = treeOf(n);

@@ -56,6 +56,26 @@ export class MultiLeafWalk<H> {
 
   /** The next leaf, with its value; indexes must increase strictly and stay below `size`. */
   push(index: number, leaf: H): void {
+    this.pushWidth(index, leaf, 1);
+  }
+
+  /**
+   * The next `width` leaves at once by the value of the subtree they make (`width` a power of
+   * two, `start` a multiple of it, `start + width` at most `size`: a subtree of the tree). A reader
+   * that hashed a run of leaves elsewhere (a worker thread) hands over its aligned subtrees; the
+   * walk, the gaps it asks for and the root are those of pushing the leaves one by one.
+   */
+  pushSubtree(start: number, width: number, value: H): void {
+    if (!Number.isSafeInteger(width) || width < 1 || (width & (width - 1)) !== 0 || start % width !== 0) {
+      throw new MultiProofLeafError(`[${start}, ${start + width}) is not an aligned subtree`);
+    }
+    if (start + width > this.size && width > 1) {
+      throw new MultiProofLeafError(`[${start}, ${start + width}) is not below the tree size ${this.size}`);
+    }
+    this.pushWidth(start, value, width);
+  }
+
+  private pushWidth(index: number, leaf: H, width: number): void {
     if (!Number.isSafeInteger(index) || index < 0) {
       throw new MultiProofLeafError(`leaf index ${index} is not a non-negative integer`);
     }
@@ -65,8 +85,8 @@ export class MultiLeafWalk<H> {
     if (index <= this.last) {
       throw new MultiProofLeafError(`leaf index ${index} does not come after leaf index ${this.last}`);
     }
-    this.last = index;
-    this.walk(index, leaf);
+    this.last = index + width - 1;
+    this.walk(index, leaf, width);
   }
 
   /** Closes the walk (the gaps after the last leaf) and returns the root's value; once. */
@@ -80,7 +100,8 @@ export class MultiLeafWalk<H> {
     return this.result.value;
   }
 
-  private walk(target: number, leaf?: H): void {
+  /** Walks to the frame [target, target + width), gaps before it included, and delivers `leaf` there. */
+  private walk(target: number, leaf?: H, width = 1): void {
     for (;;) {
       const frame = this.stack[this.stack.length - 1];
       if (frame === undefined) return;
@@ -88,8 +109,9 @@ export class MultiLeafWalk<H> {
       let consumed = false;
       if (frame.left === undefined && target >= frame.end) {
         value = this.gap({ start: frame.start, end: frame.end });
-      } else if (frame.end - frame.start === 1) {
-        // a fresh one-leaf frame at or after every consumed leaf, and target < end: the leaf itself
+      } else if (frame.left === undefined && frame.end - frame.start === width) {
+        // a fresh frame at or after every consumed leaf, as wide as the value, and target < end:
+        // the leaf or subtree itself (pushSubtree's alignment makes it start at target)
         value = leaf as H;
         consumed = true;
       } else {
@@ -247,6 +269,30 @@ export class MultiProofVerifier {
       return { ok: false, reason: this.failure };
     }
     return { ok: true, root };
+  }
+
+  /**
+   * The next `width` leaves (a subtree: `width` a power of two, `start` a multiple of it) by the
+   * subtree's hash, as its leaves' hashes would give it; failures as for `push` of its first leaf.
+   */
+  pushSubtree(start: number, width: number, hash: Uint8Array): void {
+    if (width === 1) return this.push(start, hash);
+    if (this.failure !== undefined) return;
+    this.leaves += width;
+    if (!isHash(hash)) {
+      this.failure = `the hash of the subtree at index ${start} is not 32 bytes`;
+      return;
+    }
+    if (!this.walker) {
+      this.failure = `leaf index ${start} is not below the tree size 0`;
+      return;
+    }
+    try {
+      this.walker.pushSubtree(start, width, Buffer.from(hash));
+    } catch (e) {
+      if (!(e instanceof RangeError)) throw e;
+      this.failure = e.message;
+    }
   }
 
   /** Finishes and compares with `expected`: ok, or why not. */

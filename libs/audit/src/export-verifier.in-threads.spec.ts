@@ -1,0 +1,18 @@
+/**
+ * The verifier's whole suite (export-verifier.spec.ts, unchanged) again, with every NDJSON file
+ * verified in two worker threads and cut into 1,500-byte ranges (a few lines each): the reports,
+ * messages and line numbers must be those of the walk on one thread.
+ */
+import type * as Verifier from './export-verifier';
+
+jest.mock('./export-verifier', () => {
+  const actual = jest.requireActual<typeof Verifier>('./export-verifier');
+  return {
+    ...actual,
+    verifyExport: (o: Verifier.VerifyExportOptions) =>
+      actual.verifyExport({ threads: 2, parallelFromBytes: 0, rangeBytes: 1500, ...o }),
+  };
+});
+
+// eslint-disable-next-line @typescript-eslint/no-require-imports -- after the mock, on purpose
+require('./export-verifier.spec');
