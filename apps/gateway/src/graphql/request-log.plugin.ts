@@ -1,7 +1,7 @@
 import type { ApolloServerPlugin, GraphQLRequestContextWillSendResponse } from '@apollo/server';
 import { Logger } from '@nestjs/common';
-import { Kind } from 'graphql';
 import type { GatewayContext } from './gateway-context';
+import { answerErrors, errorCodes, OK_CODE, rootFieldNames } from './request-outcome';
 
 const logger = new Logger('GraphQLRequests');
 
@@ -22,24 +22,11 @@ export interface RequestLogLine {
   durationMs: number;
 }
 
-/** The operation as the schema names it: never the variables, nor the client's operation name. */
+/** `query person`: the operation type and its root fields; never the variables, nor the client's operation name. */
 function operationOf(rc: GraphQLRequestContextWillSendResponse<GatewayContext>): string {
   const op = rc.operation;
   if (!op) return 'unparsed';
-  const roots = op.selectionSet.selections
-    .map((s) => (s.kind === Kind.FIELD ? s.name.value : '...'))
-    .join(',');
-  return `${op.operation} ${roots}`.slice(0, 120);
-}
-
-/** The answer's error codes, as formatError left them (extensions.code). */
-function codesOf(rc: GraphQLRequestContextWillSendResponse<GatewayContext>): string[] {
-  const body = rc.response.body;
-  const errors = body.kind === 'single' ? body.singleResult.errors : body.initialResult.errors;
-  const codes = (errors ?? []).map((e) =>
-    typeof e.extensions?.code === 'string' ? e.extensions.code : 'INTERNAL_ERROR',
-  );
-  return [...new Set(codes)];
+  return `${op.operation} ${rootFieldNames(op).join(',')}`.slice(0, 120);
 }
 
 /**
@@ -53,7 +40,7 @@ export function requestLogPlugin(): ApolloServerPlugin<GatewayContext> {
       const started = performance.now();
       return Promise.resolve({
         willSendResponse(rc) {
-          const codes = codesOf(rc);
+          const codes = errorCodes(answerErrors(rc.response));
           const ctx = rc.contextValue;
           const line: RequestLogLine = {
             msg: 'graphql request',
@@ -61,7 +48,7 @@ export function requestLogPlugin(): ApolloServerPlugin<GatewayContext> {
             ...(ctx.member ? { member: ctx.member.id } : {}),
             ...(ctx.citizen ? { citizen: true as const } : {}),
             operation: operationOf(rc),
-            code: codes[0] ?? 'OK',
+            code: codes[0] ?? OK_CODE,
             ...(codes.length > 1 ? { codes } : {}),
             durationMs: Math.round(performance.now() - started),
           };

@@ -2,12 +2,10 @@ import { performance } from 'node:perf_hooks';
 import type { ApolloServerPlugin, GraphQLRequestContextWillSendResponse } from '@apollo/server';
 import { Kind, type GraphQLSchema, type OperationDefinitionNode } from 'graphql';
 import type { GatewayMetrics } from '../health/gateway-metrics';
+import { errorCodes, OK_CODE, outcomeCode } from './request-outcome';
 
 /** The `operation` label of a request whose top-level field is not one of the schema's (or not known). */
 export const OTHER_OPERATION = 'other';
-/** The `code` label of a request answered without an error. */
-export const OK_CODE = 'OK';
-
 /**
  * The `operation` label: the name of the operation's first top-level field when the schema's root
  * type has it (`person`, `myData`, `submitBatch`...), else "other". Bounded by the schema, so a
@@ -22,14 +20,9 @@ export function operationLabel(schema: GraphQLSchema, op: OperationDefinitionNod
   return root && Object.hasOwn(root.getFields(), name) ? name : OTHER_OPERATION;
 }
 
-/**
- * The `code` label: "OK", or the code of the answer's first error. The errors are already mapped
- * (error-mapper.ts: catalogue and Apollo codes only), the shape check keeps it so whatever comes.
- */
+/** The `code` label: "OK", or the code of the answer's first error (request-outcome.ts). */
 export function codeLabel(errors: readonly { extensions?: Record<string, unknown> }[] | undefined): string {
-  if (!errors?.length) return OK_CODE;
-  const code = errors[0].extensions?.code;
-  return typeof code === 'string' && /^[A-Z][A-Z0-9_]{0,63}$/.test(code) ? code : 'INTERNAL_ERROR';
+  return errorCodes(errors)[0] ?? OK_CODE;
 }
 
 /** Observes each GraphQL request's duration (from receipt to the answer) in broker_request_duration_seconds. */
@@ -39,11 +32,9 @@ export function requestMetricsPlugin(metrics: GatewayMetrics): ApolloServerPlugi
       const started = performance.now();
       return {
         async willSendResponse(ctx: GraphQLRequestContextWillSendResponse<object>) {
-          const body = ctx.response.body;
-          const errors = body.kind === 'single' ? body.singleResult.errors : undefined;
           metrics.observeRequest(
             operationLabel(ctx.schema, ctx.operation),
-            codeLabel(errors),
+            outcomeCode(ctx.response),
             (performance.now() - started) / 1000,
           );
         },

@@ -1,10 +1,11 @@
 import { Injectable, type CallHandler, type ExecutionContext, type NestInterceptor } from '@nestjs/common';
 import { GqlExecutionContext, type GqlContextType } from '@nestjs/graphql';
 import type { ApolloServerPlugin } from '@apollo/server';
-import { Kind, type OperationDefinitionNode } from 'graphql';
+import type { OperationDefinitionNode } from 'graphql';
 import type { Observable } from 'rxjs';
-import { OUTCOME_OK, SPAN_ATTR, openSpan, withinSpan, type OpenSpan } from '@broker/telemetry';
+import { SPAN_ATTR, openSpan, withinSpan, type OpenSpan } from '@broker/telemetry';
 import type { GatewayContext } from './gateway-context';
+import { outcomeCode, rootFieldNames } from './request-outcome';
 
 /** Each GraphQL request's span, by its context (kept off GatewayContext: transport facts only). */
 const requestSpans = new WeakMap<object, OpenSpan>();
@@ -15,8 +16,7 @@ const requestSpans = new WeakMap<object, OpenSpan>();
  * choose, and could carry anything.
  */
 export function rootFields(op: OperationDefinitionNode): string {
-  const names = op.selectionSet.selections.flatMap((s) => (s.kind === Kind.FIELD ? [s.name.value] : []));
-  return [...new Set(names)].sort().join(',') || 'none';
+  return rootFieldNames(op).sort().join(',') || 'none';
 }
 
 /**
@@ -40,10 +40,8 @@ export function requestTracingPlugin(): ApolloServerPlugin<GatewayContext> {
           span.set({ [SPAN_ATTR.operationType]: operation.operation, [SPAN_ATTR.operation]: fields });
         },
         async willSendResponse({ response, contextValue: ctx }) {
-          const errors = response.body.kind === 'single' ? response.body.singleResult.errors : undefined;
-          const code = errors?.[0]?.extensions?.code;
           if (ctx.member) span.set({ [SPAN_ATTR.memberId]: ctx.member.id });
-          span.end(errors?.length ? (typeof code === 'string' ? code : 'INTERNAL_ERROR') : OUTCOME_OK);
+          span.end(outcomeCode(response));
         },
       };
     },
