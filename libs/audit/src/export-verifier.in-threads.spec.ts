@@ -14,5 +14,9 @@ jest.mock('./export-verifier', () => {
   };
 });
 
+// two worker threads compile the verifier's TypeScript at start (scripts/ts-worker-hook.js) and the
+// longest test cuts 4,000 lines into ~1,000 ranges: seconds on a loaded machine, not a hang
+jest.setTimeout(30_000);
+
 // eslint-disable-next-line @typescript-eslint/no-require-imports -- after the mock, on purpose
 require('./export-verifier.spec');
