@@ -1,11 +1,10 @@
 import { GENESIS_HASH } from '@broker/access-log';
-import { ExportDigest, lineDocument, type CheckpointRef, type ManifestClaims } from './export-format';
+import { ExportDigest, type CheckpointRef, type ManifestClaims } from './export-format';
 import type { Problems } from './export-verify-report';
-import { lineProblemText, shapeError, type LineProblem } from './export-line-rules';
+import { hashedLine, lineProblemText, type LineProblem } from './export-line-rules';
 import type { RangeResult } from './export-range-walk';
 import type { Entry } from './export-readers';
 import type { TlogCheck } from './export-tlog-check';
-import { hashDocument, type DocumentHashes } from './fast-line';
 
 /** The state of the walk: constant size whatever the length of the file. */
 export class ChainCheck {
@@ -33,26 +32,18 @@ export class ChainCheck {
     this.lastLine = e.line;
     if (this.manifest && this.entries === this.manifest.count + 1) this.extraLine = e.line;
     const n = e.line;
-    const l = e.value;
-    const invalid = e.invalid ?? (l ? shapeError(l) : 'empty');
-    let hashed = e.hashed;
-    if (hashed === undefined && invalid === undefined && l) {
-      try {
-        hashed = hashDocument(lineDocument(l));
-      } catch {
-        // canonicalJson refuses what it cannot hash the same way everywhere (e.g. 1.5, 1e300).
-      }
-    }
-    const computed = invalid === undefined ? hashed?.hash : undefined;
-    if (!l || invalid !== undefined || computed === undefined) {
-      this.report({ kind: 'invalid', line: n, why: invalid ?? 'a number that is not a safe integer' });
+    const checked = hashedLine(e.value, e.invalid, e.hashed);
+    if ('why' in checked) {
+      this.report({ kind: 'invalid', line: n, why: checked.why });
       return;
     }
+    const { l, hashed } = checked;
+    const computed = hashed.hash;
     const seqText = l.seq as string;
     const hash = l.hash as string;
     const seq = BigInt(seqText);
     this.digest.add(l);
-    this.tlog?.push(n, l, (hashed as DocumentHashes).leaf);
+    this.tlog?.push(n, l, hashed.leaf);
     if (this.checkpoint && seqText === this.checkpoint.seq) {
       this.checkpointLine = n;
       // An altered line is already reported as such: here only the hash it carries counts.

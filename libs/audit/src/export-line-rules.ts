@@ -1,4 +1,6 @@
 import type { ExportLine } from './export-format';
+import { hashDocument, type DocumentHashes } from './fast-line';
+import { lineDocument } from './line-document';
 
 /**
  * The per-line rules of `audit verify` and the text of what it reports about one line, shared by
@@ -86,4 +88,26 @@ export function leafIndexProblem(n: number, line: ExportLine, required: boolean)
     };
   }
   return undefined;
+}
+
+/**
+ * A line's hashes, or why it is not a valid entry: the one rule that the walk on one thread and
+ * the worker threads' ranges share. `invalid`/`hashed` are what the reader already found (the fast
+ * path hashes a line from its own bytes).
+ */
+export function hashedLine(
+  l: ExportLine | null | undefined,
+  invalid: string | undefined,
+  hashed: DocumentHashes | undefined,
+): { l: ExportLine; hashed: DocumentHashes } | { why: string } {
+  const why = invalid ?? (l ? shapeError(l) : 'empty');
+  if (why !== undefined || !l) return { why: why ?? 'empty' };
+  if (hashed === undefined) {
+    try {
+      hashed = hashDocument(lineDocument(l));
+    } catch {
+      // canonicalJson refuses what it cannot hash the same way everywhere (e.g. 1.5, 1e300).
+    }
+  }
+  return hashed ? { l, hashed } : { why: 'a number that is not a safe integer' };
 }

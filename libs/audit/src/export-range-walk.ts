@@ -1,10 +1,9 @@
 import { hash } from 'node:crypto';
 import { isUtf8 } from 'node:buffer';
 import type { ExportLine } from './export-format';
-import { fastLineBytes, hashDocument, type DocumentHashes } from './fast-line';
-import { lineDocument } from './line-document';
+import { fastLineBytes, type DocumentHashes } from './fast-line';
 import { ndjsonEntry, type Entry } from './ndjson-entry';
-import { leafIndexProblem, shapeError, type LineProblem } from './export-line-rules';
+import { hashedLine, leafIndexProblem, type LineProblem } from './export-line-rules';
 import { MAX_PROBLEMS } from './export-verify-report';
 
 /**
@@ -170,31 +169,24 @@ export class RangeWalk {
     r.entries++;
     r.firstEntryLine ??= n;
     r.lastEntryLine = n;
-    const invalid = invalidGiven ?? (l ? shapeError(l) : 'empty');
-    let hashed = hashedGiven;
-    if (hashed === undefined && invalid === undefined && l) {
-      try {
-        hashed = hashDocument(lineDocument(l));
-      } catch {
-        // canonicalJson refuses what it cannot hash the same way everywhere (e.g. 1.5, 1e300).
-      }
-    }
-    const computed = invalid === undefined ? hashed?.hash : undefined;
-    if (!l || invalid !== undefined || computed === undefined) {
-      this.report({ kind: 'invalid', line: n, why: invalid ?? 'a number that is not a safe integer' });
+    const checked = hashedLine(l, invalidGiven, hashedGiven);
+    if ('why' in checked) {
+      this.report({ kind: 'invalid', line: n, why: checked.why });
       return;
     }
-    const seqText = l.seq as string;
-    const hashText = l.hash as string;
+    const { l: line, hashed } = checked;
+    const computed = hashed.hash;
+    const seqText = line.seq as string;
+    const hashText = line.hash as string;
     const seq = BigInt(seqText);
     this.addHashLine(hashText);
     if (r.firstSeq === null) r.firstSeq = seqText;
     else if (seq !== (this.lastValidSeq as bigint) + 1n) r.contiguous = false;
     r.lastSeq = seqText;
     this.lastValidSeq = seq;
-    const leafProblem = leafIndexProblem(n, l, this.params.leafIndexRequired);
+    const leafProblem = leafIndexProblem(n, line, this.params.leafIndexRequired);
     if (leafProblem) this.report(leafProblem);
-    if (this.params.treeSize !== null) this.pushLeaf(Number(seq - 1n), (hashed as DocumentHashes).leaf);
+    if (this.params.treeSize !== null) this.pushLeaf(Number(seq - 1n), hashed.leaf);
     if (seqText === this.params.checkpointSeq) {
       // An altered line is already reported as such: here only the hash it carries counts.
       r.checkpointHit = { line: n, matches: hashText === this.params.checkpointHash };
@@ -207,7 +199,7 @@ export class RangeWalk {
         line: n,
         seq: seqText,
         hash: hashText,
-        prevHash: l.prevHash as string,
+        prevHash: line.prevHash as string,
         altered: computed !== hashText,
         at: r.problemCount,
       };
@@ -223,7 +215,7 @@ export class RangeWalk {
       this.report({ kind: 'altered', line: n, seq: seqText });
     } else if (outOfOrder) {
       this.report({ kind: 'order', line: n, seq: seqText, after: prev.seq.toString() });
-    } else if (next && l.prevHash !== prev.hash) {
+    } else if (next && line.prevHash !== prev.hash) {
       this.report({ kind: 'link', line: n, seq: seqText, prevLine: prev.line });
     } else if (gap && this.params.gapsAreProblems) {
       this.report({ kind: 'gap', line: n, seq: seqText, after: prev.seq.toString() });
