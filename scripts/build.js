@@ -9,6 +9,7 @@
 const fs = require('node:fs');
 const path = require('node:path');
 const swc = require('@swc/core');
+const { swcOptions } = require('./swc-options');
 
 const root = path.resolve(__dirname, '..');
 const out = path.join(root, 'dist');
@@ -42,25 +43,11 @@ function main() {
     const built = fs.statSync(stamp).mtimeMs;
     if (watched.every((f) => fs.statSync(f).mtimeMs <= built)) return;
   }
-  const tsconfig = JSON.parse(fs.readFileSync(path.join(root, 'tsconfig.json'), 'utf8'));
   const started = Date.now();
   for (const file of files) {
     const rel = path.relative(root, file);
     const target = path.join(out, rel.replace(/\.ts$/, '.js'));
-    const result = swc.transformFileSync(file, {
-      swcrc: false,
-      sourceMaps: true,
-      filename: file,
-      jsc: {
-        parser: { syntax: 'typescript', decorators: true },
-        transform: { legacyDecorator: true, decoratorMetadata: true },
-        target: 'es2022',
-        baseUrl: root,
-        paths: tsconfig.compilerOptions.paths,
-        keepClassNames: true,
-      },
-      module: { type: 'commonjs' },
-    });
+    const result = swc.transformFileSync(file, swcOptions(file, { sourceMaps: true }));
     fs.mkdirSync(path.dirname(target), { recursive: true });
     // write-then-rename so that a concurrent reader never sees half a file
     const tmp = `${target}.${process.pid}.tmp`;

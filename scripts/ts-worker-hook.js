@@ -5,27 +5,8 @@
  * worker threads, so this hook compiles them with swc as scripts/build.js does (tsconfig paths
  * rewritten). Built code (dist/) never loads it.
  */
-const path = require('node:path');
 const { addHook } = require('pirates');
 const swc = require('@swc/core');
+const { swcOptions } = require('./swc-options');
 
-const root = path.resolve(__dirname, '..');
-const tsconfig = require(path.join(root, 'tsconfig.json'));
-
-addHook(
-  (code, filename) =>
-    swc.transformSync(code, {
-      swcrc: false,
-      filename,
-      jsc: {
-        parser: { syntax: 'typescript', decorators: true },
-        transform: { legacyDecorator: true, decoratorMetadata: true },
-        target: 'es2022',
-        baseUrl: root,
-        paths: tsconfig.compilerOptions.paths,
-        keepClassNames: true,
-      },
-      module: { type: 'commonjs' },
-    }).code,
-  { exts: ['.ts'] },
-);
+addHook((code, filename) => swc.transformSync(code, swcOptions(filename)).code, { exts: ['.ts'] });
